@@ -1,0 +1,44 @@
+/**
+ * What a loaded model offers to the service, the CLI and evaluation.
+ * The manifest schema itself lives in `manifest.ts`.
+ * @module
+ */
+import type { BackendName } from "../runtime/types.ts";
+import type { Method, ScoreSettings, Scorer } from "../si/types.ts";
+import type { DecodedImage } from "../image/types.ts";
+
+/** The calibration of one method/settings on held-out ID data. */
+export interface Calibration {
+  readonly method: Method;
+  readonly settings: ScoreSettings;
+  /** Score threshold keeping 95 % of ID images (scores below it are flagged OOD). */
+  readonly threshold: number;
+  /** Share of ID data accepted at the threshold (0.95). */
+  readonly tpr: number;
+  /** Sorted ID scores (or evenly spaced quantiles of them) used for p-values. */
+  readonly scores: readonly number[];
+  /** How many ID images were scored. */
+  readonly count: number;
+  /** Description of the data used, e.g. "fmnist:test[5000:10000]". */
+  readonly data: string;
+  readonly created: string;
+}
+
+/** A model ready to score: manifest, pre-processing and compiled scorer. */
+export interface LoadedModel {
+  readonly id: string;
+  readonly dir: string;
+  /** The validated manifest as stored on disk. */
+  readonly manifest: import("./manifest.ts").Manifest;
+  readonly labels: readonly string[];
+  readonly backend: BackendName;
+  readonly scorer: Scorer;
+  /** Turns a decoded image into the model's input tensor [C, H, W], driven by the manifest. */
+  preprocess(image: DecodedImage): Float32Array;
+  /** Input dims [C, H, W]. */
+  readonly inputDims: readonly [number, number, number];
+  /** Calibration matching these settings, if the model has one. */
+  calibrationFor(settings: ScoreSettings): Calibration | undefined;
+  /** Default settings from the manifest. */
+  readonly defaults: ScoreSettings;
+}

@@ -1,0 +1,54 @@
+/**
+ * The runtime interface: the only contract the rest of the project has with onnxruntime.
+ * Implementations live in `src/runtime/` and nowhere else imports onnxruntime.
+ * @module
+ */
+
+/** Which onnxruntime build executes a graph. */
+export type BackendName = "wasm" | "webgpu" | "native";
+
+/** Element types the project exchanges with graphs. */
+export type DType = "float32" | "int64" | "int32" | "bool" | "uint8";
+
+/** A host-side tensor: plain typed data plus its shape. */
+export interface HostTensor {
+  readonly type: DType;
+  readonly dims: readonly number[];
+  readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+}
+
+/** A compiled graph ready to run. */
+export interface GraphSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the graph; returns the requested outputs (all outputs when `outputs` is omitted). */
+  run(
+    feeds: Record<string, HostTensor>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, HostTensor>>;
+  /** Frees the session's native/GPU memory. */
+  release(): Promise<void>;
+}
+
+/** Options for creating a session. */
+export interface SessionOptions {
+  /** Log node placements and kernel decisions (onnxruntime verbose logging). */
+  readonly verbose?: boolean;
+}
+
+/** A backend that turns serialized ONNX models into sessions. */
+export interface Runtime {
+  readonly backend: BackendName;
+  /** Human-readable facts about the backend (threads, adapter, versions). */
+  readonly info: Readonly<Record<string, string | number | boolean>>;
+  createSession(model: Uint8Array, options?: SessionOptions): Promise<GraphSession>;
+}
+
+/** Convenience constructor for a float32 host tensor. */
+export function f32(data: Float32Array, dims: readonly number[]): HostTensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n !== data.length) {
+    throw new RangeError(`Tensor data has ${data.length} elements but shape [${dims}] needs ${n}`);
+  }
+  return { type: "float32", dims, data };
+}

@@ -1,0 +1,68 @@
+/**
+ * The scoring contract shared by the engine, the CLI, the service and evaluation.
+ * Every score follows one convention: higher = more in-distribution.
+ * @module
+ */
+
+/** Scoring methods. `si` is the product's method; the others are baselines. */
+export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
+/** A scoring method name. */
+export type Method = typeof METHODS[number];
+
+/** Adversarial loss used for the S&I step direction. */
+export type AdvLoss = "ce" | "max";
+/** How the per-iteration gradients are integrated. */
+export type Integration = "add" | "multiply";
+
+/** Which tensors are split points. */
+export type SplitPolicy =
+  | { readonly kind: "normalization" }
+  | { readonly kind: "normalization+pool" }
+  | { readonly kind: "tensors"; readonly names: readonly string[] };
+
+/** Settings of one scoring run. Fields irrelevant to a method are ignored by it. */
+export interface ScoreSettings {
+  readonly method: Method;
+  /** S&I step size α (default 0.001). */
+  readonly alpha: number;
+  /** S&I iterations T (default 2). */
+  readonly iterations: number;
+  readonly loss: AdvLoss;
+  readonly integrate: Integration;
+}
+
+/** Defaults as in the authors' code. */
+export const DEFAULT_SETTINGS: ScoreSettings = {
+  method: "si",
+  alpha: 0.001,
+  iterations: 2,
+  loss: "ce",
+  integrate: "add",
+};
+
+/** The result for one image. */
+export interface ImageScore {
+  /** OOD score; higher = more in-distribution. */
+  readonly score: number;
+  /** Predicted class index (argmax of the logits). */
+  readonly class: number;
+  /** Softmax probability of the predicted class. */
+  readonly confidence: number;
+  /** For gradient methods: per split layer, the mean of squared channel fractions. */
+  readonly layers?: readonly number[];
+}
+
+/** A batch of pre-processed inputs, NCHW float32. */
+export interface InputBatch {
+  readonly data: Float32Array;
+  /** [N, C, H, W] */
+  readonly dims: readonly [number, number, number, number];
+}
+
+/** Scores batches of pre-processed inputs with one model. */
+export interface Scorer {
+  /** Names of the split tensors used by gradient methods under the given settings. */
+  splits(settings: ScoreSettings): readonly string[];
+  /** Scores a batch; the i-th result belongs to the i-th image. */
+  score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]>;
+}
