@@ -42,3 +42,23 @@ export interface LoadedModel {
   /** Default settings from the manifest. */
   readonly defaults: ScoreSettings;
 }
+
+/** The set of models a service instance serves. */
+export interface ModelRegistry {
+  /** All loaded models, in a stable order. */
+  list(): readonly LoadedModel[];
+  /** A model by id, or undefined. Ids are validated before any filesystem access. */
+  get(id: string): LoadedModel | undefined;
+  /** True once every configured model is loaded and its graphs compiled. */
+  readonly ready: boolean;
+}
+
+/** Builds a scorer for a model; the S&I engine provides the real one (`src/si/engine.ts`). */
+export type ScorerFactory = (args: {
+  readonly modelBytes: Uint8Array;
+  readonly manifest: import("./manifest.ts").Manifest;
+  readonly backend: BackendName;
+  readonly inputDims: readonly [number, number, number];
+  /** Directory for the on-disk compilation cache (next to the model). */
+  readonly cacheDir?: string;
+}) => Promise<Scorer>;
