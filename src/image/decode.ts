@@ -1,0 +1,75 @@
+/**
+ * Image decoding: with `decode_tiff.ts`, the only code that reads pixel data (imagescript).
+ * Sniffs the header first and refuses oversized images before any pixel is decoded.
+ * @module
+ */
+import { GIF, Image } from "imagescript";
+import { ApiError } from "../errors.ts";
+import { decodeTiff } from "./decode_tiff.ts";
+import { applyOrientation, jpegOrientation } from "./exif.ts";
+import { sniffImage } from "./sniff.ts";
+import type { DecodedImage } from "./types.ts";
+
+/** Limits applied while decoding. */
+export interface DecodeOptions {
+  /** Largest accepted width × height, checked on the header before decoding. */
+  readonly maxPixels: number;
+}
+
+/**
+ * Decodes a PNG, JPEG, GIF (first frame) or TIFF into upright 8-bit RGBA.
+ * Throws ApiError 415 (unsupported format), 413 (too many pixels) or 422 (corrupt data).
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  name: string,
+  options: DecodeOptions,
+): Promise<DecodedImage> {
+  const info = sniffImage(bytes, name);
+  const pixels = info.width * info.height;
+  if (pixels > options.maxPixels) {
+    throw new ApiError(
+      413,
+      "image_too_large",
+      `Cannot decode image "${name}": ${info.width}x${info.height} pixels exceeds the limit of ${options.maxPixels}`,
+    );
+  }
+  let width: number, height: number, bitmap: Uint8Array | Uint8ClampedArray;
+  try {
+    if (info.format === "gif") {
+      const frames = await GIF.decode(bytes, true);
+      if (frames.length === 0) throw new Error("no frames");
+      ({ width, height, bitmap } = frames[0]);
+    } else if (info.format === "tiff") {
+      ({ width, height, data: bitmap } = decodeTiff(bytes));
+    } else {
+      ({ width, height, bitmap } = await Image.decode(bytes));
+    }
+  } catch (e) {
+    throw new ApiError(
+      422,
+      "corrupt_image",
+      `Cannot decode image "${name}": ${info.format} data is corrupt or unsupported (${
+        errorText(e)
+      })`,
+    );
+  }
+  // A decoder that disagrees with the header we vetted must not slip a larger image past the limit.
+  if (width !== info.width || height !== info.height || bitmap.length !== width * height * 4) {
+    throw new ApiError(
+      422,
+      "corrupt_image",
+      `Cannot decode image "${name}": header says ${info.width}x${info.height} but data is ${width}x${height}`,
+    );
+  }
+  const image: DecodedImage = {
+    width,
+    height,
+    data: new Uint8Array(bitmap.buffer, bitmap.byteOffset, bitmap.length),
+  };
+  return info.format === "jpeg" ? applyOrientation(image, jpegOrientation(bytes)) : image;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
