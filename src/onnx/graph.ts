@@ -4,7 +4,7 @@
  * @module
  */
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from "./proto.ts";
-import { tensorValues, type TensorValues } from "./tensor.ts";
+import { type TensorValues, tensorValues } from "./tensor.ts";
 import { getAttr } from "./tensor.ts";
 
 /** Stable, human-readable label of a node for error messages. */

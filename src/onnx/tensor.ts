@@ -2,7 +2,7 @@
  * Conversions between ONNX TensorProto and typed arrays, and attribute access.
  * @module
  */
-import { type AttributeProto, onnx, type NodeProto, type TensorProto } from "./proto.ts";
+import { type AttributeProto, type NodeProto, onnx, type TensorProto } from "./proto.ts";
 
 /** ONNX element type codes used by the project. */
 export const DataType = {

@@ -1,0 +1,149 @@
+/**
+ * Reverse-mode differentiation of an ONNX (sub)graph into plain ONNX nodes.
+ *
+ * Given forward nodes, cotangent seeds at some of their outputs and the tensors to differentiate
+ * with respect to, emits the backward nodes into a builder. Only nodes on a path from `wrt` to a
+ * seed are differentiated; fan-out gradients are summed.
+ * @module
+ */
+import type { GraphBuilder } from "../onnx/builder.ts";
+import { nodeLabel } from "../onnx/graph.ts";
+import type { NodeProto } from "../onnx/proto.ts";
+import type { TensorInfo } from "../onnx/shapes.ts";
+import type { TensorValues } from "../onnx/tensor.ts";
+import { RULES, supportedOps } from "./registry.ts";
+import { type GradContext, NO_GRADIENT } from "./types.ts";
+
+/** What to differentiate. */
+export interface BackwardSpec {
+  /** Forward nodes, topologically ordered. */
+  readonly nodes: readonly NodeProto[];
+  /** Static info of every tensor the nodes read or write. */
+  readonly info: (name: string) => TensorInfo | undefined;
+  /** Compile-time values of initializers and Constant outputs. */
+  readonly constant: (name: string) => TensorValues | undefined;
+  /** Forward tensor → the builder tensor holding its cotangent. */
+  readonly seeds: ReadonlyMap<string, string>;
+  /** Tensors whose gradients are wanted. */
+  readonly wrt: readonly string[];
+  /**
+   * Several cotangents per image in one pass: the cotangent batch is `seedCount × batch`
+   * (seed-major), and batch-dependent forward values are tiled to match.
+   */
+  readonly seedCount?: number;
+}
+
+const FLOAT_TYPES = new Set(["float32"]);
+
+/** Emits the backward pass; returns wrt tensor → gradient tensor (same shape, × seedCount batch). */
+export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, string> {
+  const seedCount = spec.seedCount ?? 1;
+  const infoOf = (name: string): TensorInfo => {
+    const i = spec.info(name);
+    if (!i) throw new Error(`No shape information for tensor "${name}"`);
+    return i;
+  };
+  const tiled = new Map<string, string>();
+  const tile = (name: string): string => {
+    if (seedCount === 1 || !name) return name;
+    const info = spec.info(name);
+    if (!info || info.dims[0] !== -1) return name;
+    let t = tiled.get(name);
+    if (!t) {
+      const reps = info.dims.map((_, i) => (i === 0 ? seedCount : 1));
+      t = b.op("Tile", [name, b.int64(reps)], {}, "tile");
+      tiled.set(name, t);
+    }
+    return t;
+  };
+
+  // Forward activity: what depends on wrt through differentiable ops.
+  const varied = new Set<string>(spec.wrt);
+  const activeFwd: NodeProto[] = [];
+  for (const n of spec.nodes) {
+    if (RULES[n.opType!] === NO_GRADIENT) continue;
+    if (!(n.input ?? []).some((i) => i && varied.has(i))) continue;
+    let any = false;
+    for (const o of n.output ?? []) {
+      if (o && FLOAT_TYPES.has(spec.info(o)?.type ?? "float32")) {
+        varied.add(o);
+        any = true;
+      }
+    }
+    if (any) activeFwd.push(n);
+  }
+  // Backward activity: what a seed depends on.
+  const useful = new Set<string>(spec.seeds.keys());
+  const active: NodeProto[] = [];
+  for (let k = activeFwd.length - 1; k >= 0; k--) {
+    const n = activeFwd[k];
+    if (!(n.output ?? []).some((o) => o && useful.has(o))) continue;
+    active.push(n);
+    for (const i of n.input ?? []) if (i && varied.has(i)) useful.add(i);
+  }
+
+  const pending = new Map<string, string[]>();
+  const final = new Map<string, string | null>();
+  for (const [t, g] of spec.seeds) pending.set(t, [g]);
+  const gradOf = (name: string): string | null => {
+    if (final.has(name)) return final.get(name)!;
+    const parts = pending.get(name) ?? [];
+    let sum: string | null = parts[0] ?? null;
+    for (const p of parts.slice(1)) sum = b.op("Add", [sum!, p], {}, "grad_sum");
+    final.set(name, sum);
+    return sum;
+  };
+
+  for (const node of active) {
+    const outs = node.output ?? [];
+    const ins = node.input ?? [];
+    const gos = outs.map((o) => (o ? gradOf(o) : null));
+    if (gos.every((g) => g === null)) continue;
+    const rule = RULES[node.opType!];
+    if (!rule) {
+      throw new Error(
+        `No gradient rule for op "${node.opType}" (${nodeLabel(node)}); supported ops: ${
+          supportedOps().join(", ")
+        }`,
+      );
+    }
+    if (rule === NO_GRADIENT) continue;
+    const ctx: GradContext = {
+      node,
+      b,
+      inputCount: ins.length,
+      I: (i) => tile(ins[i]),
+      O: (i) => tile(outs[i]),
+      GO: (i) => gos[i] ?? null,
+      needs: (i) => !!ins[i] && varied.has(ins[i]) && useful.has(ins[i]),
+      inInfo: (i) => infoOf(ins[i]),
+      outInfo: (i) => infoOf(outs[i]),
+      constant: (i) => (ins[i] ? spec.constant(ins[i]) : undefined),
+      fail: (reason) => {
+        throw new Error(`Cannot differentiate ${nodeLabel(node)}: ${reason}`);
+      },
+    };
+    const gis = rule(ctx);
+    ins.forEach((name, i) => {
+      const g = gis[i];
+      if (!g || !ctx.needs(i)) return;
+      if (final.has(name)) {
+        throw new Error(`Internal error: gradient of "${name}" was used before it was complete`);
+      }
+      const list = pending.get(name) ?? [];
+      list.push(g);
+      pending.set(name, list);
+    });
+  }
+
+  const result = new Map<string, string>();
+  for (const w of spec.wrt) {
+    let g = gradOf(w);
+    if (!g) {
+      // No path to any seed: the gradient is exactly zero.
+      g = b.op("ConstantOfShape", [b.op("Shape", [tile(w)])], {}, "zero_grad");
+    }
+    result.set(w, g);
+  }
+  return result;
+}

@@ -1,0 +1,99 @@
+/**
+ * Static shapes and element types of every tensor in a graph, found by running it.
+ *
+ * Why a probe instead of shape inference: onnxruntime already knows every op's shape rules
+ * exactly, and classifiers have fixed input sizes; re-implementing ONNX shape inference for
+ * every supported op would be a second, divergent source of truth. The model runs twice (batch 1
+ * and batch 2); a dimension that differs between the runs is batch-dependent and recorded as -1.
+ * @module
+ */
+import type { DType, HostTensor, Runtime } from "../runtime/types.ts";
+import { type ModelProto, onnx } from "./proto.ts";
+import { Graph } from "./graph.ts";
+
+/** Element type and dims of a tensor; -1 marks the batch-dependent dimension. */
+export interface TensorInfo {
+  readonly type: DType;
+  readonly dims: readonly number[];
+}
+
+/** Tensor name → info, for every node output and graph input. */
+export type ShapeMap = ReadonlyMap<string, TensorInfo>;
+
+/** Runs the model at batch 1 and 2 and records every intermediate tensor's type and shape. */
+export async function probeShapes(
+  model: ModelProto,
+  runtime: Runtime,
+  inputDims: readonly number[],
+): Promise<ShapeMap> {
+  const graph = new Graph(model);
+  if (graph.inputNames.length !== 1) {
+    throw new Error(
+      `Cannot compile a model with ${graph.inputNames.length} inputs: only single-input classifiers are supported`,
+    );
+  }
+  const inputName = graph.inputNames[0];
+  const probe = onnx.ModelProto.create({
+    ...model,
+    graph: onnx.GraphProto.create({ ...model.graph }),
+  });
+  const names: string[] = [];
+  for (const n of graph.nodes) {
+    if (n.opType === "Constant") continue;
+    for (const o of n.output ?? []) if (o) names.push(o);
+  }
+  probe.graph!.output = names.map((name) => onnx.ValueInfoProto.create({ name }));
+  const session = await runtime.createSession(onnx.ModelProto.encode(probe).finish());
+  try {
+    const runs: Record<string, HostTensor>[] = [];
+    for (const batch of [1, 2]) {
+      const n = batch * inputDims.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 0.5;
+      const out = await session.run({
+        [inputName]: { type: "float32", dims: [batch, ...inputDims], data },
+      });
+      runs.push(out);
+    }
+    const map = new Map<string, TensorInfo>();
+    map.set(inputName, { type: "float32", dims: [-1, ...inputDims] });
+    for (const name of names) {
+      const a = runs[0][name], b = runs[1][name];
+      if (!a || !b) continue;
+      const dims = a.dims.map((d, i) => (b.dims[i] === d ? d : -1));
+      map.set(name, { type: a.type, dims });
+    }
+    addConstantInfo(graph, map);
+    return map;
+  } finally {
+    await session.release();
+  }
+}
+
+const ELEM_TYPES: Record<number, DType> = {
+  1: "float32",
+  2: "uint8",
+  6: "int32",
+  7: "int64",
+  9: "bool",
+};
+
+/** Initializers and Constant outputs are not probed; their info comes from the tensors. */
+function addConstantInfo(graph: Graph, map: Map<string, TensorInfo>): void {
+  for (const [name, t] of graph.initializers) {
+    map.set(name, {
+      type: ELEM_TYPES[t.dataType ?? 1] ?? "float32",
+      dims: (t.dims ?? []).map(Number),
+    });
+  }
+  for (const n of graph.nodes) {
+    if (n.opType !== "Constant") continue;
+    const t = n.attribute?.find((a) => a.name === "value")?.t;
+    if (t) {
+      map.set(n.output![0], {
+        type: ELEM_TYPES[t.dataType ?? 1] ?? "float32",
+        dims: (t.dims ?? []).map(Number),
+      });
+    }
+  }
+}
