@@ -1,0 +1,269 @@
+// @ts-check
+/**
+ * The playground: pick a model and method, drop images, watch the verdicts stream in.
+ * Plain ES modules with JSDoc types, no build step, no network access beyond the service itself.
+ * @module
+ */
+import { drawChart } from "./chart.js";
+import { fillError, fillScore, pendingCard } from "./results.js";
+
+/** Methods the service offers; `si` is the product's method, the others baselines. */
+const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"];
+const ACCEPTED = ["image/png", "image/jpeg", "image/gif", "image/tiff"];
+
+/**
+ * @typedef {{ method: string, threshold: number, scores: number[] }} Calibration
+ * @typedef {{ id: string, calibration?: Calibration[] | Record<string, Calibration>,
+ *   defaults?: { method?: string }, manifest?: { defaults?: { method?: string } } }} Model
+ * @typedef {import("./results.js").ScoreLine} ScoreLine
+ * @typedef {import("./chart.js").Marker} Marker
+ */
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @returns {T}
+ */
+const $ = (id) => /** @type {T} */ (document.getElementById(id));
+
+const ui = {
+  error: $("error"),
+  form: /** @type {HTMLFormElement} */ ($("controls")),
+  model: /** @type {HTMLSelectElement} */ ($("model")),
+  method: /** @type {HTMLSelectElement} */ ($("method")),
+  alpha: /** @type {HTMLInputElement} */ ($("alpha")),
+  iterations: /** @type {HTMLInputElement} */ ($("iterations")),
+  token: /** @type {HTMLInputElement} */ ($("token")),
+  drop: $("drop"),
+  files: /** @type {HTMLInputElement} */ ($("files")),
+  rescore: /** @type {HTMLButtonElement} */ ($("rescore")),
+  chart: /** @type {SVGSVGElement} */ (/** @type {unknown} */ (document.getElementById("chart"))),
+  status: $("status"),
+  results: /** @type {HTMLOListElement} */ ($("results")),
+};
+
+const state = {
+  /** @type {Model[]} */ models: [],
+  /** @type {File[]} */ files: [],
+  /** @type {Marker[]} */ markers: [],
+  /** @type {AbortController | undefined} */ running: undefined,
+};
+
+/** @param {string} message */
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = false;
+}
+
+function clearError() {
+  ui.error.hidden = true;
+  ui.error.textContent = "";
+}
+
+/** @returns {Record<string, string>} */
+function authHeaders() {
+  const token = ui.token.value.trim();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * Turns a failed response into a readable message from `{"error": {"code", "message"}}`.
+ * @param {Response} res
+ */
+async function describeFailure(res) {
+  const text = await res.text().catch(() => "");
+  try {
+    const { error } = JSON.parse(text);
+    if (error?.code) {
+      const hint = res.status === 401 ? " Enter the API token under Advanced." : "";
+      return `${error.message} (${error.code}, HTTP ${res.status}).${hint}`;
+    }
+  } catch { /* not JSON: fall through */ }
+  return `HTTP ${res.status} ${res.statusText}`;
+}
+
+/** @param {Model} model @returns {Calibration[]} */
+function calibrations(model) {
+  const c = model.calibration;
+  if (!c) return [];
+  return Array.isArray(c) ? c : Object.values(c);
+}
+
+/** @param {string} method */
+function calibrationFor(method) {
+  const model = state.models.find((m) => m.id === ui.model.value);
+  return model ? calibrations(model).find((c) => c.method === method) : undefined;
+}
+
+function fillMethods() {
+  const model = state.models.find((m) => m.id === ui.model.value);
+  if (!model) return;
+  const calibrated = new Set(calibrations(model).map((c) => c.method));
+  const preferred = model.defaults?.method ?? model.manifest?.defaults?.method ?? "si";
+  ui.method.replaceChildren(...METHODS.map((m) => {
+    const label = calibrated.has(m) ? `${m} (calibrated)` : m;
+    return new Option(label, m, false, m === preferred);
+  }));
+  ui.method.disabled = false;
+  redrawChart();
+}
+
+function redrawChart() {
+  drawChart(ui.chart, calibrationFor(ui.method.value), state.markers);
+}
+
+async function loadModels() {
+  ui.model.disabled = true;
+  try {
+    const res = await fetch("v1/models", {
+      headers: { accept: "application/json", ...authHeaders() },
+    });
+    if (!res.ok) throw new Error(`Could not load models: ${await describeFailure(res)}`);
+    const body = await res.json();
+    state.models = Array.isArray(body) ? body : body.models ?? [];
+    if (state.models.length === 0) throw new Error("The service serves no models.");
+    ui.model.replaceChildren(...state.models.map((m) => new Option(m.id, m.id)));
+    ui.model.disabled = false;
+    clearError();
+    fillMethods();
+  } catch (e) {
+    ui.model.replaceChildren(new Option("No models available", ""));
+    showError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * Yields each JSON line of an NDJSON body as soon as it is complete.
+ * @param {ReadableStream<Uint8Array>} body
+ */
+async function* ndjson(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line) yield JSON.parse(line);
+    }
+    if (done) break;
+  }
+  if (buffer.trim()) yield JSON.parse(buffer);
+}
+
+/** @param {File[]} files */
+function setFiles(files) {
+  const images = files.filter((f) => ACCEPTED.includes(f.type) || f.type === "");
+  const skipped = files.length - images.length;
+  if (images.length === 0) {
+    showError("None of the dropped files is a PNG, JPEG, GIF or TIFF image.");
+    return;
+  }
+  state.files = images;
+  ui.rescore.disabled = false;
+  score().then(() => {
+    if (skipped > 0) showError(`${skipped} file(s) skipped: not a PNG, JPEG, GIF or TIFF image.`);
+  });
+}
+
+async function score() {
+  state.running?.abort();
+  const controller = new AbortController();
+  state.running = controller;
+  clearError();
+  for (const img of ui.results.querySelectorAll("img")) URL.revokeObjectURL(img.src);
+  const cards = state.files.map((f, i) => pendingCard(i, f));
+  ui.results.replaceChildren(...cards);
+  state.markers = [];
+  redrawChart();
+
+  const params = new URLSearchParams({ method: ui.method.value });
+  if (ui.alpha.value) params.set("alpha", ui.alpha.value);
+  if (ui.iterations.value) params.set("iterations", ui.iterations.value);
+  const form = new FormData();
+  for (const f of state.files) form.append("image", f, f.name);
+  const url = `v1/models/${encodeURIComponent(ui.model.value)}/score?${params}`;
+  ui.status.textContent = `Scoring ${cards.length} image(s) with ${ui.method.value}…`;
+  let done = 0;
+  let ood = 0;
+  let failed = 0;
+  let summary = false;
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      body: form,
+      headers: { accept: "application/x-ndjson", ...authHeaders() },
+      signal: controller.signal,
+    });
+    if (!res.ok || !res.body) throw new Error(await describeFailure(res));
+    for await (const line of ndjson(res.body)) {
+      if (line.summary) {
+        summary = true;
+      } else if (typeof line.index === "number" && cards[line.index]) {
+        done++;
+        if (line.error) {
+          failed++;
+          fillError(cards[line.index], line.error);
+        } else {
+          if (line.ood) ood++;
+          fillScore(cards[line.index], line);
+          state.markers.push({
+            index: line.index,
+            name: line.name,
+            score: line.score,
+            ood: line.ood,
+          });
+          redrawChart();
+        }
+      } else if (line.error) {
+        throw new Error(`${line.error.message} (${line.error.code})`);
+      }
+    }
+    if (!summary) throw new Error("The connection closed before every image was scored.");
+    ui.status.textContent = `Done: ${
+      done - failed
+    } scored, ${ood} flagged OOD, ${failed} could not be read.`;
+  } catch (e) {
+    if (controller.signal.aborted) return;
+    const message = e instanceof Error ? e.message : String(e);
+    showError(`Scoring failed: ${message}`);
+    ui.status.textContent = `Stopped after ${done} of ${cards.length} image(s).`;
+    for (const card of cards) {
+      if (card.classList.contains("pending")) {
+        fillError(card, { code: "not_scored", message: "Not scored" });
+      }
+    }
+  } finally {
+    if (state.running === controller) state.running = undefined;
+  }
+}
+
+ui.files.addEventListener("change", () => {
+  setFiles([...(ui.files.files ?? [])]);
+  ui.files.value = ""; // lets the same file be chosen again
+});
+for (const type of ["dragenter", "dragover"]) {
+  ui.drop.addEventListener(type, (e) => {
+    e.preventDefault();
+    ui.drop.classList.add("over");
+  });
+}
+ui.drop.addEventListener("dragleave", () => ui.drop.classList.remove("over"));
+ui.drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  ui.drop.classList.remove("over");
+  setFiles([...(e.dataTransfer?.files ?? [])]);
+});
+ui.model.addEventListener("change", fillMethods);
+ui.method.addEventListener("change", redrawChart);
+ui.token.addEventListener("change", loadModels);
+ui.form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (state.files.length > 0) score();
+});
+
+drawChart(ui.chart, undefined, []);
+loadModels();
