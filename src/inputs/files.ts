@@ -41,10 +41,15 @@ export async function listImageFiles(path: string): Promise<string[]> {
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Pixel limit for local files when the caller sets none (local files are trusted more than uploads). */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
 let projectDecoder: Promise<Decoder> | undefined;
 
 /** The project's decoder, loaded on first use so gray-only datasets never load imagescript. */
 export function defaultDecoder(): Promise<Decoder> {
-  projectDecoder ??= import("../image/decode.ts").then((m) => m.decodeImage as Decoder);
+  projectDecoder ??= import("../image/decode.ts").then((m): Decoder => (bytes, name, opts) =>
+    m.decodeImage(bytes, name, { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS })
+  );
   return projectDecoder;
 }
