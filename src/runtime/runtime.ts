@@ -1,107 +1,141 @@
 /**
- * The one module that imports onnxruntime. Backends: `wasm` (onnxruntime-web, SIMD + threads),
- * `webgpu` (onnxruntime-web's WebGPU build) and `native` (onnxruntime-node).
+ * The runtime entry points: `getRuntime(backend)` (cached per process), `resolveBackend()` for
+ * the automatic choice, and `availableBackends()`. Backends: `wasm` (onnxruntime-web, SIMD +
+ * threads), `webgpu` (onnxruntime-web's WebGPU build) and `native` (onnxruntime-node).
  * @module
  */
-import type {
-  BackendName,
-  DType,
-  GraphSession,
-  HostTensor,
-  Runtime,
-  SessionOptions,
-} from "./types.ts";
+import type { BackendChoice, BackendName, DeviceRuntime, DeviceSession } from "./types.ts";
+import { BACKENDS } from "./types.ts";
+import { loadBackend, type LoadedBackend } from "./backends.ts";
+import { wrapSession } from "./session.ts";
+import { onnx } from "../onnx/proto.ts";
 
-// deno-lint-ignore no-explicit-any
-type Ort = any;
+import { BackendUnavailableError } from "./errors.ts";
 
-const cache = new Map<BackendName, Promise<Runtime>>();
+export { BackendUnavailableError };
 
-/** Returns the (process-wide, cached) runtime for a backend. */
-export function getRuntime(backend: BackendName): Promise<Runtime> {
+const cache = new Map<BackendName, Promise<DeviceRuntime>>();
+
+/**
+ * Returns the process-wide runtime for a backend, loading it on first use. The backend is
+ * proven by running a one-node graph, so an unusable one fails here with a
+ * `BackendUnavailableError`, not at the first real request. A failed load is not cached.
+ */
+export function getRuntime(backend: BackendName): Promise<DeviceRuntime> {
   let r = cache.get(backend);
   if (!r) {
-    r = loadRuntime(backend);
+    r = loadBackend(backend).then(makeRuntime).then(async (rt) => {
+      await smokeTest(rt);
+      return rt;
+    });
     cache.set(backend, r);
     r.catch(() => cache.delete(backend));
   }
   return r;
 }
 
-async function loadRuntime(backend: BackendName): Promise<Runtime> {
-  const threads = Math.max(1, navigator.hardwareConcurrency ?? 1);
-  if (backend === "native") {
-    const ort: Ort = await import("onnxruntime-node");
-    return makeRuntime(ort, backend, ["cpu"], { threads, version: ort.env?.versions?.node ?? "" }, {
-      intraOpNumThreads: threads,
-    });
+/**
+ * Turns a configured choice into a backend. "auto" is native when onnxruntime-node loads (it is
+ * several times faster than wasm on a CPU), else wasm (which loads everywhere, Deno Deploy
+ * included). WebGPU is never chosen automatically: a host without a GPU still offers a software
+ * adapter (llvmpipe) that is far slower than either CPU backend, a real adapter says nothing
+ * about whether it beats native threads for a small model, and some ops (e.g. MaxPool with
+ * indices) are missing from its build — so it is opt-in.
+ */
+export async function resolveBackend(choice: BackendChoice): Promise<BackendName> {
+  if (choice !== "auto") {
+    if (!BACKENDS.includes(choice)) {
+      throw new Error(`Unknown backend "${choice}"; use one of auto, ${BACKENDS.join(", ")}`);
+    }
+    return choice;
   }
-  if (backend === "wasm") {
-    const ort: Ort = await import("onnxruntime-web");
-    ort.env.wasm.numThreads = threads;
-    ort.env.wasm.simd = true;
-    return makeRuntime(ort, backend, ["wasm"], { threads, version: ort.env.versions?.web ?? "" });
+  try {
+    await getRuntime("native");
+    return "native";
+  } catch {
+    return "wasm";
   }
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) throw new Error(`Cannot use backend "webgpu": navigator.gpu is not available`);
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error(`Cannot use backend "webgpu": no WebGPU adapter found`);
-  const ort: Ort = await import("onnxruntime-web/webgpu");
-  ort.env.wasm.numThreads = threads;
-  const adapterInfo = (adapter as { info?: { vendor?: string; architecture?: string; description?: string } })
-    .info;
-  ort.env.webgpu.adapter = adapter;
-  return makeRuntime(ort, backend, ["webgpu"], {
-    threads,
-    adapter: [adapterInfo?.vendor, adapterInfo?.architecture, adapterInfo?.description]
-      .filter(Boolean).join(" "),
-  });
 }
 
-function makeRuntime(
-  ort: Ort,
-  backend: BackendName,
-  executionProviders: string[],
-  info: Record<string, string | number | boolean>,
-  extra: Record<string, unknown> = {},
-): Runtime {
-  return {
-    backend,
-    info,
-    async createSession(model: Uint8Array, options: SessionOptions = {}): Promise<GraphSession> {
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders,
+/** Which backends load on this host; the error message for those that do not. */
+export async function availableBackends(
+  candidates: readonly BackendName[] = BACKENDS,
+): Promise<Record<BackendName, true | string>> {
+  const out = {} as Record<BackendName, true | string>;
+  for (const b of candidates) {
+    try {
+      await getRuntime(b);
+      out[b] = true;
+    } catch (e) {
+      out[b] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  return out;
+}
+
+/** The loaded onnxruntime build behind a runtime, for the diagnostics in this folder only. */
+export const loadedBackends = new WeakMap<DeviceRuntime, LoadedBackend>();
+
+function makeRuntime(lb: LoadedBackend): DeviceRuntime {
+  const rt: DeviceRuntime = {
+    backend: lb.backend,
+    info: lb.info,
+    async createSession(model, options = {}): Promise<DeviceSession> {
+      const deviceOutputs = options.deviceOutputs ?? [];
+      const session = await lb.ort.InferenceSession.create(model, {
+        executionProviders: [...lb.executionProviders],
         graphOptimizationLevel: "all",
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
-        ...extra,
+        ...(lb.backend === "webgpu" && deviceOutputs.length
+          ? {
+            preferredOutputLocation: Object.fromEntries(
+              deviceOutputs.map((n) => [n, "gpu-buffer"]),
+            ),
+          }
+          : {}),
+        ...lb.sessionOptions,
       });
-      return wrapSession(ort, session);
+      return wrapSession(lb.ort, lb.backend, session, deviceOutputs);
     },
   };
+  loadedBackends.set(rt, lb);
+  return rt;
 }
 
-function wrapSession(ort: Ort, session: Ort): GraphSession {
-  return {
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(feeds, outputs) {
-      const ortFeeds: Record<string, unknown> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      }
-      const result = outputs ? await session.run(ortFeeds, outputs) : await session.run(ortFeeds);
-      const out: Record<string, HostTensor> = {};
-      for (const [name, t] of Object.entries(result) as [string, Ort][]) {
-        const data = t.location && t.location !== "cpu" ? await t.getData(true) : t.data;
-        out[name] = { type: t.type as DType, dims: [...t.dims], data };
-        if (t.location === "cpu" && typeof t.dispose === "function") {
-          // CPU tensors own plain typed arrays; nothing to free.
-        }
-      }
-      return out;
+let identityBytes: Uint8Array | undefined;
+
+/** y = x + x on a [2] float tensor: the smallest graph that exercises the execution provider. */
+function identityModel(): Uint8Array {
+  if (identityBytes) return identityBytes;
+  const vi = (name: string) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }] } } },
+    });
+  identityBytes = onnx.ModelProto.encode(onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "smoke",
+      node: [{ opType: "Add", input: ["x", "x"], output: ["y"], name: "add" }],
+      input: [vi("x")],
+      output: [vi("y")],
     },
-    async release() {
-      await session.release();
-    },
-  };
+  })).finish();
+  return identityBytes;
+}
+
+async function smokeTest(rt: DeviceRuntime): Promise<void> {
+  try {
+    const s = await rt.createSession(identityModel());
+    const out = await s.run({ x: { type: "float32", dims: [2], data: new Float32Array([1, 2]) } });
+    await s.release();
+    const y = out.y.data as Float32Array;
+    if (y[0] !== 2 || y[1] !== 4) throw new Error(`1+1 gave ${y[0]}, 2+2 gave ${y[1]}`);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new BackendUnavailableError(rt.backend, `a one-node test graph failed: ${msg}`, "", {
+      cause: e,
+    });
+  }
 }

@@ -1,0 +1,187 @@
+/**
+ * Loading and configuring the three onnxruntime builds. Only `src/runtime/` imports onnxruntime.
+ *
+ * - `native`: onnxruntime-node (N-API binary; needs `--allow-ffi`), CPU execution provider,
+ *   intra-op threads = cores.
+ * - `wasm`: onnxruntime-web. Under Deno the package's `node` export condition applies, so this is
+ *   `ort.node.min.mjs`: Emscripten in Node mode, SIMD always on (every 1.30 binary is a SIMD
+ *   build), threads = cores via `worker_threads`. Loads its `.wasm` from node_modules: offline.
+ * - `webgpu`: `onnxruntime-web/webgpu` (the browser bundle) on `navigator.gpu` (stable in Deno 2,
+ *   no flag). Its loader would turn the side module into a `blob:` URL, which Deno's npm loader
+ *   refuses, unless `env.wasm.wasmPaths` points at the package's own `dist/` as a `file:` URL —
+ *   which also keeps it offline. The same loader insists on a `blob:` URL whenever
+ *   `numThreads > 1` (it cannot tell that a `file:` URL is "same origin" without
+ *   `location`), so webgpu runs its CPU-side kernels on one thread.
+ * @module
+ */
+import type { BackendName } from "./types.ts";
+import { BackendUnavailableError } from "./errors.ts";
+
+// deno-lint-ignore no-explicit-any
+export type Ort = any;
+
+/** A loaded onnxruntime build with the session options the backend always uses. */
+export interface LoadedBackend {
+  readonly backend: BackendName;
+  readonly ort: Ort;
+  readonly executionProviders: readonly string[];
+  /** Options merged into every `InferenceSession.create`. */
+  readonly sessionOptions: Readonly<Record<string, unknown>>;
+  readonly info: Readonly<Record<string, string | number | boolean>>;
+  /** Whether the build's log lines can be captured in-process (see log_capture.ts). */
+  readonly capturableLog: boolean;
+}
+
+/** Logical cores available to this process. */
+export function coreCount(): number {
+  return Math.max(1, navigator.hardwareConcurrency ?? 1);
+}
+
+/** Imports and configures one backend; throws {@link BackendUnavailableError} when it cannot. */
+export function loadBackend(backend: BackendName): Promise<LoadedBackend> {
+  switch (backend) {
+    case "native":
+      return loadNative();
+    case "wasm":
+      return loadWasm();
+    case "webgpu":
+      return loadWebGpu();
+    default:
+      return Promise.reject(new Error(`Unknown backend "${backend}"`));
+  }
+}
+
+async function loadNative(): Promise<LoadedBackend> {
+  let ort: Ort;
+  try {
+    ort = await import("onnxruntime-node");
+  } catch (e) {
+    throw new BackendUnavailableError(
+      "native",
+      `onnxruntime-node did not load: ${firstLine(e)}`,
+      "it needs --allow-ffi and a prebuilt binary for this OS/CPU; use the wasm backend instead",
+      { cause: e },
+    );
+  }
+  const threads = coreCount();
+  return {
+    backend: "native",
+    ort,
+    executionProviders: ["cpu"],
+    sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    info: { threads, version: ort.env?.versions?.node ?? "", executionProvider: "cpu" },
+    capturableLog: false,
+  };
+}
+
+async function loadWasm(): Promise<LoadedBackend> {
+  let ort: Ort;
+  try {
+    ort = await import("onnxruntime-web");
+  } catch (e) {
+    throw new BackendUnavailableError("wasm", `onnxruntime-web did not load: ${firstLine(e)}`, "", {
+      cause: e,
+    });
+  }
+  const threads = coreCount();
+  ort.env.wasm.numThreads = threads;
+  return {
+    backend: "wasm",
+    ort,
+    executionProviders: ["wasm"],
+    sessionOptions: {},
+    info: { threads, simd: true, version: ort.env?.versions?.web ?? "", executionProvider: "wasm" },
+    capturableLog: true,
+  };
+}
+
+/** What Deno's WebGPU adapter exposes that we report. */
+interface AdapterLike {
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  };
+  isFallbackAdapter?: boolean;
+}
+
+/** Requests a WebGPU adapter, or explains why there is none. */
+export async function requestAdapter(): Promise<AdapterLike> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<AdapterLike | null> } })
+    .gpu;
+  if (!gpu) {
+    throw new BackendUnavailableError("webgpu", "navigator.gpu is missing in this runtime");
+  }
+  let adapter: AdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    throw new BackendUnavailableError("webgpu", `requestAdapter() failed: ${firstLine(e)}`, "", {
+      cause: e,
+    });
+  }
+  if (!adapter) {
+    throw new BackendUnavailableError(
+      "webgpu",
+      "no WebGPU adapter found",
+      "install a Vulkan driver (e.g. mesa-vulkan-drivers for the llvmpipe software adapter)",
+    );
+  }
+  return adapter;
+}
+
+/**
+ * Report fields for an adapter, e.g. `{adapter: "llvmpipe (LLVM 15.0.6, 256 bits)",
+ * adapterVendor: "65541", fallbackAdapter: true}` (vendor is a PCI or Khronos id).
+ */
+export function describeAdapter(adapter: AdapterLike): Record<string, string | boolean> {
+  const i = adapter.info ?? {};
+  const fallback = i.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  const name = i.description || [i.architecture, i.device].filter(Boolean).join(" ");
+  return {
+    adapter: name || "unknown adapter",
+    adapterVendor: i.vendor ?? "",
+    fallbackAdapter: fallback,
+  };
+}
+
+async function loadWebGpu(): Promise<LoadedBackend> {
+  const adapter = await requestAdapter();
+  let ort: Ort;
+  let dist: string;
+  try {
+    ort = await import("onnxruntime-web/webgpu");
+    dist = new URL("./", import.meta.resolve("onnxruntime-web/webgpu")).href;
+  } catch (e) {
+    throw new BackendUnavailableError(
+      "webgpu",
+      `onnxruntime-web/webgpu did not load: ${firstLine(e)}`,
+      "",
+      { cause: e },
+    );
+  }
+  ort.env.wasm.wasmPaths = dist;
+  ort.env.wasm.numThreads = 1;
+  ort.env.webgpu.adapter = adapter;
+  return {
+    backend: "webgpu",
+    ort,
+    executionProviders: ["webgpu"],
+    sessionOptions: {},
+    info: {
+      threads: 1,
+      version: ort.env?.versions?.web ?? "",
+      executionProvider: "webgpu",
+      ...describeAdapter(adapter),
+    },
+    capturableLog: true,
+  };
+}
+
+/** The first line of an error's message. */
+export function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n")[0].trim();
+}
