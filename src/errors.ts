@@ -16,6 +16,7 @@ export type ErrorCode =
   | "corrupt_image"
   | "overloaded"
   | "shutting_down"
+  | "not_ready"
   | "internal";
 
 /** An error with an HTTP status and a stable code; its message is safe to show to clients. */
@@ -23,7 +24,12 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: ErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = "ApiError";
     this.status = status;

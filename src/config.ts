@@ -1,0 +1,159 @@
+/**
+ * Service configuration: environment variables → a typed, validated `Config`.
+ * Every variable is documented in `docs/configuration.md`.
+ * @module
+ */
+import type { BackendName } from "./runtime/types.ts";
+
+/** Backend choice: a concrete backend or `auto` (picked by the runtime module at load). */
+export type BackendChoice = BackendName | "auto";
+
+/** The validated service configuration. */
+export interface Config {
+  /** TCP port (0 = any free port). */
+  readonly port: number;
+  /** Interface to listen on. */
+  readonly hostname: string;
+  /** Directory holding `<id>/model.onnx` + `manifest.json`. */
+  readonly modelsDir: string;
+  /** Model ids to load, or "all" for every directory in `modelsDir`. */
+  readonly models: "all" | readonly string[];
+  readonly backend: BackendChoice;
+  /** Largest accepted request body, enforced while reading. */
+  readonly maxBodyBytes: number;
+  readonly maxImagesPerRequest: number;
+  /** Largest width × height an image header may declare (checked before decoding). */
+  readonly maxPixels: number;
+  /** Images admitted but not yet scored, over all requests; beyond it requests get 503. */
+  readonly queueMaxImages: number;
+  /** Largest batch handed to a scorer. */
+  readonly batchMax: number;
+  /** How long the first image of a batch waits for others to join. */
+  readonly batchWaitMs: number;
+  /** Bearer token required on /v1/* and /metrics when set. */
+  readonly authToken: string | undefined;
+  /** Allowed CORS origins; `["*"]` allows any; empty disables CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** How long SIGTERM waits for in-flight streams before exiting anyway. */
+  readonly shutdownTimeoutMs: number;
+  /** Seconds sent in Retry-After with 503 responses. */
+  readonly retryAfterSeconds: number;
+  /** Directory of static files served at `/` (the playground). */
+  readonly publicDir: string;
+}
+
+/** Model ids accepted anywhere (URL, MODELS); checked before any filesystem access. */
+export const MODEL_ID_RE: RegExp = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Defaults used when a variable is unset or empty. */
+export const DEFAULT_CONFIG: Config = {
+  port: 8000,
+  hostname: "0.0.0.0",
+  modelsDir: "./models",
+  models: "all",
+  backend: "auto",
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxImagesPerRequest: 64,
+  maxPixels: 16_777_216,
+  queueMaxImages: 256,
+  batchMax: 32,
+  batchWaitMs: 5,
+  authToken: undefined,
+  corsOrigins: [],
+  shutdownTimeoutMs: 30_000,
+  retryAfterSeconds: 1,
+  publicDir: "./public",
+};
+
+/** Thrown by `loadConfig` with every problem found, one per line. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Env = (name: string) => string | undefined;
+
+/**
+ * Reads the configuration from an environment (default: `Deno.env`); `overrides` win over it.
+ * @throws {ConfigError} listing every invalid variable.
+ */
+export function loadConfig(
+  env: Env | Record<string, string | undefined> = (k) => Deno.env.get(k),
+  overrides: Partial<Config> = {},
+): Config {
+  const get: Env = typeof env === "function" ? env : (k) => env[k];
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const v = get(name)?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const list = (name: string): string[] | undefined =>
+    read(name)?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+
+  const backendRaw = read("BACKEND") ?? DEFAULT_CONFIG.backend;
+  const backends = ["auto", "wasm", "webgpu", "native"];
+  if (!backends.includes(backendRaw)) {
+    problems.push(`BACKEND must be one of ${backends.join(", ")}, got "${backendRaw}"`);
+  }
+
+  let models: Config["models"] = DEFAULT_CONFIG.models;
+  const modelList = list("MODELS");
+  if (modelList && !(modelList.length === 1 && modelList[0] === "all")) {
+    for (const id of modelList) {
+      if (!MODEL_ID_RE.test(id)) {
+        problems.push(`MODELS contains an invalid model id "${id}" (expected ${MODEL_ID_RE})`);
+      }
+    }
+    models = modelList;
+  }
+
+  const corsOrigins = list("CORS_ORIGINS") ?? [];
+  for (const o of corsOrigins) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+      problems.push(
+        `CORS_ORIGINS contains an invalid origin "${o}" (expected "*" or scheme://host)`,
+      );
+    }
+  }
+
+  const config: Config = {
+    port: int("PORT", DEFAULT_CONFIG.port, 0, 65535),
+    hostname: read("HOST") ?? DEFAULT_CONFIG.hostname,
+    modelsDir: read("MODELS_DIR") ?? DEFAULT_CONFIG.modelsDir,
+    models,
+    backend: backendRaw as BackendChoice,
+    maxBodyBytes: int("MAX_BODY_BYTES", DEFAULT_CONFIG.maxBodyBytes, 1, 2 ** 31),
+    maxImagesPerRequest: int(
+      "MAX_IMAGES_PER_REQUEST",
+      DEFAULT_CONFIG.maxImagesPerRequest,
+      1,
+      10000,
+    ),
+    maxPixels: int("MAX_PIXELS", DEFAULT_CONFIG.maxPixels, 1, 2 ** 30),
+    queueMaxImages: int("QUEUE_MAX_IMAGES", DEFAULT_CONFIG.queueMaxImages, 1, 1_000_000),
+    batchMax: int("BATCH_MAX", DEFAULT_CONFIG.batchMax, 1, 4096),
+    batchWaitMs: int("BATCH_WAIT_MS", DEFAULT_CONFIG.batchWaitMs, 0, 60_000),
+    authToken: read("AUTH_TOKEN"),
+    corsOrigins,
+    shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", DEFAULT_CONFIG.shutdownTimeoutMs, 0, 3_600_000),
+    retryAfterSeconds: int("RETRY_AFTER_S", DEFAULT_CONFIG.retryAfterSeconds, 0, 3600),
+    publicDir: read("PUBLIC_DIR") ?? DEFAULT_CONFIG.publicDir,
+    ...overrides,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

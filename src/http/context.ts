@@ -1,0 +1,49 @@
+/**
+ * What route handlers share: registry, config, batcher, metrics, the image decoder and
+ * in-flight tracking for graceful shutdown.
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { MODEL_ID_RE } from "../config.ts";
+import { ApiError } from "../errors.ts";
+import type { DecodedImage } from "../image/types.ts";
+import type { LoadedModel, ModelRegistry } from "../models/types.ts";
+import type { Batcher } from "../serve/batcher.ts";
+import type { Metrics } from "../serve/metrics.ts";
+
+/** Decodes one image, refusing oversized headers before decoding (see src/image/decode.ts). */
+export type DecodeFn = (
+  bytes: Uint8Array,
+  name: string,
+  options: { readonly maxPixels: number },
+) => Promise<DecodedImage>;
+
+/** Shared state of one app instance. */
+export interface AppContext {
+  readonly registry: ModelRegistry;
+  readonly config: Config;
+  readonly metrics: Metrics;
+  readonly batcher: Batcher;
+  readonly decode: DecodeFn;
+  /** Registers a response that outlives its handler (a stream); call the result when it ends. */
+  track(): () => void;
+}
+
+/**
+ * The model named in a URL. The id is checked against `MODEL_ID_RE` before the registry sees it.
+ * @throws {ApiError} 404 unknown model, or 503 while models are still loading.
+ */
+export function findModel(ctx: AppContext, id: string): LoadedModel {
+  const model = MODEL_ID_RE.test(id) ? ctx.registry.get(id) : undefined;
+  if (model) return model;
+  const shown = JSON.stringify(id.slice(0, 64));
+  if (!ctx.registry.ready) {
+    throw new ApiError(
+      503,
+      "not_ready",
+      `Cannot find model ${shown} yet: models are still loading`,
+      { "retry-after": String(ctx.config.retryAfterSeconds) },
+    );
+  }
+  throw new ApiError(404, "not_found", `Cannot find model ${shown}`);
+}

@@ -1,0 +1,76 @@
+/**
+ * The NDJSON lines of the score route: one per image (result or error) and a summary.
+ * @module
+ */
+import { ApiError } from "../errors.ts";
+import type { LoadedModel } from "../models/types.ts";
+import type { ImageScore, ScoreSettings } from "../si/types.ts";
+
+/** Share of `sorted` values at or below `x` (an empirical CDF, used as the p-value). */
+export function pValue(sorted: readonly number[], x: number): number | null {
+  if (sorted.length === 0) return null;
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo / sorted.length;
+}
+
+/** A scored image's line. `ood`, `threshold`, `p_value` are null when the model is uncalibrated. */
+export interface ScoreLine {
+  readonly index: number;
+  readonly name: string;
+  readonly score: number;
+  readonly ood: boolean | null;
+  readonly threshold: number | null;
+  readonly p_value: number | null;
+  readonly class: number;
+  readonly label: string | null;
+  readonly confidence: number;
+  readonly method: string;
+  readonly layers?: readonly number[];
+}
+
+/** An image that could not be scored. */
+export interface ErrorLine {
+  readonly index: number;
+  readonly name: string;
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+/** Builds the line of a scored image. */
+export function scoreLine(
+  model: LoadedModel,
+  settings: ScoreSettings,
+  index: number,
+  name: string,
+  s: ImageScore,
+): ScoreLine {
+  const cal = model.calibrationFor(settings);
+  return {
+    index,
+    name,
+    score: s.score,
+    ood: cal ? s.score < cal.threshold : null,
+    threshold: cal?.threshold ?? null,
+    p_value: cal ? pValue(cal.scores, s.score) : null,
+    class: s.class,
+    label: model.labels[s.class] ?? null,
+    confidence: s.confidence,
+    method: settings.method,
+    ...(s.layers ? { layers: s.layers } : {}),
+  };
+}
+
+/** Builds the line of a failed image; unknown errors are logged and not shown to the client. */
+export function errorLine(index: number, name: string, err: unknown): ErrorLine {
+  if (err instanceof ApiError) return { index, name, error: err.toJSON().error };
+  console.error(`Cannot score image ${index} "${name}":`, err);
+  return {
+    index,
+    name,
+    error: { code: "internal", message: `Cannot score image "${name}": internal error` },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * GET /v1/models and GET /v1/models/{model}: what is served, with manifest, calibration and backend.
+ * @module
+ */
+import type { Calibration, LoadedModel } from "../models/types.ts";
+import { METHODS } from "../si/types.ts";
+import { type AppContext, findModel } from "./context.ts";
+import type { RouteContext } from "./router.ts";
+
+function summary(model: LoadedModel) {
+  return {
+    id: model.id,
+    backend: model.backend,
+    input: model.inputDims,
+    classes: model.labels.length,
+    defaults: model.defaults,
+    calibrated: model.calibrationFor(model.defaults) !== undefined,
+  };
+}
+
+/** Calibrations available for each method under the model's default settings. */
+function calibrations(model: LoadedModel): Calibration[] {
+  const found: Calibration[] = [];
+  for (const method of METHODS) {
+    const cal = model.calibrationFor({ ...model.defaults, method });
+    if (cal) found.push(cal);
+  }
+  return found;
+}
+
+/** GET /v1/models */
+export function listModelsRoute(ctx: AppContext): Response {
+  return Response.json({ ready: ctx.registry.ready, models: ctx.registry.list().map(summary) });
+}
+
+/** GET /v1/models/{model} */
+export function getModelRoute(ctx: AppContext, rc: RouteContext): Response {
+  const model = findModel(ctx, rc.params.model);
+  return Response.json({
+    ...summary(model),
+    labels: model.labels,
+    manifest: model.manifest,
+    calibration: model.calibrationFor(model.defaults) ?? null,
+    calibrations: calibrations(model),
+  });
+}
