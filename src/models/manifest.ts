@@ -1,0 +1,181 @@
+/**
+ * The model manifest (`models/<id>/manifest.json`): schema, validation and defaults.
+ * Validation reports every problem at once, each with its field path, so a user fixing a
+ * hand-written manifest does not have to iterate one error at a time.
+ * @module
+ */
+import { z } from "zod";
+import { DEFAULT_SETTINGS, METHODS } from "../si/types.ts";
+import type { SplitPolicy } from "../si/types.ts";
+
+const numbers = (what = "expected array of numbers") =>
+  z.array(z.number({ error: what }), { error: what }).min(1, {
+    error: "expected at least 1 number",
+  });
+
+const positiveInt = z.number({ error: "expected a positive integer" }).int({
+  error: "expected a positive integer",
+}).positive({ error: "expected a positive integer" });
+
+const pixelValue = z.number({ error: "expected a number in 0..255" }).min(0).max(255);
+
+/** Settings of a scoring run, as stored in manifests (missing fields take the authors' defaults). */
+export const settingsSchema = z.strictObject({
+  method: z.enum(METHODS).default(DEFAULT_SETTINGS.method),
+  alpha: z.number().positive().default(DEFAULT_SETTINGS.alpha),
+  iterations: positiveInt.default(DEFAULT_SETTINGS.iterations),
+  loss: z.enum(["ce", "max"]).default(DEFAULT_SETTINGS.loss),
+  integrate: z.enum(["add", "multiply"]).default(DEFAULT_SETTINGS.integrate),
+});
+
+/** One stored calibration (see `Calibration` in types.ts). */
+export const calibrationSchema = z.strictObject({
+  method: z.enum(METHODS),
+  settings: settingsSchema,
+  threshold: z.number(),
+  tpr: z.number().min(0).max(1),
+  scores: z.array(z.number()).min(1),
+  count: positiveInt,
+  data: z.string(),
+  created: z.string(),
+});
+
+/** How pixels become the model's input tensor. */
+export const preprocessSchema = z.strictObject({
+  /** "gray": ITU-R BT.601 luma; "rgb": the three colour channels. */
+  color: z.enum(["gray", "rgb"]),
+  /** Transparent pixels are composited over this gray level (0 = black). */
+  background: pixelValue.default(0),
+  resize: z.strictObject({
+    width: positiveInt,
+    height: positiveInt,
+    /** "area": exact area averaging when shrinking; "bilinear": anti-aliased triangle filter. */
+    method: z.enum(["area", "bilinear"]).default("area"),
+  }),
+  pad: z.strictObject({
+    top: z.number().int().min(0).default(0),
+    right: z.number().int().min(0).default(0),
+    bottom: z.number().int().min(0).default(0),
+    left: z.number().int().min(0).default(0),
+    /** Padding value in pixel units (0..255), before scaling. */
+    value: pixelValue.default(0),
+  }).default({ top: 0, right: 0, bottom: 0, left: 0, value: 0 }),
+  /** Multiplier from pixel units; a reciprocal of an integer n divides by n exactly (1/255). */
+  scale: z.number().positive().default(1 / 255),
+  /** Per-channel mean and std after scaling; one value applies to every channel. */
+  mean: numbers(),
+  std: numbers().refine((a) => a.every((x) => x > 0), { error: "expected positive numbers" }),
+  /** Copies of the gray plane (e.g. 3 for a gray dataset fed to an RGB backbone). */
+  replicate: positiveInt.default(1),
+});
+
+const splitsSchema = z.strictObject({
+  policy: z.enum(["normalization", "normalization+pool", "tensors"]),
+  names: z.array(z.string().min(1)).min(1).optional(),
+}).superRefine((s, ctx) => {
+  if (s.policy === "tensors" && !s.names) {
+    ctx.addIssue({ code: "custom", path: ["names"], message: 'required when policy is "tensors"' });
+  }
+});
+
+/** The manifest schema. */
+export const manifestSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  labels: z.array(z.string().min(1), { error: "expected array of strings" }).min(1, {
+    error: "expected at least 1 label",
+  }),
+  model: z.strictObject({
+    /** File name inside the model directory. */
+    file: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: "expected a plain file name" }).refine(
+      (f) => f !== "." && f !== "..",
+      { error: "expected a plain file name" },
+    ),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: "expected 64 lower-case hex digits" }),
+    /** Graph input and output names. */
+    input: z.string().min(1),
+    output: z.string().min(1),
+  }),
+  input: z.strictObject({
+    layout: z.literal("NCHW"),
+    channels: positiveInt,
+    height: positiveInt,
+    width: positiveInt,
+  }),
+  preprocess: preprocessSchema,
+  splits: splitsSchema,
+  defaults: settingsSchema.default({ ...DEFAULT_SETTINGS }),
+  calibration: z.array(calibrationSchema).default([]),
+  provenance: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+}).superRefine((m, ctx) => {
+  const p = m.preprocess;
+  const outChannels = p.color === "gray" ? p.replicate : 3 * p.replicate;
+  if (outChannels !== m.input.channels) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["preprocess", "replicate"],
+      message: `gives ${outChannels} channels but input.channels is ${m.input.channels}`,
+    });
+  }
+  const h = p.resize.height + p.pad.top + p.pad.bottom;
+  const w = p.resize.width + p.pad.left + p.pad.right;
+  if (h !== m.input.height || w !== m.input.width) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["preprocess", "resize"],
+      message: `resize plus pad gives ${h}x${w} but input is ${m.input.height}x${m.input.width}`,
+    });
+  }
+  for (const key of ["mean", "std"] as const) {
+    const n = p[key].length;
+    if (n !== 1 && n !== m.input.channels) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["preprocess", key],
+        message: `expected 1 or ${m.input.channels} values, got ${n}`,
+      });
+    }
+  }
+});
+
+/** A validated manifest with defaults filled in. */
+export type Manifest = z.infer<typeof manifestSchema>;
+/** The manifest's pre-processing section. */
+export type PreprocessSpec = Manifest["preprocess"];
+/** The manifest's input section. */
+export type InputSpec = Manifest["input"];
+
+/** Thrown when a manifest is invalid; `problems` lists every issue as "path: message". */
+export class ManifestError extends Error {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[]) {
+    super(problems.map((p) => `${source}: ${p}`).join("\n"));
+    this.name = "ManifestError";
+    this.problems = problems;
+  }
+}
+
+/** Validates parsed JSON as a manifest; throws {@link ManifestError} listing every problem. */
+export function parseManifest(json: unknown, source: string): Manifest {
+  const r = manifestSchema.safeParse(json);
+  if (r.success) return r.data;
+  throw new ManifestError(source, r.error.issues.map((i) => `${formatPath(i.path)}: ${tidy(i)}`));
+}
+
+/** The split policy a manifest asks for, in the engine's terms. */
+export function splitPolicyOf(m: Manifest): SplitPolicy {
+  return m.splits.policy === "tensors"
+    ? { kind: "tensors", names: m.splits.names ?? [] }
+    : { kind: m.splits.policy };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path.map((k, i) => typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`)
+    .join("");
+}
+
+function tidy(issue: { message: string }): string {
+  // zod's default messages start with "Invalid input: " — redundant next to a field path.
+  return issue.message.replace(/^Invalid (input|option): /, "");
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { ManifestError, parseManifest, splitPolicyOf } from "../../src/models/manifest.ts";
+import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+
+const bundled = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
+
+function problems(json: unknown): readonly string[] {
+  try {
+    parseManifest(json, "manifest.json");
+  } catch (e) {
+    assert.ok(e instanceof ManifestError);
+    return e.problems;
+  }
+  assert.fail("expected the manifest to be rejected");
+}
+
+Deno.test("parseManifest() accepts the bundled fmnist-wrn40 manifest", () => {
+  const m = parseManifest(bundled, "models/fmnist-wrn40/manifest.json");
+  assert.equal(m.labels.length, 10);
+  assert.equal(m.labels[9], "Ankle boot");
+  assert.deepEqual(m.input, { layout: "NCHW", channels: 3, height: 32, width: 32 });
+  assert.deepEqual(m.defaults, DEFAULT_SETTINGS);
+  assert.deepEqual(splitPolicyOf(m), { kind: "normalization+pool" });
+});
+
+Deno.test("parseManifest() fills defaults for optional fields", () => {
+  const { defaults: _d, calibration: _c, description: _s, ...rest } = bundled;
+  const pre = { ...bundled.preprocess };
+  delete pre.background;
+  const m = parseManifest({ ...rest, preprocess: pre }, "m.json");
+  assert.deepEqual(m.defaults, DEFAULT_SETTINGS);
+  assert.deepEqual(m.calibration, []);
+  assert.equal(m.description, "");
+  assert.equal(m.preprocess.background, 0);
+});
+
+Deno.test("parseManifest() reports every problem with its field path", () => {
+  const bad = structuredClone(bundled);
+  bad.preprocess.mean = "0.5";
+  bad.model.sha256 = "abc";
+  bad.labels = [];
+  bad.input.layout = "NHWC";
+  bad.defaults.alpha = "big";
+  bad.extra = 1;
+  const p = problems(bad);
+  const has = (prefix: string) =>
+    assert.ok(p.some((x) => x.startsWith(prefix)), `${prefix} in ${p}`);
+  assert.ok(p.includes("preprocess.mean: expected array of numbers"), p.join("\n"));
+  has("model.sha256: expected 64 lower-case hex digits");
+  has("labels: expected at least 1 label");
+  has("input.layout: ");
+  has("defaults.alpha: ");
+  has("(root): ");
+  assert.equal(p.length, 6, p.join("\n"));
+});
+
+Deno.test("parseManifest() error message prefixes each problem with the source", () => {
+  const bad = structuredClone(bundled);
+  bad.preprocess.std = [0.3, -1];
+  try {
+    parseManifest(bad, "models/x/manifest.json");
+    assert.fail("expected rejection");
+  } catch (e) {
+    assert.ok(e instanceof ManifestError);
+    assert.match(
+      e.message,
+      /^models\/x\/manifest\.json: preprocess\.std: expected positive numbers/,
+    );
+  }
+});
+
+Deno.test("parseManifest() checks that pre-processing produces the input shape", () => {
+  const bad = structuredClone(bundled);
+  bad.preprocess.pad.left = 0;
+  bad.preprocess.replicate = 1;
+  const p = problems(bad);
+  assert.ok(p.includes("preprocess.replicate: gives 1 channels but input.channels is 3"), `${p}`);
+  assert.ok(
+    p.includes("preprocess.resize: resize plus pad gives 32x30 but input is 32x32"),
+    `${p}`,
+  );
+});
+
+Deno.test("parseManifest() requires names for the tensors split policy and rejects path-like files", () => {
+  const bad = structuredClone(bundled);
+  bad.splits = { policy: "tensors" };
+  bad.model.file = "../../etc/passwd";
+  const p = problems(bad);
+  assert.ok(p.includes('splits.names: required when policy is "tensors"'), `${p}`);
+  assert.ok(p.includes("model.file: expected a plain file name"), `${p}`);
+  const ok = structuredClone(bundled);
+  ok.splits = { policy: "tensors", names: ["a", "b"] };
+  assert.deepEqual(splitPolicyOf(parseManifest(ok, "m")), { kind: "tensors", names: ["a", "b"] });
+});
+
+Deno.test("parseManifest() validates stored calibrations", () => {
+  const bad = structuredClone(bundled);
+  bad.calibration = [{
+    method: "si",
+    settings: {},
+    threshold: "x",
+    tpr: 0.95,
+    scores: [1],
+    count: 1,
+    data: "d",
+    created: "t",
+  }];
+  const p = problems(bad);
+  assert.ok(p.some((x) => x.startsWith("calibration[0].threshold: ")), `${p}`);
+});
