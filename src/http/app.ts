@@ -114,13 +114,19 @@ export function createApp(deps: AppDeps): App {
     return Response.json({ status: "ready", models: registry.list().map((m) => m.id) });
   }
 
-  async function dispatch(req: Request, url: URL): Promise<{ route: string; res: Response }> {
+  async function dispatch(
+    req: Request,
+    url: URL,
+    info: { route: string },
+  ): Promise<{ route: string; res: Response }> {
     if (req.method === "OPTIONS" && req.headers.has("access-control-request-method")) {
+      info.route = "preflight";
       return { route: "preflight", res: preflight(req, config.corsOrigins) };
     }
     const match = matchRoute(routes, req.method, url.pathname);
     if (match.kind === "found") {
       const name = match.route.name;
+      info.route = name;
       if (draining && name !== "healthz" && name !== "metrics") {
         throw new ApiError(503, "shutting_down", "Cannot accept work: shutting down", {
           "retry-after": String(config.retryAfterSeconds),
@@ -140,7 +146,10 @@ export function createApp(deps: AppDeps): App {
     }
     if ((req.method === "GET" || req.method === "HEAD") && !url.pathname.startsWith("/v1/")) {
       const res = await serveStatic(config.publicDir, url.pathname, req.method === "HEAD");
-      if (res) return { route: "static", res };
+      if (res) {
+        info.route = "static";
+        return { route: "static", res };
+      }
     }
     throw new ApiError(
       404,
@@ -152,11 +161,11 @@ export function createApp(deps: AppDeps): App {
   async function handler(req: Request): Promise<Response> {
     const started = performance.now();
     const untrack = track();
-    let route = "unmatched";
+    const info = { route: "unmatched" };
     let res: Response;
     try {
       const url = new URL(req.url);
-      ({ route, res } = await dispatch(req, url));
+      res = (await dispatch(req, url, info)).res;
     } catch (err) {
       const api = err instanceof ApiError ? err : undefined;
       if (!api) console.error(`Unhandled error on ${req.method} ${req.url}:`, err);
@@ -169,6 +178,7 @@ export function createApp(deps: AppDeps): App {
     for (const [k, v] of Object.entries(corsHeaders(req, config.corsOrigins))) {
       res.headers.set(k, v);
     }
+    const route = info.route;
     metrics.requests.inc({ route, status: String(res.status) });
     // The score route records its own latency when its stream ends.
     if (route !== "score" || res.status !== 200) {
