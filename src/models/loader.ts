@@ -1,0 +1,163 @@
+/**
+ * Loading model directories (`model.onnx` + `manifest.json`) and the registry of served models.
+ * @module
+ */
+import { basename, join } from "node:path";
+import { createPreprocessor } from "../image/preprocess.ts";
+import type { BackendName } from "../runtime/types.ts";
+import { findCalibration } from "./calibration.ts";
+import { type Manifest, parseManifest } from "./manifest.ts";
+import type { LoadedModel, ModelRegistry, ScorerFactory } from "./types.ts";
+
+/** Model ids: lower-case, digits, `.`, `_`, `-`; checked before any filesystem access. */
+export const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** True when `id` is a well-formed model id (and therefore a safe directory name). */
+export function isModelId(id: string): boolean {
+  return MODEL_ID.test(id);
+}
+
+/** Options for loading models. */
+export interface LoadOptions {
+  readonly backend: BackendName;
+  readonly createScorer: ScorerFactory;
+  /** Compilation cache directory; defaults to `<model dir>/.cache`. */
+  readonly cacheDir?: string;
+}
+
+/** Lower-case hex sha256 of some bytes. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads and validates `<dir>/manifest.json`. */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, "manifest.json");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`Cannot load model: ${path} not found`);
+    throw e;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Cannot load model: ${path} is not valid JSON (${(e as Error).message})`);
+  }
+  return parseManifest(json, path);
+}
+
+/**
+ * Loads a model directory: validates the manifest, checks the model file's sha256, builds the
+ * pre-processor and the scorer. The model id is the directory's name.
+ */
+export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedModel> {
+  const id = basename(dir);
+  const manifest = await readManifest(dir);
+  const file = join(dir, manifest.model.file);
+  let modelBytes: Uint8Array;
+  try {
+    modelBytes = await Deno.readFile(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`Cannot load model "${id}": ${file} not found`);
+    }
+    throw e;
+  }
+  const actual = await sha256Hex(modelBytes);
+  if (actual !== manifest.model.sha256) {
+    throw new Error(
+      `Cannot load model "${id}": ${file} has sha256 ${actual} but the manifest says ` +
+        `${manifest.model.sha256} (replace the file, or update model.sha256 if the change is intended)`,
+    );
+  }
+  const preprocess = createPreprocessor(manifest.preprocess, manifest.input);
+  const inputDims = [manifest.input.channels, manifest.input.height, manifest.input.width] as const;
+  const scorer = await opts.createScorer({
+    modelBytes,
+    manifest,
+    backend: opts.backend,
+    inputDims,
+    cacheDir: opts.cacheDir ?? join(dir, ".cache"),
+  });
+  return {
+    id,
+    dir,
+    manifest,
+    labels: manifest.labels,
+    backend: opts.backend,
+    scorer,
+    preprocess,
+    inputDims,
+    calibrationFor: (settings) => findCalibration(manifest.calibration, settings),
+    defaults: manifest.defaults,
+  };
+}
+
+/** The model ids under a root: sub-directories with a valid id and a manifest.json, sorted. */
+export async function discoverModels(root: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const e of Deno.readDir(root)) {
+    if (!e.isDirectory || !isModelId(e.name)) continue;
+    try {
+      if ((await Deno.stat(join(root, e.name, "manifest.json"))).isFile) ids.push(e.name);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return ids.sort();
+}
+
+/** A registry whose models may still be loading, and a promise that settles when they are. */
+export interface StartedRegistry {
+  readonly registry: ModelRegistry;
+  /** Resolves once every model is loaded; rejects with the first load error. */
+  readonly loaded: Promise<void>;
+}
+
+/**
+ * Starts loading models in the background (one at a time, to bound memory while compiling), so
+ * a server can answer `/healthz` and a not-ready `/readyz` meanwhile. Ids are validated first.
+ */
+export function startRegistry(
+  root: string,
+  ids: readonly string[] | "all",
+  opts: LoadOptions,
+): StartedRegistry {
+  if (ids !== "all") {
+    const bad = ids.find((id) => !isModelId(id));
+    if (bad !== undefined) {
+      throw new Error(`Invalid model id "${bad}": expected ${MODEL_ID.source}`);
+    }
+  }
+  const models = new Map<string, LoadedModel>();
+  let ready = false;
+  const registry: ModelRegistry = {
+    list: () => [...models.values()],
+    get: (id) => (isModelId(id) ? models.get(id) : undefined),
+    get ready() {
+      return ready;
+    },
+  };
+  const loaded = (async () => {
+    const list = ids === "all" ? await discoverModels(root) : [...new Set(ids)];
+    if (list.length === 0) throw new Error(`No models found in ${root}`);
+    for (const id of list) models.set(id, await loadModel(join(root, id), opts));
+    ready = true;
+  })();
+  return { registry, loaded };
+}
+
+/** Loads the models (all under `root`, or the given ids) and returns the ready registry. */
+export async function createRegistry(
+  root: string,
+  ids: readonly string[] | "all",
+  opts: LoadOptions,
+): Promise<ModelRegistry> {
+  const { registry, loaded } = startRegistry(root, ids, opts);
+  await loaded;
+  return registry;
+}
