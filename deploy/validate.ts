@@ -17,7 +17,10 @@ export interface Finding {
 
 /** Options of {@link validateDenoDeploy}. */
 export interface ValidateOptions {
-  /** Run `deno check --frozen <entrypoint>` (slow-ish; default true). */
+  /**
+   * Run `deno check --frozen <entrypoint> src/` (default true). All of src/ because the service
+   * loads parts of itself through computed dynamic imports that a graph walk cannot follow.
+   */
   readonly typeCheck?: boolean;
 }
 
@@ -152,14 +155,15 @@ export async function validateDenoDeploy(
   }
 
   if (options.typeCheck !== false && entrypoint) {
+    const roots = [entrypoint, ...(await exists(join(root, "src")) ? ["src/"] : [])];
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["check", "--frozen", "--quiet", entrypoint],
+      args: ["check", "--frozen", "--quiet", ...roots],
       cwd: root,
       stdout: "piped",
       stderr: "piped",
     }).output();
     const text = new TextDecoder().decode(out.stderr).trim().split("\n").slice(0, 8).join("\n");
-    add(out.success, "type check", out.success ? `deno check --frozen ${entrypoint}` : text);
+    add(out.success, "type check", out.success ? `deno check --frozen ${roots.join(" ")}` : text);
   }
   return findings;
 }

@@ -40,10 +40,14 @@ export function checkScoreStream(body: string, images: number): string[] {
   }
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === "object" && v !== null && !Array.isArray(v);
-  lines.slice(0, images).forEach((line, i) => {
-    if (!isObject(line)) return problems.push(`line ${i + 1} is not an object`);
+  for (const [i, line] of lines.slice(0, images).entries()) {
+    if (!isObject(line)) {
+      problems.push(`line ${i + 1} is not an object`);
+      continue;
+    }
     if ("error" in line) {
-      return problems.push(`image ${i} was not scored: ${JSON.stringify(line.error)}`);
+      problems.push(`image ${i} was not scored: ${JSON.stringify(line.error)}`);
+      continue;
     }
     for (const [field, ok] of Object.entries(SCORE_LINE_FIELDS)) {
       if (!(field in line)) problems.push(`line ${i + 1} lacks "${field}"`);
@@ -52,7 +56,7 @@ export function checkScoreStream(body: string, images: number): string[] {
       }
     }
     if (line.index !== i) problems.push(`line ${i + 1} has index ${line.index}, expected ${i}`);
-  });
+  }
   const summary = lines.at(-1);
   if (lines.length > images) {
     if (!isObject(summary)) problems.push("the summary line is not an object");
