@@ -11,7 +11,14 @@
  * @module
  */
 import { readNdjson } from "./ndjson.ts";
-import type { ImageInput, ModelInfo, ResultLine, ScoreOptions, ScoreSummary } from "./types.ts";
+import type {
+  ImageInput,
+  ModelInfo,
+  ModelSummary,
+  ResultLine,
+  ScoreOptions,
+  ScoreSummary,
+} from "./types.ts";
 
 export * from "./types.ts";
 export { readNdjson } from "./ndjson.ts";
@@ -59,9 +66,12 @@ export interface SiClient {
    * error lines (see `isErrorLine`). Breaking out of the loop cancels the server's remaining work.
    */
   scoreImages(model: string, images: readonly ImageInput[], opts?: ScoreOptions): ScoreRun;
-  /** `GET /v1/models`: every served model with its manifest and calibration. */
-  listModels(signal?: AbortSignal): Promise<ModelInfo[]>;
-  /** `GET /v1/models/{id}`; throws {@link SiApiError} with status 404 for an unknown model. */
+  /** `GET /v1/models`: every served model, briefly. */
+  listModels(signal?: AbortSignal): Promise<ModelSummary[]>;
+  /**
+   * `GET /v1/models/{id}`: labels, manifest and calibrations (with the sorted ID scores).
+   * Throws {@link SiApiError} with status 404 for an unknown model.
+   */
   getModel(id: string, signal?: AbortSignal): Promise<ModelInfo>;
 }
 
@@ -105,21 +115,12 @@ export function createClient(options: ClientOptions): SiClient {
     },
     async listModels(signal) {
       const body = await getJson("/v1/models", signal);
-      // Accept both a bare array and `{"models": [...]}`.
-      if (Array.isArray(body)) return body as ModelInfo[];
       const models = (body as { models?: unknown }).models;
-      if (Array.isArray(models)) return models as ModelInfo[];
+      if (Array.isArray(models)) return models as ModelSummary[];
       throw new SiApiError(200, "bad_response", "GET /v1/models returned no model list");
     },
     async getModel(id, signal) {
-      const body = await getJson(`/v1/models/${encodeURIComponent(id)}`, signal) as Record<
-        string,
-        unknown
-      >;
-      // Accept both the bare model object and `{"model": {...}}`.
-      const inner = body.model;
-      if (!("id" in body) && inner && typeof inner === "object") return inner as ModelInfo;
-      return body as ModelInfo;
+      return await getJson(`/v1/models/${encodeURIComponent(id)}`, signal) as ModelInfo;
     },
   };
 }

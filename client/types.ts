@@ -41,8 +41,8 @@ export interface ScoreLine {
   readonly p_value: number | null;
   /** Predicted class index. */
   readonly class: number;
-  /** Human-readable label of the predicted class. */
-  readonly label: string;
+  /** Human-readable label of the predicted class; null when the model has no label for it. */
+  readonly label: string | null;
   /** Softmax probability of the predicted class. */
   readonly confidence: number;
   /** The method that produced the score. */
@@ -61,33 +61,73 @@ export interface ErrorLine {
 /** One per-image line of a score stream. */
 export type ResultLine = ScoreLine | ErrorLine;
 
-/** The final line of a score stream. Only loosely typed: the service may add fields. */
+/** Scoring settings as the service reports them. */
+export interface Settings {
+  readonly method: Method;
+  readonly alpha: number;
+  readonly iterations: number;
+  readonly loss: "ce" | "max";
+  readonly integrate: "add" | "multiply";
+}
+
+/** The final line of a score stream. The service may add fields; they are kept. */
 export interface ScoreSummary {
+  readonly model: string;
+  readonly method: Method;
+  readonly settings: Settings;
+  /** Whether a calibration matched the settings (else `ood`/`threshold`/`p_value` are null). */
+  readonly calibrated: boolean;
+  /** Images in the request. */
+  readonly images: number;
+  readonly scored: number;
+  readonly errors: number;
+  /** Images flagged OOD. */
+  readonly ood: number;
+  /** Milliseconds from request to summary. */
+  readonly ms: number;
   readonly [key: string]: unknown;
 }
 
-/** A calibration of one method/settings, as listed by the models endpoints. */
+/** A calibration of one method/settings on held-out ID data. */
 export interface CalibrationInfo {
   readonly method: Method;
-  readonly settings?: Readonly<Record<string, unknown>>;
-  /** Score threshold keeping 95 % of ID images. */
+  readonly settings: Settings;
+  /** Score threshold keeping 95 % of ID images (lower scores are flagged OOD). */
   readonly threshold: number;
-  readonly tpr?: number;
+  /** Share of ID data accepted at the threshold. */
+  readonly tpr: number;
   /** Sorted ID scores (or evenly spaced quantiles of them). */
   readonly scores: readonly number[];
-  readonly count?: number;
-  readonly data?: string;
-  readonly created?: string;
+  readonly count: number;
+  /** Description of the data used, e.g. "fmnist:test[5000:10000]". */
+  readonly data: string;
+  readonly created: string;
 }
 
 /** A model as listed by `GET /v1/models`. Extra fields the service adds are kept. */
-export interface ModelInfo {
+export interface ModelSummary {
   readonly id: string;
-  readonly backend?: string;
-  readonly labels?: readonly string[];
-  readonly manifest?: Readonly<Record<string, unknown>>;
-  readonly calibration?: readonly CalibrationInfo[];
+  /** onnxruntime backend in use: wasm, webgpu or native. */
+  readonly backend: string;
+  /** Input dims [C, H, W]. */
+  readonly input: readonly number[];
+  /** Number of classes. */
+  readonly classes: number;
+  readonly defaults: Settings;
+  /** Whether the default settings have a calibration. */
+  readonly calibrated: boolean;
   readonly [key: string]: unknown;
+}
+
+/** A model in detail, from `GET /v1/models/{id}`. */
+export interface ModelInfo extends ModelSummary {
+  readonly labels: readonly string[];
+  /** The model's manifest as stored on disk. */
+  readonly manifest: Readonly<Record<string, unknown>>;
+  /** Calibration of the default settings, or null. */
+  readonly calibration: CalibrationInfo | null;
+  /** Every calibration available under the default settings, one per method at most. */
+  readonly calibrations: readonly CalibrationInfo[];
 }
 
 /** An image to upload: raw bytes, a Blob/File, or bytes with an explicit name and media type. */

@@ -1,188 +1,151 @@
 import assert from "node:assert/strict";
 import { createClient, isErrorLine, type ScoreLine, SiApiError } from "../../client/mod.ts";
-import { CALIBRATION_SCORES, createFakeApi, THRESHOLD } from "./fake_api.ts";
+import { FAKE_CALIBRATION, FAKE_LABELS } from "../helpers/fake_model.ts";
+import { solidPng } from "../http/png.ts";
+import { createTestApp, type TestApp } from "./app_helper.ts";
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// The fake model scores a solid PNG as red / 255; its calibration threshold is 0.2 and its ID
+// scores are 0.1 … 0.9, so red 51 → 0.2 (ID, p 2/9), red 0 → 0 (OOD, p 0), red 204 → 0.8 (p 8/9).
 
-/** Bytes that start like a PNG, `n` long (the fake scores an image as byteLength / 100). */
-function pngLike(n: number): Uint8Array {
-  const bytes = new Uint8Array(n);
-  bytes.set(PNG_MAGIC);
-  return bytes;
-}
-
-function clientFor(api: { handler(req: Request): Promise<Response> }, token?: string) {
-  return createClient({ baseUrl: "http://service.test/", token, fetch: (r) => api.handler(r) });
+function clientFor(t: TestApp, token?: string) {
+  return createClient({ baseUrl: "http://service.test/", token, fetch: t.fetch });
 }
 
 Deno.test("scoreImages() yields lines as they stream", async () => {
-  const api = createFakeApi();
-  let open!: () => void;
-  api.gate = new Promise((r) => (open = r));
-  const run = clientFor(api).scoreImages("fake", [pngLike(30), pngLike(70)]);
+  // One image per batch, 150 ms each: the first line must arrive before the last is scored.
+  const t = createTestApp({ batchMax: 1 }, { delayMs: 150 });
+  const images = await Promise.all([10, 20, 30].map((r) => solidPng(r)));
+  const run = clientFor(t).scoreImages("fake", images);
   const it = run[Symbol.asyncIterator]();
   const first = await it.next();
-  // The server is still holding back the second line, yet the first one is already here.
-  assert.equal(api.finished, false);
   assert.equal((first.value as ScoreLine).index, 0);
-  assert.equal(run.summary, undefined);
-  open();
-  const second = await it.next();
-  assert.equal((second.value as ScoreLine).index, 1);
-  assert.equal((await it.next()).done, true);
-  assert.deepEqual(run.summary, { count: 2 });
+  assert.ok(t.model.batches.length < 3, `scored ${t.model.batches.length} of 3 already`);
+  const summaryBefore = run.summary;
+  assert.equal(summaryBefore, undefined);
+  const rest: number[] = [];
+  for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value.index);
+  assert.deepEqual(rest, [1, 2]);
+  assert.equal(run.summary?.images, 3);
+  assert.equal(run.summary?.scored, 3);
 });
 
 Deno.test("scoreImages() decodes the verdict fields of each line", async () => {
-  const api = createFakeApi();
-  const { results, summary } = await clientFor(api).scoreImages("fake", [pngLike(30), pngLike(70)])
-    .collect();
-  assert.deepEqual(summary, { count: 2 });
-  const [a, b] = results as ScoreLine[];
-  assert.equal(a.score, 0.3);
-  assert.equal(a.ood, true);
-  assert.equal(a.threshold, THRESHOLD);
-  assert.equal(a.p_value, 1 / CALIBRATION_SCORES.length);
-  assert.equal(b.score, 0.7);
-  assert.equal(b.ood, false);
-  assert.equal(b.p_value, 3 / CALIBRATION_SCORES.length);
+  const t = createTestApp();
+  const images = await Promise.all([51, 0, 204].map((r) => solidPng(r)));
+  const { results, summary } = await clientFor(t).scoreImages("fake", images).collect();
+  const [a, b, c] = results as ScoreLine[];
+  assert.ok(Math.abs(a.score - 0.2) < 1e-6);
+  assert.equal(a.ood, false);
+  assert.equal(a.threshold, FAKE_CALIBRATION.threshold);
+  assert.equal(a.p_value, 2 / 9);
+  assert.equal(a.label, FAKE_LABELS[0]);
+  assert.equal(a.method, "si");
+  assert.equal(b.score, 0);
+  assert.equal(b.ood, true);
+  assert.equal(b.p_value, 0);
+  assert.ok(Math.abs(c.score - 0.8) < 1e-6);
+  assert.equal(c.class, 1);
+  assert.equal(c.label, FAKE_LABELS[1]);
+  assert.equal(summary.images, 3);
+  assert.equal(summary.ood, 1);
+  assert.equal(summary.calibrated, true);
 });
 
-Deno.test("scoreImages() uploads one named multipart part per image with query overrides", async () => {
-  const api = createFakeApi();
-  const file = new File([new Uint8Array(PNG_MAGIC)], "shoe.png", { type: "image/png" });
-  const explicit = { name: "digit.gif", data: new Uint8Array([1, 2, 3]), type: "image/gif" };
-  await clientFor(api).scoreImages("fake", [file, pngLike(10), explicit], {
+Deno.test("scoreImages() sends names, media types and query overrides", async () => {
+  const t = createTestApp();
+  const png = await solidPng(102);
+  const file = new File([png.slice()], "shoe.png", { type: "image/png" });
+  const explicit = { name: "digit.png", data: png, type: "image/png" };
+  const { results, summary } = await clientFor(t).scoreImages("fake", [file, png, explicit], {
     method: "msp",
     alpha: 0.002,
     iterations: 3,
   }).collect();
-  const req = api.requests[0];
-  assert.equal(req.method, "POST");
-  const url = new URL(req.url);
-  assert.equal(url.pathname, "/v1/models/fake/score");
-  assert.equal(url.searchParams.get("method"), "msp");
-  assert.equal(url.searchParams.get("alpha"), "0.002");
-  assert.equal(url.searchParams.get("iterations"), "3");
-  assert.equal(url.searchParams.has("loss"), false);
-  const parts = (await req.formData()).getAll("image") as File[];
-  assert.deepEqual(parts.map((p) => [p.name, p.type, p.size]), [
-    ["shoe.png", "image/png", 8],
-    ["image-1", "image/png", 10], // type sniffed from the PNG signature
-    ["digit.gif", "image/gif", 3],
-  ]);
+  assert.deepEqual(results.map((l) => l.name), ["shoe.png", "image-1", "digit.png"]);
+  assert.ok(t.model.batches.length > 0);
+  for (const { settings } of t.model.batches) {
+    assert.equal(settings.method, "msp");
+    assert.equal(settings.alpha, 0.002);
+    assert.equal(settings.iterations, 3);
+  }
+  assert.equal(summary.method, "msp");
+  // The fake model has no calibration for msp: no verdict.
+  assert.equal((results[0] as ScoreLine).ood, null);
+  assert.equal(summary.calibrated, false);
 });
 
 Deno.test("scoreImages() passes per-image errors through as error lines", async () => {
-  const api = createFakeApi();
-  const junk = new Blob(["not an image"], { type: "text/plain" });
-  const { results } = await clientFor(api).scoreImages("fake", [junk, pngLike(60)]).collect();
-  assert.equal(results.length, 2);
+  const t = createTestApp();
+  const corrupt = { name: "broken.png", data: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2]) };
+  const { results, summary } = await clientFor(t).scoreImages("fake", [
+    corrupt,
+    await solidPng(153),
+  ]).collect();
   assert.ok(isErrorLine(results[0]));
-  assert.equal(results[0].error.code, "corrupt_image");
+  assert.equal(results[0].name, "broken.png");
+  assert.equal(typeof results[0].error.code, "string");
+  assert.ok(results[0].error.message.length > 0);
   assert.ok(!isErrorLine(results[1]));
-  assert.equal(results[1].score, 0.6);
+  assert.ok(Math.abs(results[1].score - 0.6) < 1e-6);
+  assert.equal(summary.errors, 1);
 });
 
 Deno.test("scoreImages() throws SiApiError for an unknown model", async () => {
-  const run = clientFor(createFakeApi()).scoreImages("nope", [pngLike(10)]);
+  const run = clientFor(createTestApp()).scoreImages("nope", [await solidPng(1)]);
   await assert.rejects(run.collect(), (e: unknown) => {
     assert.ok(e instanceof SiApiError);
     assert.equal(e.status, 404);
     assert.equal(e.code, "not_found");
-    assert.equal(e.message, "No such model");
+    assert.match(e.message, /nope/);
     return true;
   });
 });
 
-Deno.test("scoreImages() exposes Retry-After on 503 back-pressure", async () => {
-  const run = clientFor(createFakeApi({ overloaded: true })).scoreImages("fake", [pngLike(10)]);
+Deno.test("scoreImages() throws SiApiError for a bad parameter", async () => {
+  const run = clientFor(createTestApp()).scoreImages("fake", [await solidPng(1)], {
+    iterations: -1,
+  });
   await assert.rejects(run.collect(), (e: unknown) => {
+    return e instanceof SiApiError && e.status === 400 && e.code === "bad_parameter";
+  });
+});
+
+Deno.test("scoreImages() exposes Retry-After on 503 back-pressure", async () => {
+  const t = createTestApp({ queueMaxImages: 1, retryAfterSeconds: 7 });
+  const images = [await solidPng(1), await solidPng(2)];
+  await assert.rejects(clientFor(t).scoreImages("fake", images).collect(), (e: unknown) => {
     assert.ok(e instanceof SiApiError);
     assert.equal(e.status, 503);
     assert.equal(e.code, "overloaded");
-    assert.equal(e.retryAfter, 3);
+    assert.equal(e.retryAfter, 7);
     return true;
   });
 });
 
 Deno.test("createClient() sends the bearer token", async () => {
-  const api = createFakeApi({ token: "s3cret" });
-  const models = await clientFor(api, "s3cret").listModels();
-  assert.equal(models.length, 1);
-  await assert.rejects(clientFor(api).listModels(), (e: unknown) => {
-    assert.ok(e instanceof SiApiError);
-    assert.equal(e.status, 401);
-    assert.equal(e.code, "unauthorized");
-    return true;
+  const t = createTestApp({ authToken: "s3cret" });
+  const models = await clientFor(t, "s3cret").listModels();
+  assert.deepEqual(models.map((m) => m.id), ["fake"]);
+  await assert.rejects(clientFor(t).listModels(), (e: unknown) => {
+    return e instanceof SiApiError && e.status === 401 && e.code === "unauthorized";
+  });
+  await assert.rejects(clientFor(t, "wrong").scoreImages("fake", [await solidPng(1)]).collect(), {
+    name: "SiApiError",
+    status: 401,
   });
 });
 
-Deno.test("listModels() and getModel() return manifest and calibration", async () => {
-  const client = clientFor(createFakeApi());
+Deno.test("getModel() returns labels and calibrations with their ID scores", async () => {
+  const client = clientFor(createTestApp());
   const [listed] = await client.listModels();
   assert.equal(listed.id, "fake");
-  assert.deepEqual(listed.calibration?.[0].scores, CALIBRATION_SCORES);
+  assert.equal(listed.calibrated, true);
   const model = await client.getModel("fake");
-  assert.equal(model.id, "fake");
-  assert.equal(model.calibration?.[0].threshold, THRESHOLD);
+  assert.deepEqual(model.labels, FAKE_LABELS);
+  assert.deepEqual(model.calibrations.map((c) => c.method), ["si"]);
+  assert.deepEqual(model.calibrations[0].scores, FAKE_CALIBRATION.scores);
+  assert.equal(model.calibration?.threshold, FAKE_CALIBRATION.threshold);
   await assert.rejects(client.getModel("missing"), (e: unknown) => {
     return e instanceof SiApiError && e.status === 404 && e.code === "not_found";
-  });
-});
-
-Deno.test("scoreImages() cancels the stream when the loop exits early", async () => {
-  const api = createFakeApi();
-  api.gate = new Promise(() => {}); // never opens: the last line would never come
-  for await (const line of clientFor(api).scoreImages("fake", [pngLike(10), pngLike(20)])) {
-    assert.equal(line.index, 0);
-    break;
-  }
-  assert.equal(api.cancelled, true);
-  assert.equal(api.finished, false);
-});
-
-Deno.test("scoreImages() reports a stream cut before its summary", async () => {
-  const cut = () =>
-    Promise.resolve(
-      new Response('{"index":0,"name":"a","score":1}\n', {
-        headers: { "content-type": "application/x-ndjson" },
-      }),
-    );
-  const client = createClient({ baseUrl: "http://x.test", fetch: cut });
-  const seen: number[] = [];
-  await assert.rejects(
-    (async () => {
-      for await (const line of client.scoreImages("m", [pngLike(8)])) seen.push(line.index);
-    })(),
-    (e: unknown) => e instanceof SiApiError && e.code === "truncated",
-  );
-  assert.deepEqual(seen, [0]);
-});
-
-Deno.test("scoreImages() turns a mid-stream error line into SiApiError", async () => {
-  const body =
-    '{"index":0,"name":"a","score":1}\n{"error":{"code":"shutting_down","message":"bye"}}\n';
-  const client = createClient({
-    baseUrl: "http://x.test",
-    fetch: () => Promise.resolve(new Response(body)),
-  });
-  await assert.rejects(
-    client.scoreImages("m", [pngLike(8)]).collect(),
-    (e: unknown) => e instanceof SiApiError && e.code === "shutting_down" && e.message === "bye",
-  );
-});
-
-Deno.test("listModels() keeps a non-JSON error body readable", async () => {
-  const client = createClient({
-    baseUrl: "http://x.test",
-    fetch: () => Promise.resolve(new Response("<h1>Bad Gateway</h1>", { status: 502 })),
-  });
-  await assert.rejects(client.listModels(), (e: unknown) => {
-    assert.ok(e instanceof SiApiError);
-    assert.equal(e.status, 502);
-    assert.equal(e.code, "http_502");
-    assert.match(e.message, /Bad Gateway/);
-    return true;
   });
 });
