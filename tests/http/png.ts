@@ -35,7 +35,7 @@ export async function encodePng(
   width: number,
   height: number,
   rgba: Uint8Array,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const raw = new Uint8Array(height * (1 + width * 4));
   for (let y = 0; y < height; y++) {
     raw[y * (1 + width * 4)] = 0; // filter: none
@@ -66,14 +66,14 @@ export async function encodePng(
 }
 
 /** A `size`×`size` opaque PNG whose red channel is `red` everywhere (the fake model scores red/255). */
-export function solidPng(red: number, size = 2): Promise<Uint8Array> {
+export function solidPng(red: number, size = 2): Promise<Uint8Array<ArrayBuffer>> {
   const px = new Uint8Array(size * size * 4);
   for (let i = 0; i < size * size; i++) px.set([red, 0, 0, 255], i * 4);
   return encodePng(size, size, px);
 }
 
 /** A PNG signature + IHDR declaring `width`×`height` with no pixel data (a decompression-bomb header). */
-export function bombPngHeader(width: number, height: number): Uint8Array {
+export function bombPngHeader(width: number, height: number): Uint8Array<ArrayBuffer> {
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
