@@ -13,8 +13,8 @@ const ACCEPTED = ["image/png", "image/jpeg", "image/gif", "image/tiff"];
 
 /**
  * @typedef {{ method: string, threshold: number, scores: number[] }} Calibration
- * @typedef {{ id: string, calibration?: Calibration[] | Record<string, Calibration>,
- *   defaults?: { method?: string }, manifest?: { defaults?: { method?: string } } }} Model
+ * @typedef {{ id: string, defaults?: { method?: string } }} ModelSummary
+ * @typedef {ModelSummary & { calibrations?: Calibration[] }} ModelDetail
  * @typedef {import("./results.js").ScoreLine} ScoreLine
  * @typedef {import("./chart.js").Marker} Marker
  */
@@ -43,7 +43,9 @@ const ui = {
 };
 
 const state = {
-  /** @type {Model[]} */ models: [],
+  /** @type {ModelSummary[]} */ models: [],
+  /** Details (with calibrations) by model id, fetched when a model is chosen. */
+  /** @type {Map<string, ModelDetail>} */ details: new Map(),
   /** @type {File[]} */ files: [],
   /** @type {Marker[]} */ markers: [],
   /** @type {AbortController | undefined} */ running: undefined,
@@ -82,24 +84,34 @@ async function describeFailure(res) {
   return `HTTP ${res.status} ${res.statusText}`;
 }
 
-/** @param {Model} model @returns {Calibration[]} */
-function calibrations(model) {
-  const c = model.calibration;
-  if (!c) return [];
-  return Array.isArray(c) ? c : Object.values(c);
-}
-
 /** @param {string} method */
 function calibrationFor(method) {
-  const model = state.models.find((m) => m.id === ui.model.value);
-  return model ? calibrations(model).find((c) => c.method === method) : undefined;
+  return state.details.get(ui.model.value)?.calibrations?.find((c) => c.method === method);
 }
 
-function fillMethods() {
-  const model = state.models.find((m) => m.id === ui.model.value);
-  if (!model) return;
-  const calibrated = new Set(calibrations(model).map((c) => c.method));
-  const preferred = model.defaults?.method ?? model.manifest?.defaults?.method ?? "si";
+/** @param {string} path */
+async function getJson(path) {
+  const res = await fetch(path, { headers: { accept: "application/json", ...authHeaders() } });
+  if (!res.ok) throw new Error(await describeFailure(res));
+  return await res.json();
+}
+
+/** Fetches the chosen model's calibrations (once) and offers its methods. */
+async function fillMethods() {
+  const id = ui.model.value;
+  const summary = state.models.find((m) => m.id === id);
+  if (!summary) return;
+  ui.method.disabled = true;
+  try {
+    if (!state.details.has(id)) {
+      state.details.set(id, await getJson(`v1/models/${encodeURIComponent(id)}`));
+    }
+  } catch (e) {
+    showError(`Could not load model ${id}: ${e instanceof Error ? e.message : e}`);
+  }
+  if (ui.model.value !== id) return; // the user picked another model meanwhile
+  const calibrated = new Set((state.details.get(id)?.calibrations ?? []).map((c) => c.method));
+  const preferred = summary.defaults?.method ?? "si";
   ui.method.replaceChildren(...METHODS.map((m) => {
     const label = calibrated.has(m) ? `${m} (calibrated)` : m;
     return new Option(label, m, false, m === preferred);
@@ -115,20 +127,17 @@ function redrawChart() {
 async function loadModels() {
   ui.model.disabled = true;
   try {
-    const res = await fetch("v1/models", {
-      headers: { accept: "application/json", ...authHeaders() },
-    });
-    if (!res.ok) throw new Error(`Could not load models: ${await describeFailure(res)}`);
-    const body = await res.json();
-    state.models = Array.isArray(body) ? body : body.models ?? [];
+    const body = await getJson("v1/models");
+    state.models = body.models ?? [];
+    state.details.clear();
     if (state.models.length === 0) throw new Error("The service serves no models.");
     ui.model.replaceChildren(...state.models.map((m) => new Option(m.id, m.id)));
     ui.model.disabled = false;
     clearError();
-    fillMethods();
+    await fillMethods();
   } catch (e) {
     ui.model.replaceChildren(new Option("No models available", ""));
-    showError(e instanceof Error ? e.message : String(e));
+    showError(`Could not load models: ${e instanceof Error ? e.message : e}`);
   }
 }
 

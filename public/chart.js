@@ -129,15 +129,23 @@ export function drawChart(svg, calibration, markers) {
     );
   }
 
-  for (const m of markers) {
-    if (!Number.isFinite(m.score)) continue;
-    const mx = x(m.score);
+  // Markers closer than a circle's width go on separate rows so every number stays readable.
+  /** @type {number[]} */
+  const rowEnds = [];
+  const placed = markers.filter((m) => Number.isFinite(m.score))
+    .map((m) => ({ m, mx: x(m.score) }))
+    .sort((a, b) => a.mx - b.mx);
+  for (const { m, mx } of placed) {
+    let row = rowEnds.findIndex((end) => end < mx - 18);
+    if (row < 0) row = rowEnds.length < 4 ? rowEnds.length : 0;
+    rowEnds[row] = mx;
+    const cy = PAD.top - 2 + row * 19;
     const cls = m.ood === true ? "marker ood" : m.ood === false ? "marker id" : "marker";
     const g = el("g", { class: cls, "data-index": m.index });
     g.append(el("title", {}, `#${m.index + 1} ${m.name}: ${m.score}`));
-    g.append(el("line", { x1: mx, x2: mx, y1: baseY, y2: PAD.top + 4 }));
-    g.append(el("circle", { cx: mx, cy: PAD.top - 2, r: 8 }));
-    g.append(el("text", { x: mx, y: PAD.top + 2, "text-anchor": "middle" }, String(m.index + 1)));
+    g.append(el("line", { x1: mx, x2: mx, y1: baseY, y2: cy + 6 }));
+    g.append(el("circle", { cx: mx, cy, r: 8 }));
+    g.append(el("text", { x: mx, y: cy + 4, "text-anchor": "middle" }, String(m.index + 1)));
     svg.append(g);
   }
 

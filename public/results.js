@@ -8,7 +8,7 @@
 
 /**
  * @typedef {{ index: number, name: string, score: number, ood: boolean | null,
- *   threshold: number | null, p_value: number | null, class: number, label: string,
+ *   threshold: number | null, p_value: number | null, class: number, label: string | null,
  *   confidence: number, method: string, layers?: number[] }} ScoreLine
  * @typedef {{ index: number, name: string, error: { code: string, message: string } }} ErrorLine
  */
@@ -144,7 +144,7 @@ export function fillScore(li, line) {
       line.p_value === null ? "—" : line.p_value.toFixed(3),
       line.p_value,
     ),
-    pair("label", "Class", `${line.label} (${line.class})`, line.label),
+    pair("label", "Class", `${line.label ?? "class"} (${line.class})`, line.label),
     pair("confidence", "Confidence", `${(line.confidence * 100).toFixed(1)} %`, line.confidence),
     pair("method", "Method", line.method, line.method),
   );

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import type { Page } from "playwright-core";
+import { createClient, type ScoreLine } from "../../client/mod.ts";
+import { launchBrowser } from "./browser.ts";
+import { type FixtureImage, u8Pngs } from "./fixture_images.ts";
+import { startService } from "./server.ts";
+
+// The browser and the server outlive single async ops by design; each test closes both itself.
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+/** What a rendered card shows: per field, the raw `data-value` and the visible text. */
+interface RenderedCard {
+  index: number;
+  classes: string;
+  fields: Record<string, { value: string; text: string }>;
+}
+
+function asFiles(images: readonly FixtureImage[]) {
+  return images.map((i) => ({ name: i.name, mimeType: i.mimeType, buffer: Buffer.from(i.bytes) }));
+}
+
+async function renderedCards(page: Page): Promise<RenderedCard[]> {
+  return await page.$$eval("#results .card", (cards) =>
+    cards.map((c) => ({
+      index: Number((c as HTMLElement).dataset.index),
+      classes: c.className,
+      fields: Object.fromEntries(
+        [...c.querySelectorAll<HTMLElement>("[data-field]")].map((d) => [
+          d.dataset.field,
+          { value: d.dataset.value ?? "", text: d.textContent ?? "" },
+        ]),
+      ),
+    })));
+}
+
+async function waitUntilScored(page: Page, n: number): Promise<void> {
+  await page.waitForFunction(
+    (count) =>
+      document.querySelectorAll("#results .card").length === count &&
+      document.querySelectorAll("#results .card.pending").length === 0,
+    n,
+    { timeout: 20_000 },
+  );
+}
+
+Deno.test("playground renders each verdict as the API answers it", opts, async () => {
+  const images = [
+    ...await u8Pngs("id-fmnist.u8", 3, "fmnist"),
+    ...await u8Pngs("ood-mnist.u8", 3, "mnist"),
+  ];
+  const service = startService({}, { layers: true });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(service.url);
+    await page.waitForSelector("#model:not([disabled])");
+    assert.equal(await page.inputValue("#model"), "fake");
+    assert.equal(await page.inputValue("#method"), "si");
+
+    await page.setInputFiles("#files", asFiles(images));
+    await waitUntilScored(page, images.length);
+    if (Deno.env.get("E2E_SCREENSHOT")) {
+      await page.screenshot({ path: Deno.env.get("E2E_SCREENSHOT"), fullPage: true });
+    }
+
+    const client = createClient({ baseUrl: service.url });
+    const { results } = await client.scoreImages(
+      "fake",
+      images.map((i) => ({ name: i.name, data: i.bytes, type: i.mimeType })),
+      { method: "si" },
+    ).collect();
+    const api = results as ScoreLine[];
+    assert.equal(api.length, images.length);
+    assert.ok(api.some((l) => l.ood === true) && api.some((l) => l.ood === false));
+
+    const cards = await renderedCards(page);
+    for (const line of api) {
+      const card = cards.find((c) => c.index === line.index);
+      assert.ok(card, `card for image ${line.index}`);
+      const f = card.fields;
+      assert.equal(f.score.value, String(line.score));
+      // The visible number is a rounding of the API's score.
+      const shown = Number(f.score.text);
+      assert.ok(Math.abs(shown - line.score) <= 1e-3 * Math.max(1, Math.abs(line.score)));
+      assert.equal(f.verdict.value, String(line.ood));
+      assert.equal(f.verdict.text, line.ood ? "OOD" : "ID");
+      assert.equal(f.threshold.value, String(line.threshold));
+      assert.equal(f.p_value.value, String(line.p_value));
+      assert.equal(f.p_value.text, line.p_value!.toFixed(3));
+      assert.equal(f.label.value, String(line.label));
+      assert.equal(f.method.value, "si");
+      assert.match(card.classes, line.ood ? /is-ood/ : /is-id/);
+    }
+
+    // One chart marker per scored image, coloured by its verdict.
+    const markers = await page.$$eval(
+      "#chart g.marker",
+      (gs) =>
+        gs.map((g) => ({
+          index: Number(g.getAttribute("data-index")),
+          ood: g.classList.contains("ood"),
+        })),
+    );
+    assert.deepEqual(
+      markers.sort((a, b) => a.index - b.index),
+      api.map((l) => ({ index: l.index, ood: l.ood === true })),
+    );
+    assert.match(await page.textContent("#status") ?? "", /^Done/);
+    assert.equal(await page.isHidden("#error"), true);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+    await service.close();
+  }
+});
