@@ -21,8 +21,11 @@ export interface ScoreInputsOptions {
   /** Images per scorer call (default 32). */
   readonly batch?: number;
   readonly cache?: ScoreCache;
-  /** Called after each batch (and once for all cache hits) with the number of inputs done. */
-  readonly onProgress?: (done: number) => void;
+  /**
+   * Called after each batch, and once for all cache hits (with `fromCache` true), with the
+   * number of inputs done so far.
+   */
+  readonly onProgress?: (done: number, fromCache: boolean) => void;
 }
 
 /**
@@ -47,7 +50,7 @@ export async function scoreInputs(
     else todo.push(i);
   }
   let done = items.length - todo.length;
-  if (done > 0) opts.onProgress?.(done);
+  if (done > 0) opts.onProgress?.(done, true);
   const [c, h, w] = model.inputDims;
   const per = c * h * w;
   for (let start = 0; start < todo.length; start += batchSize) {
@@ -75,7 +78,7 @@ export async function scoreInputs(
     });
     await opts.cache?.put(settings, fresh);
     done += chunk.length;
-    opts.onProgress?.(done);
+    opts.onProgress?.(done, false);
   }
   return out as ScoredItem[];
 }

@@ -1,0 +1,42 @@
+/**
+ * `deno task eval`: OOD benchmark of a model directory (see docs/evaluation.md).
+ * @module
+ */
+import { ArgsError, parseEvalArgs, USAGE } from "../eval/args.ts";
+import { runBenchmark } from "../eval/benchmark.ts";
+import { loadModel } from "../models/loader.ts";
+import type { ScorerFactory } from "../models/types.ts";
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseEvalArgs(argv);
+  } catch (e) {
+    if (!(e instanceof ArgsError)) throw e;
+    console.error(`${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (!args) {
+    console.log(USAGE);
+    return 0;
+  }
+  // Resolved at run time: the engine is owned by another module and loads onnxruntime.
+  const engineUrl = new URL("../si/engine.ts", import.meta.url).href;
+  const { createScorer } = await import(engineUrl) as { createScorer?: ScorerFactory };
+  if (typeof createScorer !== "function") {
+    console.error("Cannot evaluate: src/si/engine.ts does not export createScorer");
+    return 1;
+  }
+  const model = await loadModel(args.model, { backend: args.backend, createScorer });
+  await runBenchmark(model, args, { print: (t) => console.log(t) });
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    Deno.exit(1);
+  }
+}
