@@ -37,8 +37,8 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
 
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
-  rc.req.signal.addEventListener("abort", onClientGone, { once: true });
   const admission = ctx.batcher.admit(model, settings, body.parts.length, abort.signal);
+  rc.req.signal.addEventListener("abort", onClientGone, { once: true });
   let first: Float32Array | undefined;
   if (body.single) {
     // One raw image: its decoding problems are the request's problems (415/413/422).

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { startServer } from "../../src/serve/server.ts";
+import { lines, multipart, testApp } from "./setup.ts";
+import { solidPng } from "./png.ts";
+
+function listen(t: ReturnType<typeof testApp>) {
+  return startServer(t.app, { port: 0, hostname: "127.0.0.1", shutdownTimeoutMs: 5000 });
+}
+
+async function images(n: number) {
+  const png = await solidPng(255);
+  return multipart(Array.from({ length: n }, (_, i) => ({ name: `${i}.png`, bytes: png })));
+}
+
+Deno.test("server streams the first line before the last image of a request is scored", async () => {
+  const t = testApp({ batchMax: 1 }, { model: { delayMs: 30 } });
+  const server = listen(t);
+  try {
+    const n = 8;
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/v1/models/fake/score`, {
+      method: "POST",
+      body: await images(n),
+    });
+    assert.equal(res.status, 200);
+    const seen: Record<string, unknown>[] = [];
+    let scoredAtFirstLine = -1;
+    for await (const line of lines(res.body!)) {
+      if (seen.length === 0) scoredAtFirstLine = t.model.batches.length;
+      seen.push(line);
+    }
+    assert.equal(seen[0].index, 0);
+    assert.ok(scoredAtFirstLine < n, `first line came after ${scoredAtFirstLine} of ${n} batches`);
+    assert.deepEqual(seen.slice(0, n).map((l) => l.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal((seen[n].summary as { scored: number }).scored, n);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("server stops scoring a request's remaining images when its client disconnects", async () => {
+  const t = testApp({ batchMax: 1 }, { model: { delayMs: 30 } });
+  const server = listen(t);
+  try {
+    const n = 12;
+    const ac = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/v1/models/fake/score`, {
+      method: "POST",
+      body: await images(n),
+      signal: ac.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read(); // the first line (or its first bytes)
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    await t.app.batcher.drain();
+    assert.ok(
+      t.model.batches.length < n / 2,
+      `scored ${t.model.batches.length} of ${n} after disconnect`,
+    );
+    assert.equal(t.app.batcher.depth, 0);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("handler() removes not-yet-started images when the request signal aborts", async () => {
+  const t = testApp({ batchMax: 1 });
+  const release = t.model.hold();
+  const ac = new AbortController();
+  const res = await t.app.handler(
+    new Request("http://localhost/v1/models/fake/score", {
+      method: "POST",
+      body: await images(5),
+      signal: ac.signal,
+    }),
+  );
+  assert.equal(res.status, 200);
+  await t.model.started(1);
+  assert.equal(t.app.batcher.depth, 5);
+  ac.abort();
+  assert.equal(t.app.batcher.depth, 1, "only the image being scored keeps its slot");
+  release();
+  await t.app.batcher.drain();
+  assert.equal(t.model.batches.length, 1);
+  assert.equal(await res.text(), "");
+  const metrics = await (await t.app.handler(new Request("http://localhost/metrics"))).text();
+  assert.match(metrics, /^si_images_total\{model="fake",outcome="cancelled"\} 5$/m);
+});
+
+Deno.test("handler() stops queued work when the response stream is cancelled", async () => {
+  const t = testApp({ batchMax: 1 });
+  const release = t.model.hold();
+  const res = await t.app.handler(
+    new Request("http://localhost/v1/models/fake/score", { method: "POST", body: await images(4) }),
+  );
+  await t.model.started(1);
+  await res.body!.cancel();
+  release();
+  await t.app.batcher.drain();
+  assert.equal(t.model.batches.length, 1);
+});
