@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { lines, multipart, ndjson, testApp } from "./setup.ts";
+import { solidPng } from "./png.ts";
+
+/** "done" if `p` settles within `ms`, else "pending" (the timer is always cleared). */
+async function settle(p: Promise<unknown>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((r) => (timer = setTimeout(() => r("pending"), ms)));
+  try {
+    return await Promise.race([p.then(() => "done"), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("drain() refuses new work and resolves only after in-flight streams finish", async () => {
+  const t = testApp({ batchMax: 1 });
+  const release = t.model.hold();
+  const png = await solidPng(255);
+  const res = await t.app.handler(
+    new Request("http://localhost/v1/models/fake/score", {
+      method: "POST",
+      body: multipart([{ name: "a", bytes: png }, { name: "b", bytes: png }]),
+    }),
+  );
+  assert.equal(res.status, 200);
+  const drained = t.app.drain();
+  assert.equal(await settle(drained, 30), "pending");
+  assert.equal(t.app.draining, true);
+
+  const refused = await t.app.handler(
+    new Request("http://localhost/v1/models/fake/score", { method: "POST", body: png }),
+  );
+  assert.equal(refused.status, 503);
+  assert.equal((await refused.json()).error.code, "shutting_down");
+  const ready = await t.app.handler(new Request("http://localhost/readyz"));
+  assert.equal(ready.status, 503);
+  await ready.body?.cancel();
+  const health = await t.app.handler(new Request("http://localhost/healthz"));
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+
+  release();
+  const out = await ndjson(res);
+  assert.deepEqual(out.map((l) => l.index ?? "summary"), [0, 1, "summary"]);
+  assert.equal(await settle(drained, 1000), "done");
+});
+
+Deno.test("a SIGTERM'd server process finishes its in-flight stream and exits 0", async () => {
+  if (Deno.build.os === "windows") return;
+  const script = fileURLToPath(new URL("./fake_server.ts", import.meta.url));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", script],
+    env: { FAKE_DELAY_MS: "60" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/PORT (\d+)/.test(text)) {
+    const { done, value } = await out.read();
+    if (done) break;
+    text += value;
+  }
+  const port = Number(/PORT (\d+)/.exec(text)?.[1]);
+  assert.ok(port > 0, `no port in ${JSON.stringify(text)}`);
+
+  const png = await solidPng(255);
+  const n = 5;
+  const res = await fetch(`http://127.0.0.1:${port}/v1/models/fake/score`, {
+    method: "POST",
+    body: multipart(Array.from({ length: n }, (_, i) => ({ name: `${i}`, bytes: png }))),
+  });
+  const got: Record<string, unknown>[] = [];
+  for await (const line of lines(res.body!)) {
+    if (got.length === 0) child.kill("SIGTERM");
+    got.push(line);
+  }
+  assert.equal(got.length, n + 1, "every line and the summary arrive after SIGTERM");
+  assert.equal((got[n].summary as { scored: number }).scored, n);
+
+  const status = await child.status;
+  let rest = "";
+  while (true) {
+    const { done, value } = await out.read();
+    if (done) break;
+    rest += value;
+  }
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  assert.match(text + rest, /DRAINED/);
+});
