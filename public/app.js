@@ -239,7 +239,9 @@ async function score() {
     if (controller.signal.aborted) return;
     const message = e instanceof Error ? e.message : String(e);
     showError(`Scoring failed: ${message}`);
-    ui.status.textContent = `Stopped after ${done} of ${cards.length} image(s).`;
+    // The alert sits above the chart: bring it into view when the user is down at the results.
+    ui.error.scrollIntoView({ block: "nearest" });
+    ui.status.textContent = `Stopped after ${done} of ${cards.length} image(s): ${message}`;
     for (const card of cards) {
       if (card.classList.contains("pending")) {
         fillError(card, { code: "not_scored", message: "Not scored" });

@@ -47,6 +47,8 @@ export function pendingCard(index, file) {
   li.dataset.index = String(index);
   li.setAttribute("aria-busy", "true");
   const img = /** @type {HTMLImageElement} */ (h("img", "thumb"));
+  // A file the browser cannot show gets a neutral box instead of a broken-image icon.
+  img.addEventListener("error", () => img.classList.add("unreadable"), { once: true });
   img.src = URL.createObjectURL(file);
   img.alt = file.name;
   img.width = 64;

@@ -1,48 +1,12 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
-import type { Page } from "playwright-core";
 import { createClient, type ScoreLine } from "../../client/mod.ts";
 import { launchBrowser } from "./browser.ts";
-import { type FixtureImage, u8Pngs } from "./fixture_images.ts";
+import { u8Pngs } from "./fixture_images.ts";
+import { asFiles, openPlayground, renderedCards, waitUntilSettled } from "./page_helpers.ts";
 import { startService } from "./server.ts";
 
 // The browser and the server outlive single async ops by design; each test closes both itself.
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-/** What a rendered card shows: per field, the raw `data-value` and the visible text. */
-interface RenderedCard {
-  index: number;
-  classes: string;
-  fields: Record<string, { value: string; text: string }>;
-}
-
-function asFiles(images: readonly FixtureImage[]) {
-  return images.map((i) => ({ name: i.name, mimeType: i.mimeType, buffer: Buffer.from(i.bytes) }));
-}
-
-async function renderedCards(page: Page): Promise<RenderedCard[]> {
-  return await page.$$eval("#results .card", (cards) =>
-    cards.map((c) => ({
-      index: Number((c as HTMLElement).dataset.index),
-      classes: c.className,
-      fields: Object.fromEntries(
-        [...c.querySelectorAll<HTMLElement>("[data-field]")].map((d) => [
-          d.dataset.field,
-          { value: d.dataset.value ?? "", text: d.textContent ?? "" },
-        ]),
-      ),
-    })));
-}
-
-async function waitUntilScored(page: Page, n: number): Promise<void> {
-  await page.waitForFunction(
-    (count) =>
-      document.querySelectorAll("#results .card").length === count &&
-      document.querySelectorAll("#results .card.pending").length === 0,
-    n,
-    { timeout: 20_000 },
-  );
-}
 
 Deno.test("playground renders each verdict as the API answers it", opts, async () => {
   const images = [
@@ -55,13 +19,12 @@ Deno.test("playground renders each verdict as the API answers it", opts, async (
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
-    await page.goto(service.url);
-    await page.waitForSelector("#model:not([disabled])");
+    await openPlayground(page, service.url);
     assert.equal(await page.inputValue("#model"), "fake");
     assert.equal(await page.inputValue("#method"), "si");
 
     await page.setInputFiles("#files", asFiles(images));
-    await waitUntilScored(page, images.length);
+    await waitUntilSettled(page, images.length);
     if (Deno.env.get("E2E_SCREENSHOT")) {
       await page.screenshot({ path: Deno.env.get("E2E_SCREENSHOT"), fullPage: true });
     }
@@ -93,6 +56,9 @@ Deno.test("playground renders each verdict as the API answers it", opts, async (
       assert.equal(f.label.value, String(line.label));
       assert.equal(f.method.value, "si");
       assert.match(card.classes, line.ood ? /is-ood/ : /is-id/);
+      // The per-layer view has one bar per split layer of the line.
+      assert.equal(card.layerBars, line.layers?.length ?? 0);
+      assert.ok(card.layerBars > 0);
     }
 
     // One chart marker per scored image, coloured by its verdict.
