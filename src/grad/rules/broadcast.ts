@@ -9,13 +9,25 @@ import type { GradContext } from "../types.ts";
  * reshapes it to input `i`'s shape.
  */
 export function unbroadcast(ctx: GradContext, g: string, i: number): string {
+  return sumToInput(ctx, g, ctx.outInfo(0).dims, i);
+}
+
+/**
+ * Sums `g` (static dims `gDims`, -1 for the batch) down to input `i`'s shape: over leading axes
+ * input `i` lacks and over axes where it has size 1 and `g` does not.
+ */
+export function sumToInput(
+  ctx: GradContext,
+  g: string,
+  gDims: readonly number[],
+  i: number,
+): string {
   const inDims = ctx.inInfo(i).dims;
-  const outDims = ctx.outInfo(0).dims;
-  const lead = outDims.length - inDims.length;
+  const lead = gDims.length - inDims.length;
   const axes: number[] = [];
-  for (let a = 0; a < outDims.length; a++) {
+  for (let a = 0; a < gDims.length; a++) {
     if (a < lead) axes.push(a);
-    else if (inDims[a - lead] === 1 && outDims[a] !== 1) axes.push(a);
+    else if (inDims[a - lead] === 1 && gDims[a] !== 1) axes.push(a);
   }
   if (axes.length === 0) return g;
   const summed = ctx.b.reduce("ReduceSum", g, axes, true);

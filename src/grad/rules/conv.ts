@@ -5,44 +5,9 @@
  * output_padding that lands exactly on the input size.
  * @module
  */
-import { attrInt, attrInts, attrString } from "../../onnx/tensor.ts";
-import type { GradContext, GradRule } from "../types.ts";
-
-/** Explicit Conv geometry after resolving defaults and auto_pad. */
-interface ConvGeometry {
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  /** [begin_0, begin_1, …, end_0, end_1, …] as in ONNX. */
-  pads: number[];
-  group: number;
-}
-
-function geometry(ctx: GradContext): ConvGeometry {
-  const { node } = ctx;
-  const x = ctx.inInfo(0).dims;
-  const w = ctx.inInfo(1).dims;
-  const r = x.length - 2;
-  const kernel = attrInts(node, "kernel_shape", w.slice(2));
-  const strides = attrInts(node, "strides", Array(r).fill(1));
-  const dilations = attrInts(node, "dilations", Array(r).fill(1));
-  let pads = attrInts(node, "pads", Array(2 * r).fill(0));
-  const autoPad = attrString(node, "auto_pad", "NOTSET");
-  if (autoPad === "VALID") pads = Array(2 * r).fill(0);
-  else if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
-    pads = Array(2 * r).fill(0);
-    for (let a = 0; a < r; a++) {
-      const size = x[a + 2];
-      if (size < 0) ctx.fail("auto_pad needs static spatial sizes");
-      const out = Math.ceil(size / strides[a]);
-      const total = Math.max(0, (out - 1) * strides[a] + dilations[a] * (kernel[a] - 1) + 1 - size);
-      const small = Math.floor(total / 2);
-      pads[a] = autoPad === "SAME_UPPER" ? small : total - small;
-      pads[a + r] = total - pads[a];
-    }
-  }
-  return { kernel, strides, dilations, pads, group: attrInt(node, "group", 1) };
-}
+import { attrInts } from "../../onnx/tensor.ts";
+import type { GradRule } from "../types.ts";
+import { transposeFit, windowGeometry } from "./geometry.ts";
 
 /** W [Cout, Cin/g, k…] → W' [Cin, Cout/g, k…], spatially flipped, channels swapped per group. */
 function flippedKernel(w: ArrayLike<number>, dims: readonly number[], group: number): Float32Array {
@@ -70,10 +35,9 @@ export const conv: GradRule = (ctx) => {
   }
   if (!ctx.needs(0)) return [null, null, null];
   const dy = ctx.GO(0)!;
-  const g = geometry(ctx);
-  const x = ctx.inInfo(0).dims;
-  const y = ctx.outInfo(0).dims;
   const wDims = ctx.inInfo(1).dims;
+  const g = windowGeometry(ctx, attrInts(ctx.node, "kernel_shape", wDims.slice(2)));
+  const x = ctx.inInfo(0).dims;
   const r = x.length - 2;
   const w = ctx.constant(1);
   const flipPads: number[] = [];
@@ -96,21 +60,14 @@ export const conv: GradRule = (ctx) => {
       null,
     ];
   }
-  const outputPadding: number[] = [];
-  for (let a = 0; a < r; a++) {
-    const size = x[a + 2], outSize = y[a + 2];
-    if (size < 0 || outSize < 0) ctx.fail("strided convolutions need static spatial sizes");
-    const produced = (outSize - 1) * g.strides[a] + g.dilations[a] * (g.kernel[a] - 1) + 1 -
-      g.pads[a] - g.pads[a + r];
-    outputPadding.push(size - produced);
-  }
+  const fit = transposeFit(ctx, g);
   return [
     ctx.b.op("ConvTranspose", [dy, ctx.I(1)], {
       dilations: g.dilations,
       group: g.group,
       kernel_shape: g.kernel,
-      output_padding: outputPadding,
-      pads: g.pads,
+      output_padding: fit.outputPadding,
+      pads: fit.pads,
       strides: g.strides,
     }, "conv_grad"),
     null,
