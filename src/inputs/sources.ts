@@ -4,6 +4,7 @@
  */
 import type { DecodedImage } from "../image/types.ts";
 import { type Decoder, defaultDecoder, listImageFiles } from "./files.ts";
+import { cropPlan, luma, shrinkSquare } from "./crops.ts";
 import { grayToImage } from "./gray.ts";
 import { readIdx } from "./idx.ts";
 import { loadMnist, MNIST_SIZE } from "./mnist.ts";
@@ -45,6 +46,8 @@ export function openSource(base: string, src: SpecKind, opts: SourceOptions = {}
       return Promise.resolve(planes(base, src.count, src.height, src.width, (i) => ({
         plane: uniformNoise(src.seed, i, src.height, src.width),
       })));
+    case "crops":
+      return openCrops(base, src.path, src.count, src.height, src.width, src.seed, opts);
     case "path":
       return openFiles(src.path, opts);
   }
@@ -133,6 +136,41 @@ async function openFiles(path: string, opts: SourceOptions): Promise<Source> {
       const decode = opts.decode ?? (await defaultDecoder());
       const bytes = await Deno.readFile(files[i]);
       return { image: await decode(bytes, files[i], { maxPixels: opts.maxPixels }) };
+    },
+  };
+}
+
+async function openCrops(
+  base: string,
+  path: string,
+  count: number,
+  h: number,
+  w: number,
+  seed: number,
+  opts: SourceOptions,
+): Promise<Source> {
+  const files = await listImageFiles(path);
+  if (files.length === 0) throw new Error("no image files to crop");
+  // Decoded on the first read only, so counting a crop set stays cheap.
+  let planesP: Promise<Array<{ plane: Float32Array; width: number; height: number }>> | undefined;
+  const load = () =>
+    planesP ??= (async () => {
+      const decode = opts.decode ?? (await defaultDecoder());
+      const out = [];
+      for (const f of files) {
+        const image = await decode(await Deno.readFile(f), f, { maxPixels: opts.maxPixels });
+        out.push({ plane: luma(image), width: image.width, height: image.height });
+      }
+      return out;
+    })();
+  return {
+    count,
+    name: (i) => `${base}#${i}`,
+    read: async (i) => {
+      const sources = await load();
+      const c = cropPlan(seed, i, sources, h, w);
+      const s = sources[c.source];
+      return { image: grayToImage(shrinkSquare(s.plane, s.width, c.x0, c.y0, c.side, h, w), h, w) };
     },
   };
 }

@@ -16,6 +16,14 @@ export type SpecKind =
   | { readonly kind: "idx"; readonly path: string; readonly name: string }
   | { readonly kind: "mnist" }
   | {
+    readonly kind: "crops";
+    readonly path: string;
+    readonly count: number;
+    readonly height: number;
+    readonly width: number;
+    readonly seed: number;
+  }
+  | {
     readonly kind: "noise";
     readonly count: number;
     readonly height: number;
@@ -79,6 +87,20 @@ function parseBase(base: string): SpecKind {
     const height = Number(m[2]), width = Number(m[3]);
     if (height < 1 || width < 1) throw new Error("image size must be at least 1x1");
     return { kind: "noise", count: Number(m[1]), height, width, seed: Number(m[4] ?? 0) };
+  }
+  if (base.startsWith("crops:")) {
+    const m = /^crops:(.+):(\d+):(\d+)x(\d+)(?::(\d+))?$/.exec(base);
+    if (!m) throw new Error("expected crops:<path>:<count>:<H>x<W>[:seed]");
+    const height = Number(m[3]), width = Number(m[4]);
+    if (height < 1 || width < 1) throw new Error("image size must be at least 1x1");
+    return {
+      kind: "crops",
+      path: m[1],
+      count: Number(m[2]),
+      height,
+      width,
+      seed: Number(m[5] ?? 0),
+    };
   }
   return { kind: "path", path: base };
 }
