@@ -1,0 +1,106 @@
+/**
+ * Running a calibration: score ID images with a loaded model and store the result in its
+ * manifest. The scorer comes with the model, so this works with any ScorerFactory.
+ * @module
+ */
+import { join } from "node:path";
+import type { DecodedImage } from "../image/types.ts";
+import type { ScoreSettings } from "../si/types.ts";
+import { buildCalibration, upsertCalibration } from "./calibration.ts";
+import { parseManifest } from "./manifest.ts";
+import type { Calibration, LoadedModel } from "./types.ts";
+
+/** One image to score. */
+export interface NamedImage {
+  readonly name: string;
+  readonly image: DecodedImage;
+}
+
+/** Options of {@link scoreImages}. */
+export interface ScoreImagesOptions {
+  /** Images per scorer call. */
+  readonly batch: number;
+  /** Stop after this many images. */
+  readonly limit?: number;
+  /** Called after each batch with the number scored so far. */
+  readonly onProgress?: (done: number) => void;
+}
+
+/** Pre-processes and scores images in batches, in input order. */
+export async function scoreImages(
+  model: LoadedModel,
+  images: AsyncIterable<NamedImage>,
+  settings: ScoreSettings,
+  opts: ScoreImagesOptions,
+): Promise<number[]> {
+  const [c, h, w] = model.inputDims;
+  const per = c * h * w;
+  const scores: number[] = [];
+  let pending: Float32Array[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const data = new Float32Array(pending.length * per);
+    pending.forEach((x, i) => data.set(x, i * per));
+    const results = await model.scorer.score({ data, dims: [pending.length, c, h, w] }, settings);
+    if (results.length !== pending.length) {
+      throw new Error(`Scorer returned ${results.length} results for ${pending.length} images`);
+    }
+    for (const r of results) scores.push(r.score);
+    pending = [];
+    opts.onProgress?.(scores.length);
+  };
+  const limit = opts.limit ?? Infinity;
+  let seen = 0;
+  for await (const item of images) {
+    if (seen >= limit) break;
+    seen++;
+    pending.push(model.preprocess(item.image));
+    if (pending.length >= opts.batch) await flush();
+  }
+  await flush();
+  return scores;
+}
+
+/** Scores the ID images and builds the calibration record. */
+export async function calibrateModel(
+  model: LoadedModel,
+  images: AsyncIterable<NamedImage>,
+  settings: ScoreSettings,
+  opts: ScoreImagesOptions & { readonly data: string; readonly created?: string },
+): Promise<Calibration> {
+  const scores = await scoreImages(model, images, settings, opts);
+  return buildCalibration({
+    settings,
+    scores,
+    data: opts.data,
+    created: opts.created ?? new Date().toISOString(),
+  });
+}
+
+/**
+ * Stores a calibration in `<dir>/manifest.json`, replacing the entry for the same method and
+ * settings. Other fields are written back as they were; the write is atomic (temp + rename).
+ */
+export async function saveCalibration(dir: string, calibration: Calibration): Promise<void> {
+  const path = join(dir, "manifest.json");
+  const raw = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+  const current = parseManifest(raw, path);
+  const updated = { ...raw, calibration: upsertCalibration(current.calibration, calibration) };
+  parseManifest(updated, path); // never write a manifest the loader would refuse
+  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(tmp, formatJson(updated));
+  await Deno.rename(tmp, path);
+}
+
+/** Indented JSON, but arrays of plain values on one line (1000 scores should not be 1000 lines). */
+export function formatJson(value: unknown): string {
+  const flat: string[] = [];
+  const text = JSON.stringify(value, (_k, v) => {
+    if (Array.isArray(v) && v.every((x) => x === null || typeof x !== "object")) {
+      flat.push(JSON.stringify(v));
+      return `\u0000${flat.length - 1}\u0000`;
+    }
+    return v;
+  }, 2);
+  return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i) => flat[Number(i)]) + "\n";
+}

@@ -1,0 +1,131 @@
+/**
+ * Drafting a manifest for a user's ONNX classifier (`deno task import`): what can be read from
+ * the graph (input/output names and shapes, normalization nodes) plus the user's choices.
+ * @module
+ */
+import { readModel } from "../onnx/proto.ts";
+import { DEFAULT_SETTINGS } from "../si/types.ts";
+import { isModelId } from "./loader.ts";
+
+/** The user's choices; anything omitted gets a documented default. */
+export interface DraftOptions {
+  readonly id: string;
+  readonly sha256: string;
+  readonly source: string;
+  readonly labels?: readonly string[];
+  /** Colour of the training data; default gray for 1-channel inputs, else rgb. */
+  readonly color?: "gray" | "rgb";
+  /** Pixels of padding on every side (the resize target shrinks by twice this); default 0. */
+  readonly pad?: number;
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+  readonly resizeMethod?: "area" | "bilinear";
+  readonly splits?: "normalization" | "normalization+pool";
+  readonly created: string;
+}
+
+/** What the graph says about its interface. */
+export interface GraphFacts {
+  readonly input: string;
+  readonly output: string;
+  /** [C, H, W] of one image. */
+  readonly dims: readonly [number, number, number];
+  /** Number of classes, when the output's last dimension is fixed. */
+  readonly classes?: number;
+  readonly normalizationNodes: number;
+  readonly globalPool: boolean;
+}
+
+/** Reads input/output names and shapes from a serialized ONNX model. */
+export function graphFacts(bytes: Uint8Array, source: string): GraphFacts {
+  const graph = readModel(bytes, source).graph!;
+  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
+  const inputs = (graph.input ?? []).filter((i) => !inits.has(i.name ?? ""));
+  if (inputs.length !== 1) {
+    throw new Error(`Cannot import "${source}": expected 1 graph input, found ${inputs.length}`);
+  }
+  const dimsOf = (v: typeof inputs[number]) =>
+    (v.type?.tensorType?.shape?.dim ?? []).map((d) =>
+      d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : NaN
+    );
+  const inDims = dimsOf(inputs[0]);
+  const [c, h, w] = inDims.slice(1);
+  if (inDims.length !== 4 || ![c, h, w].every((x) => Number.isInteger(x) && x > 0)) {
+    throw new Error(
+      `Cannot import "${source}": input "${inputs[0].name}" must be NCHW with fixed C, H, W`,
+    );
+  }
+  const output = graph.output?.[0];
+  if (!output?.name) throw new Error(`Cannot import "${source}": the graph has no output`);
+  const k = dimsOf(output).at(-1);
+  const ops = (graph.node ?? []).map((n) => n.opType ?? "");
+  return {
+    input: inputs[0].name!,
+    output: output.name,
+    dims: [c, h, w],
+    classes: k !== undefined && Number.isInteger(k) && k > 0 ? k : undefined,
+    normalizationNodes: ops.filter((o) => o === "BatchNormalization").length,
+    globalPool: ops.includes("GlobalAveragePool"),
+  };
+}
+
+/** protobufjs decodes int64 as a Long object (or a number when it fits). */
+function toNumber(x: unknown): number {
+  if (typeof x === "number") return x;
+  const long = x as { toNumber?: () => number; low?: number; high?: number };
+  if (typeof long.toNumber === "function") return long.toNumber();
+  return long.high === 0 && typeof long.low === "number" ? long.low : NaN;
+}
+
+/** A draft manifest (plain JSON, to be validated with parseManifest before use). */
+export function draftManifest(facts: GraphFacts, o: DraftOptions): Record<string, unknown> {
+  if (!isModelId(o.id)) throw new Error(`Invalid model id "${o.id}"`);
+  const [c, h, w] = facts.dims;
+  const labels = o.labels ?? Array.from({ length: facts.classes ?? 0 }, (_, i) => `class_${i}`);
+  if (labels.length === 0) {
+    throw new Error(
+      `Cannot import "${o.source}": the number of classes is not fixed; pass --labels`,
+    );
+  }
+  if (facts.classes !== undefined && labels.length !== facts.classes) {
+    throw new Error(
+      `Cannot import "${o.source}": ${labels.length} labels given but the model has ${facts.classes} classes`,
+    );
+  }
+  const color = o.color ?? (c === 1 ? "gray" : "rgb");
+  const base = color === "gray" ? 1 : 3;
+  if (c % base !== 0) {
+    throw new Error(`Cannot import "${o.source}": ${color} input cannot fill ${c} channels`);
+  }
+  const pad = o.pad ?? 0;
+  if (h - 2 * pad < 1 || w - 2 * pad < 1) {
+    throw new Error(`Cannot import "${o.source}": padding ${pad} leaves no image in ${h}x${w}`);
+  }
+  return {
+    name: o.id,
+    description: `Imported from ${o.source}`,
+    labels,
+    model: { file: "model.onnx", sha256: o.sha256, input: facts.input, output: facts.output },
+    input: { layout: "NCHW", channels: c, height: h, width: w },
+    preprocess: {
+      color,
+      background: 0,
+      resize: { width: w - 2 * pad, height: h - 2 * pad, method: o.resizeMethod ?? "area" },
+      pad: { top: pad, right: pad, bottom: pad, left: pad, value: 0 },
+      scale: 1 / 255,
+      mean: o.mean ?? [0],
+      std: o.std ?? [1],
+      replicate: c / base,
+    },
+    splits: {
+      policy: o.splits ?? (facts.globalPool ? "normalization+pool" : "normalization"),
+    },
+    defaults: { ...DEFAULT_SETTINGS },
+    calibration: [],
+    provenance: {
+      imported_from: o.source,
+      imported: o.created,
+      note: "Drafted by `deno task import`: check that preprocess repeats the training pipeline.",
+    },
+  };
+}
