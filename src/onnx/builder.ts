@@ -17,6 +17,7 @@ export class GraphBuilder {
   readonly #taken: Set<string>;
   readonly #prefix: string;
   readonly #constCache = new Map<string, string>();
+  readonly #memo = new Map<string, string>();
   #counter = 0;
 
   constructor(opset: number, taken: Iterable<string> = [], prefix = "g") {
@@ -87,6 +88,20 @@ export class GraphBuilder {
   /** A float32 scalar constant. */
   scalar(v: number): string {
     return this.float([v], []);
+  }
+
+  /**
+   * Returns the tensor cached under `key`, creating it once with `make`. Rules use it for values
+   * derived from constants (e.g. a flipped conv kernel), so that differentiating the same node
+   * many times — once per remainder graph — stores the derived weights once.
+   */
+  memo(key: string, make: () => string): string {
+    let name = this.#memo.get(key);
+    if (!name) {
+      name = make();
+      this.#memo.set(key, name);
+    }
+    return name;
   }
 
   /** Adds a float initializer with arbitrary data (not cached). */

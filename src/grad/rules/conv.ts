@@ -47,7 +47,10 @@ export const conv: GradRule = (ctx) => {
   if (w && stride1 && flipPads.every((p) => p >= 0)) {
     const [cout, cinG] = wDims;
     const flippedDims = [cinG * g.group, cout / g.group, ...wDims.slice(2)];
-    const wf = ctx.b.floatInit("conv_grad_weight", flippedDims, flippedKernel(w, wDims, g.group));
+    const wf = ctx.b.memo(
+      `conv-flipped:${ctx.node.input![1]}:${g.group}`,
+      () => ctx.b.floatInit("conv_grad_weight", flippedDims, flippedKernel(w, wDims, g.group)),
+    );
     return [
       ctx.b.op("Conv", [dy, wf], {
         dilations: g.dilations,

@@ -1,0 +1,75 @@
+/**
+ * Compiles a classifier into one scoring graph per (method, settings).
+ * @module
+ */
+import { assembleModel } from "../onnx/assemble.ts";
+import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
+import type { Graph } from "../onnx/graph.ts";
+import { opsetOf, type ModelProto } from "../onnx/proto.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
+import { emitBaseline } from "./baselines.ts";
+import { head } from "./heads.ts";
+import { emitSi } from "./si_graph.ts";
+import type { Method, ScoreSettings } from "./types.ts";
+
+/** Output names every scoring graph has. */
+export const OUT = {
+  score: "score",
+  cls: "class",
+  confidence: "confidence",
+  layers: "layers",
+  fractions: "fractions",
+} as const;
+
+/** Whether a method uses gradients at split tensors. */
+export function isGradientMethod(m: Method): m is "si" | "gaia_z" {
+  return m === "si" || m === "gaia_z";
+}
+
+/**
+ * The effective settings of a method: GAIA-Z is the t = 0 term alone (T = 1), and α, loss and
+ * integration do not enter it; output-based methods ignore all of them. Used as the cache key.
+ */
+export function effectiveSettings(s: ScoreSettings): ScoreSettings {
+  if (s.method === "si") return s;
+  if (s.method === "gaia_z") return { method: "gaia_z", alpha: 0, iterations: 1, loss: "ce", integrate: "add" };
+  return { method: s.method, alpha: 0, iterations: 0, loss: "ce", integrate: "add" };
+}
+
+/** Builds the scoring model for one method; `splits` are used by gradient methods. */
+export function compileScoringModel(
+  model: ModelProto,
+  graph: Graph,
+  shapes: ShapeMap,
+  settings: ScoreSettings,
+  splits: readonly string[],
+): ModelProto {
+  const taken = [...graph.initializers.keys(), ...graph.inputNames];
+  for (const n of graph.nodes) taken.push(...(n.output ?? []));
+  const b = new GraphBuilder(opsetOf(model), taken, "si");
+  const s = effectiveSettings(settings);
+  const alias = (from: string, to: string) =>
+    b.nodes.push({ opType: "Identity", input: [from], output: [to], name: `${to}_out` });
+  const outputs = [
+    valueInfo(OUT.score, ["batch"]),
+    valueInfo(OUT.cls, ["batch"], 7),
+    valueInfo(OUT.confidence, ["batch"]),
+  ];
+  if (s.method === "si" || s.method === "gaia_z") {
+    const o = emitSi(b, graph, shapes, { ...s, splits });
+    alias(o.score, OUT.score);
+    alias(o.cls, OUT.cls);
+    alias(o.confidence, OUT.confidence);
+    alias(o.layers, OUT.layers);
+    alias(o.fractions, OUT.fractions);
+    outputs.push(valueInfo(OUT.layers, ["batch", splits.length]));
+    outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
+  } else {
+    const logits = graph.outputNames[0];
+    const h = head(b, logits, shapes.get(logits)!.dims[1]);
+    alias(emitBaseline(b, graph, shapes, s.method, h), OUT.score);
+    alias(h.cls, OUT.cls);
+    alias(b.reduce("ReduceMax", h.probs, [1], false), OUT.confidence);
+  }
+  return assembleModel(model, b, { outputs });
+}

@@ -1,0 +1,163 @@
+/**
+ * The S&I engine: compiles a classifier into scoring graphs (one per method and settings,
+ * cached) and scores batches of pre-processed inputs with them.
+ * @module
+ */
+import { Graph } from "../onnx/graph.ts";
+import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
+import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
+import { getRuntime } from "../runtime/runtime.ts";
+import type { BackendName, GraphSession, Runtime } from "../runtime/types.ts";
+import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
+import { resolveSplits } from "./splits.ts";
+import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
+
+/** How to build an engine. */
+export interface EngineOptions {
+  readonly modelBytes: Uint8Array;
+  readonly backend: BackendName;
+  /** Input dims [C, H, W]. */
+  readonly inputDims: readonly [number, number, number];
+  /** Split policy for S&I (GAIA-Z always uses the normalization outputs). */
+  readonly splitPolicy: SplitPolicy;
+  /** Largest batch one graph run receives (default 32); larger batches are chunked. */
+  readonly maxBatch?: number;
+  /** Name used in error messages. */
+  readonly source?: string;
+}
+
+/** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
+export class SiEngine implements Scorer {
+  readonly runtime: Runtime;
+  readonly model: ModelProto;
+  readonly graph: Graph;
+  readonly shapes: ShapeMap;
+  readonly inputName: string;
+  readonly inputDims: readonly [number, number, number];
+  /** Fixed batch size of models exported with a static batch dimension, else undefined. */
+  readonly staticBatch: number | undefined;
+  readonly maxBatch: number;
+  readonly #splitPolicy: SplitPolicy;
+  readonly #sessions = new Map<string, Promise<GraphSession>>();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    runtime: Runtime,
+    model: ModelProto,
+    shapes: ShapeMap,
+    opts: EngineOptions,
+    staticBatch: number | undefined,
+  ) {
+    this.runtime = runtime;
+    this.model = model;
+    this.graph = new Graph(model);
+    this.shapes = shapes;
+    this.inputName = this.graph.inputNames[0];
+    this.inputDims = opts.inputDims;
+    this.#splitPolicy = opts.splitPolicy;
+    this.staticBatch = staticBatch;
+    this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
+  }
+
+  /** Loads the model, probes its shapes and validates the split policy. */
+  static async create(opts: EngineOptions): Promise<SiEngine> {
+    const model = readModel(opts.modelBytes, opts.source);
+    const runtime = await getRuntime(opts.backend);
+    const graph = new Graph(model);
+    const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
+    const dim0 = input?.type?.tensorType?.shape?.dim?.[0];
+    const staticBatch = dim0?.dimValue && Number(dim0.dimValue) > 0 ? Number(dim0.dimValue) : undefined;
+    const shapes = await probeShapes(model, runtime, opts.inputDims);
+    const engine = new SiEngine(runtime, model, shapes, opts, staticBatch);
+    engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
+    return engine;
+  }
+
+  /** Split tensors a method uses (empty for output-based methods). */
+  splits(settings: ScoreSettings): readonly string[] {
+    if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
+    if (settings.method === "gaia_z") {
+      return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    }
+    return [];
+  }
+
+  /** The serialized scoring graph for these settings. */
+  compile(settings: ScoreSettings): Uint8Array {
+    const s = effectiveSettings(settings);
+    return writeModel(compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s)));
+  }
+
+  #session(settings: ScoreSettings): Promise<GraphSession> {
+    const s = effectiveSettings(settings);
+    const key = JSON.stringify(s);
+    let session = this.#sessions.get(key);
+    if (!session) {
+      session = Promise.resolve().then(() => this.runtime.createSession(this.compile(s)));
+      this.#sessions.set(key, session);
+      session.catch(() => this.#sessions.delete(key));
+    }
+    return session;
+  }
+
+  /** Compiles (and caches) the session for these settings ahead of the first request. */
+  async warmup(settings: ScoreSettings): Promise<void> {
+    await this.#session(settings);
+  }
+
+  /** Scores a batch; results are in input order and independent of batch composition. */
+  async score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
+    validateSettings(settings);
+    const [n, c, h, w] = batch.dims;
+    const [ec, eh, ew] = this.inputDims;
+    if (c !== ec || h !== eh || w !== ew) {
+      throw new RangeError(`Input batch has dims [${batch.dims}] but the model expects [N,${ec},${eh},${ew}]`);
+    }
+    const session = await this.#session(settings);
+    const per = c * h * w;
+    const results: ImageScore[] = [];
+    for (let start = 0; start < n; start += this.maxBatch) {
+      const count = Math.min(this.maxBatch, n - start);
+      const rows = this.staticBatch ?? count;
+      const data = new Float32Array(rows * per);
+      data.set(batch.data.subarray(start * per, (start + count) * per));
+      const run = this.#queue.then(() =>
+        session.run({ [this.inputName]: { type: "float32", dims: [rows, c, h, w], data } })
+      );
+      this.#queue = run.catch(() => undefined);
+      const out = await run;
+      results.push(...toScores(out, count, isGradientMethod(settings.method)));
+    }
+    return results;
+  }
+}
+
+function toScores(
+  out: Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>,
+  count: number,
+  withLayers: boolean,
+): ImageScore[] {
+  const score = out[OUT.score].data as Float32Array;
+  const cls = out[OUT.cls].data as BigInt64Array;
+  const conf = out[OUT.confidence].data as Float32Array;
+  const layers = withLayers ? out[OUT.layers] : undefined;
+  const l = layers ? layers.dims[1] : 0;
+  return Array.from({ length: count }, (_, i) => ({
+    score: score[i],
+    class: Number(cls[i]),
+    confidence: conf[i],
+    ...(layers ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) } : {}),
+  }));
+}
+
+/** Throws a RangeError naming the first invalid setting. */
+export function validateSettings(s: ScoreSettings): void {
+  if (!Number.isFinite(s.alpha) || s.alpha < 0) throw new RangeError(`alpha must be a number ≥ 0, got ${s.alpha}`);
+  if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > 10) {
+    throw new RangeError(`iterations must be an integer from 1 to 10, got ${s.iterations}`);
+  }
+  if (s.loss !== "ce" && s.loss !== "max") throw new RangeError(`loss must be "ce" or "max", got "${s.loss}"`);
+  if (s.integrate !== "add" && s.integrate !== "multiply") {
+    throw new RangeError(`integrate must be "add" or "multiply", got "${s.integrate}"`);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Small graph fragments shared by the scoring graphs: predicted class, one-hot, softmax,
+ * sign without the Sign op (it falls back to the CPU on WebGPU).
+ * @module
+ */
+import type { GraphBuilder } from "../onnx/builder.ts";
+
+/** Class, one-hot and probabilities of a logits tensor [N, K]. */
+export interface Head {
+  /** int64 [N]: argmax (first maximum, as torch). */
+  readonly cls: string;
+  /** float [N, K] */
+  readonly onehot: string;
+  /** float [N, K] */
+  readonly probs: string;
+}
+
+/** Emits argmax, one-hot and softmax of `logits` with `k` classes. */
+export function head(b: GraphBuilder, logits: string, k: number): Head {
+  const cls = b.op("ArgMax", [logits], { axis: 1, keepdims: 0 }, "class");
+  // Equal against an iota instead of OneHot: supported by every backend for int64.
+  const iota = b.int64(Array.from({ length: k }, (_, i) => i), [1, k]);
+  const onehot = b.op("Cast", [b.op("Equal", [iota, b.unsqueeze(cls, [1])])], { to: 1 }, "onehot");
+  const probs = b.op("Softmax", [logits], { axis: 1 }, "probs");
+  return { cls, onehot, probs };
+}
+
+/** sign(x) with sign(0) = 0, from comparisons (no Sign op). */
+export function sign(b: GraphBuilder, x: string): string {
+  const zero = b.scalar(0);
+  const pos = b.op("Cast", [b.op("Greater", [x, zero])], { to: 1 });
+  const neg = b.op("Cast", [b.op("Less", [x, zero])], { to: 1 });
+  return b.op("Sub", [pos, neg], {}, "sign");
+}
+
+/** Splits a seed-major [2N, …] tensor into its two [N, …] halves. */
+export function halves(b: GraphBuilder, x: string): [string, string] {
+  const attrs: Record<string, number> = b.opset >= 18 ? { axis: 0, num_outputs: 2 } : { axis: 0 };
+  const [first, second] = b.nodeN("Split", [x], attrs, 2, "half");
+  return [first, second];
+}
+
+/** Mean over all axes from 2 on, giving [N, C]; identity for rank-2 tensors. */
+export function spatialMean(b: GraphBuilder, x: string, rank: number): string {
+  if (rank <= 2) return x;
+  return b.reduce("ReduceMean", x, Array.from({ length: rank - 2 }, (_, i) => i + 2), false);
+}

@@ -1,0 +1,109 @@
+/**
+ * The S&I scoring graph, efficient formulation (docs/si-method.md):
+ * iteration 0 for all splits from ONE forward pass and ONE two-seed backward pass; iterations
+ * t ≥ 1 run a remainder pass per split inside the same graph. One onnxruntime call scores a batch.
+ * @module
+ */
+import { buildBackward } from "../grad/backward.ts";
+import { cloneRemainder } from "../grad/remainder.ts";
+import { GraphBuilder } from "../onnx/builder.ts";
+import type { Graph } from "../onnx/graph.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
+import { halves, head, sign, spatialMean } from "./heads.ts";
+import type { AdvLoss, Integration } from "./types.ts";
+
+/** Settings of the S&I graph. GAIA-Z is S&I with `iterations: 1`. */
+export interface SiGraphSettings {
+  readonly splits: readonly string[];
+  readonly alpha: number;
+  readonly iterations: number;
+  readonly loss: AdvLoss;
+  readonly integrate: Integration;
+}
+
+/** Names of the S&I graph outputs. */
+export interface SiOutputs {
+  /** [N] −mean(P²) */
+  readonly score: string;
+  /** [N] int64 */
+  readonly cls: string;
+  /** [N] softmax probability of the class */
+  readonly confidence: string;
+  /** [N, L] mean of squared channel fractions per split */
+  readonly layers: string;
+  /** [N, ΣC] channel fractions P */
+  readonly fractions: string;
+}
+
+/** Emits the S&I computation into `b`, after the model's own nodes. */
+export function emitSi(
+  b: GraphBuilder,
+  graph: Graph,
+  shapes: ShapeMap,
+  s: SiGraphSettings,
+): SiOutputs {
+  if (!(s.iterations >= 1)) throw new RangeError(`iterations must be ≥ 1, got ${s.iterations}`);
+  const logits = graph.outputNames[0];
+  const k = shapes.get(logits)!.dims[1];
+  const h0 = head(b, logits, k);
+  const constant = (n: string) => graph.constantValue(n);
+  const info = (n: string) => shapes.get(n);
+  const needD0 = s.iterations >= 2 && s.loss === "ce";
+
+  // Iteration 0: gradients of y_c (g⁰) and, for CE, of CE(y, c) (d⁰ = Jᵀ(softmax − e_c)).
+  const seed0 = needD0
+    ? b.op("Concat", [h0.onehot, b.op("Sub", [h0.probs, h0.onehot])], { axis: 0 }, "seeds0")
+    : h0.onehot;
+  const grads0 = buildBackward(b, {
+    nodes: graph.nodes,
+    info,
+    constant,
+    seeds: new Map([[logits, seed0]]),
+    wrt: s.splits,
+    seedCount: needD0 ? 2 : 1,
+  });
+
+  const fractions: string[] = [];
+  s.splits.forEach((split, l) => {
+    let g: string, d: string;
+    if (needD0) [g, d] = halves(b, grads0.get(split)!);
+    else g = d = grads0.get(split)!;
+    let acc = g;
+    let z = split;
+    for (let t = 1; t < s.iterations; t++) {
+      z = b.op("Add", [z, b.op("Mul", [sign(b, d), b.scalar(s.alpha)])], {}, `z${t}`);
+      const rem = cloneRemainder(graph, split, z, `#s${l}t${t}`);
+      b.reserve(rem.nodes.flatMap((n) => n.output ?? []));
+      for (const n of rem.nodes) b.nodes.push(n);
+      const y = rem.rename(logits);
+      const ht = head(b, y, k);
+      // d is only needed for the next step; the last iteration's step is unused.
+      const needD = t < s.iterations - 1 && s.loss === "ce";
+      const seed = needD
+        ? b.op("Concat", [ht.onehot, b.op("Sub", [ht.probs, h0.onehot])], { axis: 0 })
+        : ht.onehot;
+      const grads = buildBackward(b, {
+        nodes: rem.nodes,
+        info: (n) => shapes.get(rem.original(n)),
+        constant,
+        seeds: new Map([[y, seed]]),
+        wrt: [z],
+        seedCount: needD ? 2 : 1,
+      });
+      const gz = grads.get(z)!;
+      if (needD) [g, d] = halves(b, gz);
+      else g = d = gz;
+      acc = b.op(s.integrate === "add" ? "Add" : "Mul", [acc, g], {}, "integrate");
+    }
+    const zero = b.scalar(0);
+    const mask = b.op("Cast", [b.op("Not", [b.op("Equal", [acc, zero])])], { to: 1 }, "mask");
+    fractions.push(spatialMean(b, mask, shapes.get(split)!.dims.length));
+  });
+
+  const all = fractions.length === 1 ? fractions[0] : b.op("Concat", fractions, { axis: 1 });
+  const score = b.op("Neg", [b.reduce("ReduceMean", b.op("Mul", [all, all]), [1], false)], {}, "score");
+  const perLayer = fractions.map((p) => b.reduce("ReduceMean", b.op("Mul", [p, p]), [1], true));
+  const layers = perLayer.length === 1 ? perLayer[0] : b.op("Concat", perLayer, { axis: 1 });
+  const confidence = b.reduce("ReduceMax", h0.probs, [1], false);
+  return { score, cls: h0.cls, confidence, layers, fractions: all };
+}
