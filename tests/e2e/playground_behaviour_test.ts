@@ -145,3 +145,46 @@ Deno.test("playground reports an unreachable model list", opts, async () => {
     await service.close();
   }
 });
+
+Deno.test("playground scores dropped images and rescores with another method", opts, async () => {
+  const images = await u8Pngs("id-fmnist.u8", 2, "fmnist");
+  const service = startService();
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await openPlayground(page, service.url);
+    // A drop carrying two images and a text file: the images are scored, the text file skipped.
+    const files = [
+      ...images.map((i) => ({ name: i.name, type: i.mimeType, bytes: [...i.bytes] })),
+      { name: "notes.txt", type: "text/plain", bytes: [104, 105] },
+    ];
+    const transfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) {
+        dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+      }
+      return dt;
+    }, files);
+    await page.dispatchEvent("#drop", "drop", { dataTransfer: transfer });
+    await waitUntilSettled(page, 2);
+    await page.waitForSelector("#error:not([hidden])");
+    assert.match(await page.textContent("#error") ?? "", /1 file\(s\) skipped/);
+    const before = await renderedCards(page);
+    assert.deepEqual(before.map((c) => c.fields.method.value), ["si", "si"]);
+
+    // msp has no calibration in the fake model: scores but no verdict, and the chart says so.
+    await page.selectOption("#method", "msp");
+    await page.click("#rescore");
+    await page.waitForFunction(() =>
+      document.querySelectorAll('#results [data-field="method"][data-value="msp"]').length === 2
+    );
+    const after = await renderedCards(page);
+    assert.deepEqual(after.map((c) => c.fields.verdict.value), ["null", "null"]);
+    assert.deepEqual(after.map((c) => c.fields.threshold.text), ["—", "—"]);
+    assert.match(await page.textContent("#chart") ?? "", /No calibration for this method/);
+    assert.ok(service.model.batches.some((b) => b.settings.method === "msp"));
+  } finally {
+    await browser.close();
+    await service.close();
+  }
+});
