@@ -1,0 +1,122 @@
+/**
+ * `deno task bench [--quick] [--backends wasm,native,webgpu] [--batches 1,8,32] [--models …]
+ * [--only forward,…] [--no-micro] [--load] [--out file]`
+ *
+ * Measures every workload in {@link MODEL_WORKLOADS} per model × available backend × batch,
+ * the ConvTranspose-vs-Conv microbenchmark, and optionally the HTTP load test; writes JSON under
+ * bench/results/ and prints markdown tables.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { dirname } from "node:path";
+import { availableBackends, getRuntime } from "../src/runtime/runtime.ts";
+import { type BackendName, BACKENDS } from "../src/runtime/types.ts";
+import { hostInfo } from "./host.ts";
+import { type BenchReport, toMarkdown } from "./report.ts";
+import { FULL_PLAN, QUICK_PLAN } from "./stats.ts";
+import { loadModel, MODEL_FILES } from "./models.ts";
+import { runMicro, runModelWorkloads } from "./runner.ts";
+import { MODEL_WORKLOADS } from "./workloads.ts";
+
+const HELP = `deno task bench [options]
+  --quick              smoke run (< 1 min): batches 1,8, short timing, one microbenchmark layer
+  --backends LIST      comma-separated subset of ${BACKENDS.join(",")} (default: all that load)
+  --batches LIST       batch sizes (default 1,8,32; quick 1,8)
+  --models LIST        of ${Object.keys(MODEL_FILES).join(",")} (default: those whose file exists)
+  --only LIST          workload names (default: all of ${
+  MODEL_WORKLOADS.map((w) => w.name).join(",")
+})
+  --no-micro           skip the ConvTranspose-vs-Conv microbenchmark
+  --load               also run the HTTP load benchmark (bench/load.ts)
+  --out FILE           result JSON (default bench/results/<quick|full>-<timestamp>.json)`;
+
+const list = (s: string | undefined) => s?.split(",").map((x) => x.trim()).filter(Boolean);
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      backends: { type: "string" },
+      batches: { type: "string" },
+      models: { type: "string" },
+      only: { type: "string" },
+      "no-micro": { type: "boolean", default: false },
+      load: { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const started = performance.now();
+  const quick = values.quick;
+  const plan = quick ? QUICK_PLAN : FULL_PLAN;
+  const batches = (list(values.batches) ?? (quick ? ["1", "8"] : ["1", "8", "32"])).map(Number);
+  if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
+    throw new Error("--batches: positive integers");
+  }
+  const requested = (list(values.backends) ?? BACKENDS) as BackendName[];
+  for (const b of requested) if (!BACKENDS.includes(b)) throw new Error(`Unknown backend "${b}"`);
+  const status = await availableBackends(requested);
+  const backends = requested.filter((b) => status[b] === true);
+  const unavailable = Object.fromEntries(
+    requested.filter((b) => status[b] !== true).map((b) => [b, String(status[b])]),
+  );
+  const defaultModels = quick ? ["wrn40-2", "resnet18-w16"] : Object.keys(MODEL_FILES);
+  const models = [];
+  for (const name of list(values.models) ?? defaultModels) {
+    const m = await loadModel(name, !values.models);
+    if (m) models.push(m);
+  }
+  const only = list(values.only);
+  const factories = MODEL_WORKLOADS.filter((f) => !only || only.includes(f.name));
+
+  const host = await hostInfo(backends);
+  console.log(`${host.cpu}, ${host.cores} cores; backends: ${backends.join(", ") || "none"}`);
+  for (const [b, why] of Object.entries(unavailable)) console.log(`  skipped ${b}: ${why}`);
+
+  const results = await runModelWorkloads({ models, backends, batches, factories, plan });
+  const microBackends = backends.filter((b) => b !== "webgpu");
+  const micro = values["no-micro"] ? [] : await runMicro({
+    runtimes: await Promise.all(microBackends.map((b) => getRuntime(b))),
+    quick,
+    plan,
+  });
+  const load = values.load ? await runLoad(quick) : undefined;
+
+  const report: BenchReport = {
+    host,
+    options: { quick, backends, batches, models: models.map((m) => m.name), plan },
+    unavailable,
+    results,
+    micro,
+    ...(load !== undefined ? { load } : {}),
+    wallSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  const stamp = host.date.replace(/[-:]/g, "").slice(0, 13);
+  const out = values.out ?? `bench/results/${quick ? "quick" : "full"}-${stamp}.json`;
+  await Deno.mkdir(dirname(out), { recursive: true });
+  await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`\n${toMarkdown(report)}\n\nWrote ${out} in ${report.wallSeconds} s`);
+}
+
+/** Runs `runLoadBench` from bench/load.ts (written with the HTTP service) when it exists. */
+async function runLoad(quick: boolean): Promise<unknown> {
+  const url = new URL("./load.ts", import.meta.url);
+  try {
+    await Deno.stat(url);
+  } catch {
+    console.log("  --load: bench/load.ts does not exist yet; skipped");
+    return { skipped: "bench/load.ts missing" };
+  }
+  // A computed specifier keeps `deno check` independent of whether load.ts exists yet.
+  const mod = await import(url.href) as { runLoadBench?: (opts: unknown) => Promise<unknown> };
+  if (typeof mod.runLoadBench !== "function") throw new Error("bench/load.ts has no runLoadBench");
+  return await mod.runLoadBench({ quick });
+}
+
+if (import.meta.main) {
+  await main();
+  // onnxruntime-web keeps worker threads alive; the results are written, so leave now.
+  Deno.exit(0);
+}

@@ -1,0 +1,52 @@
+/**
+ * The classifiers the benchmark runs.
+ * @module
+ */
+import { readModel } from "../src/onnx/proto.ts";
+import type { BenchModel } from "./workloads.ts";
+
+/** Benchmark model names → files relative to the repository root. */
+export const MODEL_FILES: Record<string, string> = {
+  /** The default model: the fixture's Wide-ResNet-40-2 (2.2 M parameters). */
+  "wrn40-2": "models/fmnist-wrn40/model.onnx",
+  /** CIFAR ResNet-18 at 1/4 width (0.7 M parameters), committed. */
+  "resnet18-w16": "bench/models/resnet18-w16.onnx",
+  /** Standard CIFAR ResNet-18 (11.2 M parameters, 45 MB): generate with make_resnet.py. */
+  "resnet18": "out/resnet18.onnx",
+};
+
+const ROOT = new URL("../", import.meta.url);
+
+/**
+ * Loads a benchmark model by name. A missing file is an error when the model was asked for,
+ * and a skip (undefined, with a note) when it was only a default.
+ */
+export async function loadModel(name: string, optional: boolean): Promise<BenchModel | undefined> {
+  const rel = MODEL_FILES[name];
+  if (!rel) throw new Error(`Unknown model "${name}"; use one of ${Object.keys(MODEL_FILES)}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(new URL(rel, ROOT));
+  } catch (e) {
+    const hint = name === "resnet18"
+      ? " (generate: /usr/bin/python3 bench/models/make_resnet.py --width 64 --out out/resnet18.onnx)"
+      : "";
+    if (!optional) throw new Error(`Cannot read model "${name}" at ${rel}${hint}`, { cause: e });
+    console.log(`  skipped model ${name}: ${rel} not found${hint}`);
+    return undefined;
+  }
+  const graph = readModel(bytes, rel).graph!;
+  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
+  const input = (graph.input ?? []).find((i) => !inits.has(i.name));
+  const dims = (input?.type?.tensorType?.shape?.dim ?? []).slice(1).map((d) => Number(d.dimValue));
+  if (!input?.name || dims.length !== 3 || dims.some((d) => !(d > 0))) {
+    throw new Error(`Model "${name}" needs one [N, C, H, W] input with fixed C, H, W`);
+  }
+  return {
+    name,
+    path: rel,
+    bytes,
+    inputName: input.name,
+    inputDims: dims as [number, number, number],
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Runs workloads: builds them per model × backend × batch, times them and records peak memory.
+ * @module
+ */
+import { getRuntime } from "../src/runtime/runtime.ts";
+import type { BackendName, DeviceRuntime } from "../src/runtime/types.ts";
+import { convPair, WRN_STAGES } from "./convt.ts";
+import { memoryMiB, resetPeakMemory } from "./host.ts";
+import type { MicroResult, WorkloadResult } from "./report.ts";
+import { quantile, round, summarize, timeInterleaved, timeRuns, type TimingPlan } from "./stats.ts";
+import {
+  benchInput,
+  type BenchModel,
+  type Workload,
+  type WorkloadContext,
+  type WorkloadFactory,
+} from "./workloads.ts";
+
+/** Times one workload; the peak RSS is measured around it when the kernel allows resetting it. */
+export async function measure(w: Workload, plan: TimingPlan): Promise<WorkloadResult> {
+  const rssBefore = memoryMiB().rss;
+  const canPeak = resetPeakMemory();
+  const times = await timeRuns(() => w.run(), plan);
+  const result: WorkloadResult = {
+    workload: w.name,
+    model: w.model,
+    backend: w.backend,
+    batch: w.batch,
+    ...summarize(times, w.batch),
+    peakMiB: canPeak ? memoryMiB().peak : null,
+    rssBeforeMiB: rssBefore,
+  };
+  console.log(
+    `  ${w.model} ${w.name} ${w.backend} b${w.batch}: ${result.msPerImageP50} ms/image p50, ` +
+      `${result.imagesPerSec} images/s, peak ${result.peakMiB ?? "?"} MiB`,
+  );
+  return result;
+}
+
+/** Every factory × model × backend × batch; shared values are disposed per (model, backend). */
+export async function runModelWorkloads(args: {
+  models: readonly BenchModel[];
+  backends: readonly BackendName[];
+  batches: readonly number[];
+  factories: readonly WorkloadFactory[];
+  plan: TimingPlan;
+}): Promise<WorkloadResult[]> {
+  const results: WorkloadResult[] = [];
+  for (const model of args.models) {
+    for (const backend of args.backends) {
+      const runtime = await getRuntime(backend);
+      const shared = new Map<
+        string,
+        { value: Promise<unknown>; dispose?: (v: never) => Promise<void> }
+      >();
+      try {
+        for (const batch of args.batches) {
+          const ctx = context(model, backend, runtime, batch, shared);
+          for (const f of args.factories) {
+            const w = await f.create(ctx);
+            if (w) results.push(await measure(w, args.plan));
+          }
+        }
+      } finally {
+        for (const { value, dispose } of shared.values()) {
+          if (dispose) await dispose((await value) as never);
+        }
+      }
+    }
+  }
+  return results;
+}
+
+function context(
+  model: BenchModel,
+  backend: BackendName,
+  runtime: DeviceRuntime,
+  batch: number,
+  shared: Map<string, { value: Promise<unknown>; dispose?: (v: never) => Promise<void> }>,
+): WorkloadContext {
+  return {
+    model,
+    backend,
+    runtime,
+    batch,
+    input: benchInput(batch, model.inputDims),
+    shared<T>(key: string, make: () => Promise<T>, dispose?: (v: T) => Promise<void>) {
+      let entry = shared.get(key);
+      if (!entry) {
+        entry = { value: make(), dispose: dispose as ((v: never) => Promise<void>) | undefined };
+        shared.set(key, entry);
+      }
+      return entry.value as Promise<T>;
+    },
+  };
+}
+
+/** ConvTranspose vs flipped Conv at batch 16, for each WRN-40-2 stage (quick: the middle one). */
+export async function runMicro(args: {
+  runtimes: readonly DeviceRuntime[];
+  quick: boolean;
+  plan: TimingPlan;
+}): Promise<MicroResult[]> {
+  const batch = 16;
+  const shapes = args.quick ? [WRN_STAGES[1]] : WRN_STAGES;
+  const out: MicroResult[] = [];
+  for (const rt of args.runtimes) {
+    for (const s of shapes) {
+      const pair = await convPair(rt, s, batch);
+      try {
+        const [timesT, timesC] = await timeInterleaved(
+          pair.workloads.map((w) => () => w.run()),
+          args.plan,
+        );
+        const convTransposeMsP50 = round(quantile(timesT, 0.5));
+        const convMsP50 = round(quantile(timesC, 0.5));
+        const r: MicroResult = {
+          shape: pair.workloads[0].model,
+          backend: rt.backend,
+          batch,
+          convTransposeMsP50,
+          convMsP50,
+          ratio: round(convTransposeMsP50 / convMsP50),
+          maxAbsDiff: pair.maxAbsDiff,
+        };
+        console.log(
+          `  micro ${r.shape} ${r.backend} b${batch}: ConvTranspose ${convTransposeMsP50} ms, ` +
+            `Conv ${convMsP50} ms (${r.ratio}×), max diff ${r.maxAbsDiff.toExponential(1)}`,
+        );
+        out.push(r);
+      } finally {
+        await pair.release();
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+/**
+ * What the benchmark measures: a workload is one timed operation on one backend at one batch
+ * size. Factories build workloads per (model, backend, batch); adding a measurement (e.g. the
+ * S&I fast path or the slow per-split loop) is one line in {@link MODEL_WORKLOADS}.
+ * @module
+ */
+import type { BackendName, DeviceRuntime, HostTensor } from "../src/runtime/types.ts";
+import { forwardWorkload } from "./forward.ts";
+
+/** One timed operation. `run` processes `batch` images. */
+export interface Workload {
+  readonly name: string;
+  readonly model: string;
+  readonly backend: BackendName;
+  readonly batch: number;
+  run(): Promise<void>;
+}
+
+/** A classifier the benchmark runs. */
+export interface BenchModel {
+  readonly name: string;
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly inputName: string;
+  /** [C, H, W] */
+  readonly inputDims: readonly [number, number, number];
+}
+
+/** What a factory gets to build a workload. */
+export interface WorkloadContext {
+  readonly model: BenchModel;
+  readonly backend: BackendName;
+  readonly runtime: DeviceRuntime;
+  readonly batch: number;
+  /** Deterministic pre-processed input, [batch, C, H, W]. */
+  readonly input: HostTensor;
+  /**
+   * Builds a value once per (model, backend) and shares it across batch sizes — sessions,
+   * compiled scorers. `dispose` runs when the harness moves on to the next backend or model.
+   */
+  shared<T>(key: string, make: () => Promise<T>, dispose?: (v: T) => Promise<void>): Promise<T>;
+}
+
+/** Builds a workload, or returns undefined where it does not apply. */
+export interface WorkloadFactory {
+  readonly name: string;
+  create(ctx: WorkloadContext): Promise<Workload | undefined>;
+}
+
+/**
+ * The per-model workloads, in the order they run. The S&I engine adds its two paths here, e.g.
+ * `siWorkload("si-fast", { ...DEFAULT_SETTINGS })` and `siWorkload("si-loop", …)`, each a
+ * factory whose `create` builds (via `ctx.shared`) a scorer and whose `run` scores `ctx.input`.
+ */
+export const MODEL_WORKLOADS: readonly WorkloadFactory[] = [
+  forwardWorkload,
+];
+
+/** Deterministic input values with roughly the spread of normalized images. */
+export function benchInput(batch: number, dims: readonly number[]): HostTensor {
+  const n = batch * dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 2 ** 32) * 4 - 2;
+  }
+  return { type: "float32", dims: [batch, ...dims], data };
+}
