@@ -6,7 +6,7 @@
 import { ConfigError, loadConfig } from "./src/config.ts";
 import { createApp } from "./src/http/app.ts";
 import { lazyRegistry } from "./src/serve/lazy_registry.ts";
-import { loadModels } from "./src/serve/load_models.ts";
+import { startModels } from "./src/serve/load_models.ts";
 import { startServer } from "./src/serve/server.ts";
 
 if (import.meta.main) {
@@ -18,7 +18,7 @@ if (import.meta.main) {
     console.error(e.message);
     Deno.exit(2);
   }
-  const registry = lazyRegistry(() => loadModels(config));
+  const registry = lazyRegistry(() => startModels(config));
   registry.loaded.then(
     () => console.log(`Models ready: ${registry.list().map((m) => m.id).join(", ") || "(none)"}`),
     (e) => console.error(`Cannot load models from "${config.modelsDir}":`, e),

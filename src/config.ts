@@ -3,10 +3,9 @@
  * Every variable is documented in `docs/configuration.md`.
  * @module
  */
-import type { BackendName } from "./runtime/types.ts";
+import type { BackendChoice } from "./runtime/types.ts";
 
-/** Backend choice: a concrete backend or `auto` (picked by the runtime module at load). */
-export type BackendChoice = BackendName | "auto";
+export type { BackendChoice };
 
 /** The validated service configuration. */
 export interface Config {

@@ -1,6 +1,7 @@
 /**
  * A registry that exists before its models do: the server listens at once while models load;
- * `ready` stays false (readyz 503) until loading finishes.
+ * `ready` stays false (readyz 503) until loading finishes. Models that finished loading are
+ * served while the others still load.
  * @module
  */
 import type { LoadedModel, ModelRegistry } from "../models/types.ts";
@@ -13,13 +14,22 @@ export interface LazyRegistry extends ModelRegistry {
   readonly error: unknown;
 }
 
-/** Starts `load()` now and delegates to its registry once it resolves. */
-export function lazyRegistry(load: () => Promise<ModelRegistry>): LazyRegistry {
+/** What a background load provides: a registry as soon as one exists, and its completion. */
+export interface StartedLoad {
+  readonly registry: ModelRegistry;
+  readonly loaded: Promise<void>;
+}
+
+/** Starts `start()` now and delegates to its registry once there is one. */
+export function lazyRegistry(start: () => Promise<StartedLoad>): LazyRegistry {
   let inner: ModelRegistry | undefined;
+  let done = false;
   let error: unknown;
-  const loaded = load().then((r) => {
-    inner = r;
-  }, (e) => {
+  const loaded = start().then(async (s) => {
+    inner = s.registry;
+    await s.loaded;
+    done = true;
+  }).catch((e) => {
     error = e;
     throw e;
   });
@@ -29,7 +39,7 @@ export function lazyRegistry(load: () => Promise<ModelRegistry>): LazyRegistry {
       return error;
     },
     get ready() {
-      return inner?.ready ?? false;
+      return done && (inner?.ready ?? false);
     },
     list: (): readonly LoadedModel[] => inner?.list() ?? [],
     get: (id: string) => inner?.get(id),
