@@ -79,25 +79,26 @@ function pair(field, term, text, raw) {
 
 /**
  * A small bar chart of the per-layer values (mean squared channel fraction per split layer).
- * Lower values mean fewer surviving gradient channels at that layer.
+ * The S&I score is minus the mean of the squared channel fractions over all split channels, so
+ * a long bar (many channels whose integrated gradient stayed non-zero) lowers the score: that
+ * layer pushed the image toward OOD. The longest bar is marked.
  * @param {readonly number[]} layers
  */
 function layerView(layers) {
   const details = h("details", "layers");
   details.append(h("summary", undefined, `Per-layer view (${layers.length} split layers)`));
   const max = Math.max(...layers.map(Math.abs), Number.MIN_VALUE);
+  const top = layers.indexOf(Math.max(...layers));
   const list = h("ol", "layer-bars");
   list.setAttribute("aria-label", "Mean squared channel fraction per split layer");
   layers.forEach((v, i) => {
-    const item = h("li");
+    const item = h("li", i === top ? "top" : undefined);
     const bar = h("span", "layer-bar");
     bar.style.width = `${(Math.abs(v) / max) * 100}%`;
-    item.title = `layer ${i + 1}: ${v}`;
-    item.append(
-      h("span", "layer-name", `L${i + 1}`),
-      bar,
-      h("span", "layer-value", formatScore(v)),
-    );
+    item.title = `split layer ${i + 1}: ${v}${i === top ? " (pushed most toward OOD)" : ""}`;
+    const value = h("span", "layer-value", formatScore(v));
+    value.dataset.value = String(v);
+    item.append(h("span", "layer-name", `L${i + 1}`), bar, value);
     list.append(item);
   });
   details.append(
@@ -105,7 +106,8 @@ function layerView(layers) {
     h(
       "p",
       "hint",
-      "Layers with short bars kept few gradient channels: they pushed the score toward OOD.",
+      "Mean squared share of gradient-carrying channels per split layer. Longer bars lower the " +
+        `score (more OOD-like); L${top + 1} pushed this image furthest toward OOD.`,
     ),
   );
   return details;

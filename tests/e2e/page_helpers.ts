@@ -12,8 +12,8 @@ export interface RenderedCard {
   classes: string;
   busy: boolean;
   fields: Record<string, { value: string; text: string }>;
-  /** Number of bars in the per-layer view (0 without one). */
-  layerBars: number;
+  /** Raw values of the per-layer view's bars (empty without one). */
+  layerValues: string[];
 }
 
 /** Images in the shape `setInputFiles` and the file chooser take. */
@@ -34,7 +34,9 @@ export async function renderedCards(page: Page): Promise<RenderedCard[]> {
           { value: d.dataset.value ?? "", text: d.textContent ?? "" },
         ]),
       ),
-      layerBars: c.querySelectorAll(".layer-bars li").length,
+      layerValues: [...c.querySelectorAll<HTMLElement>(".layer-bars .layer-value")].map((v) =>
+        v.dataset.value ?? ""
+      ),
     })));
 }
 

@@ -56,9 +56,9 @@ Deno.test("playground renders each verdict as the API answers it", opts, async (
       assert.equal(f.label.value, String(line.label));
       assert.equal(f.method.value, "si");
       assert.match(card.classes, line.ood ? /is-ood/ : /is-id/);
-      // The per-layer view has one bar per split layer of the line.
-      assert.equal(card.layerBars, line.layers?.length ?? 0);
-      assert.ok(card.layerBars > 0);
+      // The per-layer view has one bar per split layer of the line, with its value.
+      assert.ok(line.layers && line.layers.length > 0);
+      assert.deepEqual(card.layerValues, line.layers.map(String));
     }
 
     // One chart marker per scored image, coloured by its verdict.
