@@ -1,0 +1,102 @@
+/**
+ * `deno task calibrate --model models/<id> --id <inputs> [options]`: scores held-out ID images
+ * and stores, in the model's manifest, the threshold keeping 95 % of them and up to 1000
+ * quantiles of their scores (for p-values), with the data and settings used. Deterministic:
+ * the same inputs and settings give the same threshold.
+ * @module
+ */
+import { countInputs, readInputs } from "../inputs/mod.ts";
+import { calibrateModel, saveCalibration } from "../models/calibrate_run.ts";
+import {
+  backendFromFlags,
+  COMMON_USAGE,
+  idSpecs,
+  intFlag,
+  parseFlags,
+  settingsFromFlags,
+  UsageError,
+} from "../models/cli_args.ts";
+import { loadModel, readManifest } from "../models/loader.ts";
+import type { ScorerFactory } from "../models/types.ts";
+
+const USAGE = `Usage: deno task calibrate --model models/<id> --id <inputs> [options]
+
+  --model <dir>         model directory (model.onnx + manifest.json)
+${COMMON_USAGE}
+
+Example: deno task calibrate --model models/fmnist-wrn40 --id "fmnist:test[5000:10000]"`;
+
+/** The S&I engine's scorer factory, resolved at run time (the engine loads onnxruntime). */
+export async function engineScorer(): Promise<ScorerFactory> {
+  const url = new URL("../si/engine.ts", import.meta.url).href;
+  const { createScorer } = await import(url) as { createScorer?: ScorerFactory };
+  if (typeof createScorer !== "function") {
+    throw new Error("src/si/engine.ts does not export createScorer");
+  }
+  return createScorer;
+}
+
+/** Runs the command; returns the exit code. */
+export async function main(argv: readonly string[], createScorer?: ScorerFactory): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, { model: { type: "string" } }).values;
+    if (flags.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (typeof flags.model !== "string") throw new UsageError("--model <dir> is required");
+    const specs = idSpecs(flags);
+    const manifest = await readManifest(flags.model);
+    const settings = settingsFromFlags(flags, manifest.defaults);
+    const limit = intFlag(flags, "limit");
+    const batch = intFlag(flags, "batch", 32)!;
+    const backend = await backendFromFlags(flags);
+    const model = await loadModel(flags.model, {
+      backend,
+      createScorer: createScorer ?? await engineScorer(),
+    });
+    const total = Math.min(await countInputs(specs), limit ?? Infinity);
+    const data = specs.join(" + ") + (limit !== undefined ? ` (first ${limit})` : "");
+    console.error(
+      `Calibrating ${model.id} (${settings.method}, ${backend}) on ${data}: ${total} images`,
+    );
+    const t0 = performance.now();
+    const calibration = await calibrateModel(model, readInputs(specs), settings, {
+      batch,
+      limit,
+      data,
+      onProgress: (done) => {
+        const s = ((performance.now() - t0) / 1000).toFixed(0);
+        Deno.stderr.writeSync(new TextEncoder().encode(`\r  ${done}/${total} images, ${s} s`));
+      },
+    });
+    console.error("");
+    await saveCalibration(flags.model, calibration);
+    console.log(JSON.stringify({
+      model: model.id,
+      method: calibration.method,
+      settings: calibration.settings,
+      threshold: calibration.threshold,
+      tpr: calibration.tpr,
+      count: calibration.count,
+      data: calibration.data,
+    }));
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Command-line flags shared by `deno task calibrate` and `deno task import`: scoring settings,
+ * backend, batch and limit. Pure parsing; errors are {@link UsageError}s.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { resolveBackend } from "../runtime/runtime.ts";
+import type { BackendName } from "../runtime/types.ts";
+import type { ScoreSettings } from "../si/types.ts";
+import { settingsSchema } from "./manifest.ts";
+
+/** A problem with the command line (exit code 2, usage printed). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Flag definitions for node:util parseArgs. */
+export const COMMON_FLAGS = {
+  id: { type: "string", multiple: true },
+  method: { type: "string" },
+  alpha: { type: "string" },
+  iterations: { type: "string" },
+  loss: { type: "string" },
+  integrate: { type: "string" },
+  limit: { type: "string" },
+  batch: { type: "string" },
+  backend: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Usage text for the common flags. */
+export const COMMON_USAGE =
+  `  --id <inputs>         ID images (repeatable): a file or folder, u8:<path>:<H>x<W>, idx:<path>,
+                        fmnist:test, fmnist:train, mnist; each may end in a slice [start:end]
+  --method <m>          si (default from the manifest), gaia_z, msp, maxlogit, energy, gradnorm
+  --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
+  --limit <N>           score at most N images
+  --batch <N>           images per scorer call (default 32)
+  --backend <b>         auto (default), wasm, native, webgpu`;
+
+/** Parses argv with the common flags plus `extra`; unknown flags are usage errors. */
+export function parseFlags<T extends Record<string, { type: "string" | "boolean" }>>(
+  argv: readonly string[],
+  extra: T,
+) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: { ...COMMON_FLAGS, ...extra },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+/** The manifest's default settings with any flag overrides, validated. */
+export function settingsFromFlags(flags: Flags, defaults: ScoreSettings): ScoreSettings {
+  const num = (k: string) => {
+    const v = flags[k];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) {
+      throw new UsageError(`--${k}: expected a number, got "${v}"`);
+    }
+    return n;
+  };
+  const merged = {
+    ...defaults,
+    ...(flags.method !== undefined && { method: flags.method }),
+    ...(flags.loss !== undefined && { loss: flags.loss }),
+    ...(flags.integrate !== undefined && { integrate: flags.integrate }),
+    ...(flags.alpha !== undefined && { alpha: num("alpha") }),
+    ...(flags.iterations !== undefined && { iterations: num("iterations") }),
+  };
+  const r = settingsSchema.safeParse(merged);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new UsageError(
+      `--${String(i.path[0])}: ${i.message.replace(/^Invalid (input|option): /, "")}`,
+    );
+  }
+  return r.data;
+}
+
+/** A positive integer flag, or the fallback. */
+export function intFlag(flags: Flags, key: string, fallback?: number): number | undefined {
+  const v = flags[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== "string" || !Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--${key}: expected a positive integer, got "${v}"`);
+  }
+  return n;
+}
+
+/** The backend named by --backend ("auto" picks native when it loads, else wasm). */
+export async function backendFromFlags(flags: Flags): Promise<BackendName> {
+  const v = flags.backend ?? "auto";
+  if (typeof v !== "string" || !["auto", "wasm", "native", "webgpu"].includes(v)) {
+    throw new UsageError(`--backend: expected auto, wasm, native or webgpu, got "${v}"`);
+  }
+  return await resolveBackend(v as BackendName | "auto");
+}
+
+/** The --id specs, required. */
+export function idSpecs(flags: Flags): string[] {
+  const v = flags.id;
+  if (!Array.isArray(v) || v.length === 0) throw new UsageError("--id <inputs> is required");
+  return v;
+}

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main as calibrate } from "../../src/cli/calibrate.ts";
+import { main as importModel } from "../../src/cli/import.ts";
+import { parseManifest } from "../../src/models/manifest.ts";
+import type { ScorerFactory } from "../../src/models/types.ts";
+import type { InputBatch } from "../../src/si/types.ts";
+
+const ID = "u8:tests/fixtures/wrn40-fmnist/id-fmnist.u8:28x28";
+
+/** Scores by the mean input value (deterministic stand-in for the engine). */
+const fakeEngine: ScorerFactory = () =>
+  Promise.resolve({
+    splits: () => [],
+    score(batch: InputBatch) {
+      const n = batch.dims[0], per = batch.data.length / n;
+      return Promise.resolve(Array.from({ length: n }, (_, i) => ({
+        score: batch.data.subarray(i * per, (i + 1) * per).reduce((a, b) => a + b, 0) / per,
+        class: 1,
+        confidence: 0.5,
+      })));
+    },
+  });
+
+/** Runs fn with console output captured (the CLIs print progress and results). */
+async function quiet<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; out: string[]; err: string[] }> {
+  const out: string[] = [], err: string[] = [];
+  const { log, error } = console;
+  const write = Deno.stderr.writeSync;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  Deno.stderr.writeSync = (p: Uint8Array) => p.length;
+  try {
+    return { result: await fn(), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+    Deno.stderr.writeSync = write;
+  }
+}
+
+async function inTemp(fn: (root: string) => Promise<void>) {
+  const root = await Deno.makeTempDir();
+  try {
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+Deno.test("calibrate main() stores a reproducible calibration in the manifest", async () => {
+  await inTemp(async (root) => {
+    const dir = join(root, "fmnist-wrn40");
+    await Deno.mkdir(dir);
+    await Deno.copyFile("models/fmnist-wrn40/manifest.json", join(dir, "manifest.json"));
+    await Deno.symlink(join(Deno.cwd(), "models/fmnist-wrn40/model.onnx"), join(dir, "model.onnx"));
+    const args = ["--model", dir, "--id", `${ID}[0:60]`, "--backend", "wasm", "--batch", "16"];
+    const first = await quiet(() => calibrate(args, fakeEngine));
+    assert.equal(first.result, 0, first.err.join("\n"));
+    const a = parseManifest(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))), "m");
+    assert.equal(a.calibration.length, 1);
+    assert.equal(a.calibration[0].count, 60);
+    assert.equal(a.calibration[0].data, `${ID}[0:60]`);
+    assert.equal(JSON.parse(first.out[0]).threshold, a.calibration[0].threshold);
+    const second = await quiet(() => calibrate([...args, "--limit", "60"], fakeEngine));
+    assert.equal(second.result, 0);
+    const b = parseManifest(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))), "m");
+    assert.equal(b.calibration.length, 1, "same method and settings replace the entry");
+    assert.equal(b.calibration[0].threshold, a.calibration[0].threshold);
+    assert.deepEqual(b.calibration[0].scores, a.calibration[0].scores);
+  });
+});
+
+Deno.test("calibrate main() rejects bad flags with exit code 2", async () => {
+  for (
+    const args of [
+      ["--id", ID],
+      ["--model", "models/fmnist-wrn40"],
+      ["--model", "models/fmnist-wrn40", "--id", ID, "--alpha", "x"],
+      ["--model", "models/fmnist-wrn40", "--id", ID, "--method", "nope"],
+      ["--model", "models/fmnist-wrn40", "--id", ID, "--bogus"],
+    ]
+  ) {
+    const r = await quiet(() => calibrate(args, fakeEngine));
+    assert.equal(r.result, 2, args.join(" "));
+    assert.ok(r.err.join("\n").includes("Usage: deno task calibrate"));
+  }
+});
+
+Deno.test("import main() drafts, checks and calibrates the fixture's folded model", async () => {
+  await inTemp(async (root) => {
+    const labels = "T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot";
+    const args = [
+      "tests/fixtures/wrn40-fmnist/model.folded.onnx",
+      ...["--name", "wrn-folded", "--models-dir", root, "--backend", "wasm", "--labels", labels],
+      ...[
+        "--color",
+        "gray",
+        "--pad",
+        "2",
+        "--mean",
+        "0.286",
+        "--std",
+        "0.353",
+        "--id",
+        `${ID}[0:30]`,
+      ],
+    ];
+    const r = await quiet(() => importModel(args, fakeEngine));
+    assert.equal(r.result, 0, r.err.join("\n"));
+    const m = parseManifest(
+      JSON.parse(await Deno.readTextFile(join(root, "wrn-folded", "manifest.json"))),
+      "m",
+    );
+    assert.equal(
+      m.model.sha256,
+      "c06a7ca2d83dd53e93fd249d586f2c3510298cc0c46f4aea146878aa34e06213",
+    );
+    assert.equal(m.labels[9], "Ankle boot");
+    assert.deepEqual(m.preprocess.resize, { width: 28, height: 28, method: "area" });
+    assert.equal(m.calibration[0].count, 30);
+    const again = await quiet(() => importModel(args, fakeEngine));
+    assert.equal(again.result, 2, "an existing folder is not overwritten without --force");
+    assert.match(again.err.join("\n"), /already exists/);
+  });
+});
+
+Deno.test("import main() removes its folder when the model fails to compile", async () => {
+  await inTemp(async (root) => {
+    const broken: ScorerFactory = () => Promise.reject(new Error("compile failed"));
+    const args = [
+      "tests/fixtures/wrn40-fmnist/model.folded.onnx",
+      "--name",
+      "x",
+      "--models-dir",
+      root,
+      "--backend",
+      "wasm",
+    ];
+    await assert.rejects(quiet(() => importModel(args, broken)), /compile failed/);
+    await assert.rejects(Deno.stat(join(root, "x")), Deno.errors.NotFound);
+  });
+});
