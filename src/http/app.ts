@@ -107,7 +107,12 @@ export function createApp(deps: AppDeps): App {
   function readyz(): Response {
     if (draining) throw new ApiError(503, "shutting_down", "Cannot accept work: shutting down");
     if (!registry.ready) {
-      throw new ApiError(503, "not_ready", "Cannot serve yet: models are still loading", {
+      // A registry that loads in the background may expose its failure (see lazy_registry.ts).
+      const failed = (registry as { error?: unknown }).error !== undefined;
+      const why = failed
+        ? "loading models failed (see the server log)"
+        : "models are still loading";
+      throw new ApiError(503, "not_ready", `Cannot serve yet: ${why}`, {
         "retry-after": String(config.retryAfterSeconds),
       });
     }

@@ -130,3 +130,16 @@ Deno.test("handler() serves Prometheus metrics on GET /metrics", async () => {
   assert.match(text, /^# TYPE si_http_request_duration_seconds histogram$/m);
   assert.match(text, /^si_http_request_duration_seconds_count\{route="healthz"\} 1$/m);
 });
+
+Deno.test("handler() says on /readyz when background model loading failed", async () => {
+  const { app, registry } = testApp({}, { ready: false });
+  Object.assign(registry, { error: new Error("bad manifest at /srv/secret") });
+  const res = await app.handler(new Request(url("/readyz")));
+  assert.equal(res.status, 503);
+  const text = await res.text();
+  assert.equal(
+    JSON.parse(text).error.message,
+    "Cannot serve yet: loading models failed (see the server log)",
+  );
+  assert.ok(!text.includes("secret"));
+});
