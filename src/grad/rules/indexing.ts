@@ -11,6 +11,7 @@ import { axisPads, padZeros, SLICE_END, sliceConst } from "./slicing.ts";
 interface AxisSlice {
   axis: number;
   start: number;
+  /** Elements taken; -1 for a whole (dynamic) axis left untouched. */
   count: number;
   step: number;
 }
@@ -34,8 +35,12 @@ function sliceParams(ctx: GradContext): AxisSlice[] {
   return axes.map((a, k) => {
     const axis = a < 0 ? a + rank : a;
     const dim = dims[axis];
-    if (dim < 0) ctx.fail("sliced axes must have static sizes");
     const step = steps[k];
+    // A whole dynamic axis (exporters write 0 : INT64_MAX) is no slice at all.
+    if (dim < 0 && step === 1 && starts[k] === 0 && ends[k] >= 2 ** 31 - 1) {
+      return { axis, start: 0, count: -1, step };
+    }
+    if (dim < 0) ctx.fail("sliced axes must have static sizes");
     const norm = (v: number) => (v < 0 ? v + dim : v);
     const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
     let start: number, count: number;
@@ -64,6 +69,7 @@ export const slice: GradRule = (ctx) => {
   const rank = dims.length;
   let g = ctx.GO(0)!;
   for (const { axis, start, count, step } of sliceParams(ctx)) {
+    if (count === -1) continue;
     if (count === 0) ctx.fail("empty slices are not supported");
     let first = start, s = step;
     if (s < 0) {
