@@ -15,7 +15,7 @@ import { hostInfo } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import { FULL_PLAN, QUICK_PLAN } from "./stats.ts";
 import { loadModel, MODEL_FILES } from "./models.ts";
-import { runMicro, runModelWorkloads } from "./runner.ts";
+import { runMicro, runModelWorkloads, webgpuPlacements } from "./runner.ts";
 import { MODEL_WORKLOADS } from "./workloads.ts";
 
 const HELP = `deno task bench [options]
@@ -82,6 +82,7 @@ async function main() {
     quick,
     plan,
   });
+  const placements = backends.includes("webgpu") ? await webgpuPlacements(models) : [];
   const load = values.load ? await runLoad(quick) : undefined;
 
   const report: BenchReport = {
@@ -90,6 +91,7 @@ async function main() {
     unavailable,
     results,
     micro,
+    webgpuPlacements: placements,
     ...(load !== undefined ? { load } : {}),
     wallSeconds: Math.round((performance.now() - started) / 100) / 10,
   };

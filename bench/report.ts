@@ -31,6 +31,14 @@ export interface MicroResult {
   readonly maxAbsDiff: number;
 }
 
+/** Where a model's nodes ran on webgpu (after onnxruntime's graph optimizations). */
+export interface PlacementSummary {
+  readonly model: string;
+  readonly gpuNodes: number;
+  /** "Op (node name)" of each node that fell back to the CPU provider. */
+  readonly cpuFallbacks: readonly string[];
+}
+
 /** The JSON written under bench/results/. */
 export interface BenchReport {
   readonly host: HostInfo;
@@ -38,6 +46,7 @@ export interface BenchReport {
   readonly unavailable: Record<string, string>;
   readonly results: readonly WorkloadResult[];
   readonly micro: readonly MicroResult[];
+  readonly webgpuPlacements: readonly PlacementSummary[];
   readonly load?: unknown;
   readonly wallSeconds: number;
 }
@@ -68,6 +77,14 @@ export function toMarkdown(r: BenchReport): string {
           fmt(m.convMsP50)
         } | ${m.ratio.toFixed(2)}× | ${m.maxAbsDiff.toExponential(1)} |`
       ),
+    );
+  }
+  for (const p of r.webgpuPlacements) {
+    lines.push(
+      "",
+      `WebGPU placements, ${p.model}: ${p.gpuNodes} nodes on the GPU, ${
+        p.cpuFallbacks.length ? `CPU fallbacks: ${p.cpuFallbacks.join(", ")}` : "no CPU fallbacks"
+      }.`,
     );
   }
   const missing = Object.entries(r.unavailable);

@@ -6,7 +6,8 @@ import { getRuntime } from "../src/runtime/runtime.ts";
 import type { BackendName, DeviceRuntime } from "../src/runtime/types.ts";
 import { convPair, WRN_STAGES } from "./convt.ts";
 import { memoryMiB, resetPeakMemory } from "./host.ts";
-import type { MicroResult, WorkloadResult } from "./report.ts";
+import type { MicroResult, PlacementSummary, WorkloadResult } from "./report.ts";
+import { nodePlacements } from "../src/runtime/placements.ts";
 import { quantile, round, summarize, timeInterleaved, timeRuns, type TimingPlan } from "./stats.ts";
 import {
   benchInput,
@@ -132,6 +133,26 @@ export async function runMicro(args: {
         await pair.release();
       }
     }
+  }
+  return out;
+}
+
+/** Per model: how many nodes run on the WebGPU provider and which fell back to the CPU. */
+export async function webgpuPlacements(models: readonly BenchModel[]): Promise<PlacementSummary[]> {
+  const rt = await getRuntime("webgpu");
+  const out: PlacementSummary[] = [];
+  for (const m of models) {
+    const report = await nodePlacements(rt, m.bytes);
+    const gpuNodes = report.placements.filter((p) => p.provider === "WebGpuExecutionProvider")
+      .reduce((n, p) => n + p.count, 0);
+    const cpuFallbacks = report.cpuFallbacks.map((n) => `${n.op} (${n.name})`);
+    console.log(
+      `  webgpu placements ${m.name}: ${gpuNodes} nodes on the GPU, ` +
+        `${cpuFallbacks.length} CPU fallbacks${
+          cpuFallbacks.length ? `: ${cpuFallbacks.join(", ")}` : ""
+        }`,
+    );
+    out.push({ model: m.name, gpuNodes, cpuFallbacks });
   }
   return out;
 }
