@@ -29,6 +29,8 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   const started = performance.now();
   const model = findModel(ctx, rc.params.model);
   const settings = parseSettings(rc.url.searchParams, model.defaults);
+  // Refuse before reading the body when the queue is already full: bodies are the big memory.
+  ctx.batcher.assertRoom(1);
   const bytes = await readBody(rc.req, ctx.config.maxBodyBytes);
   const body = await parseImages(rc.req.headers.get("content-type"), bytes, {
     maxImages: ctx.config.maxImagesPerRequest,
@@ -69,9 +71,12 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
     return line;
   };
 
+  // Parts are dropped once decoded so a long stream does not pin the whole request body.
+  const parts: (ImagePart | undefined)[] = [...body.parts];
   const produce = async () => {
     for (let i = 0; i < n && !abort.signal.aborted; i++) {
-      const part = body.parts[i];
+      const part = parts[i]!;
+      parts[i] = undefined;
       try {
         const input = i === 0 && first ? first : await prepare(ctx, model, part);
         admission.submit(input).then(

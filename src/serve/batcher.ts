@@ -103,6 +103,19 @@ export class Batcher {
     count: number,
     signal?: AbortSignal,
   ): Admission {
+    this.assertRoom(count);
+    this.#reserved += count;
+    const key = `${model.id}\u0000${JSON.stringify(settings)}`;
+    const admission = new AdmissionImpl(this, key, model, settings, count, signal);
+    signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
+    return admission;
+  }
+
+  /**
+   * Throws the 503 `admit` would throw for `count` images, without reserving anything: lets a
+   * request be refused before its body is read.
+   */
+  assertRoom(count: number): void {
     if (this.#reserved + count > this.#opts.queueMaxImages) {
       throw new ApiError(
         503,
@@ -111,11 +124,6 @@ export class Batcher {
         { "retry-after": String(this.#opts.retryAfterSeconds ?? 1) },
       );
     }
-    this.#reserved += count;
-    const key = `${model.id}\u0000${JSON.stringify(settings)}`;
-    const admission = new AdmissionImpl(this, key, model, settings, count, signal);
-    signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
-    return admission;
   }
 
   /** Resolves once every admitted image has finished. */

@@ -169,3 +169,23 @@ Deno.test("handler() answers 503 with Retry-After when the queue is full", async
   assert.equal(again.status, 200);
   await again.body?.cancel();
 });
+
+Deno.test("handler() refuses with 503 before reading the body when the queue is full", async () => {
+  const { app, model } = testApp({ queueMaxImages: 1 });
+  const release = model.hold();
+  const first = await app.handler(post(await solidPng(1)));
+  assert.equal(first.status, 200);
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled++;
+      c.enqueue(new Uint8Array(10));
+    },
+  });
+  const res = await app.handler(post(body, { "content-type": "image/png" }));
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).error.code, "overloaded");
+  assert.ok(pulled <= 1, `pulled ${pulled} chunks`);
+  release();
+  await first.text();
+});
