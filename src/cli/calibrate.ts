@@ -6,12 +6,13 @@
  * @module
  */
 import { countInputs, readInputs } from "../inputs/mod.ts";
-import { calibrateModel, saveCalibration } from "../models/calibrate_run.ts";
+import { calibrateModel, excludeImages, saveCalibration } from "../models/calibrate_run.ts";
 import {
   backendFromFlags,
   COMMON_USAGE,
   idSpecs,
   intFlag,
+  listFlag,
   parseFlags,
   settingsFromFlags,
   UsageError,
@@ -23,8 +24,11 @@ const USAGE = `Usage: deno task calibrate --model models/<id> --id <inputs> [opt
 
   --model <dir>         model directory (model.onnx + manifest.json)
 ${COMMON_USAGE}
+  --exclude <inputs>    skip ID images whose pixels equal one of these (repeatable), e.g. test fixtures
 
-Example: deno task calibrate --model models/fmnist-wrn40 --id "fmnist:test[5000:10000]"`;
+Example (the bundled model, held-out Fashion-MNIST test images the tests do not use):
+  deno task calibrate --model models/fmnist-wrn40 --id "fmnist:test[5000:10000]" \\
+    --exclude u8:tests/fixtures/wrn40-fmnist/id-fmnist.u8:28x28`;
 
 /** The S&I engine's scorer factory, resolved at run time (the engine loads onnxruntime). */
 export async function engineScorer(): Promise<ScorerFactory> {
@@ -40,7 +44,10 @@ export async function engineScorer(): Promise<ScorerFactory> {
 export async function main(argv: readonly string[], createScorer?: ScorerFactory): Promise<number> {
   let flags;
   try {
-    flags = parseFlags(argv, { model: { type: "string" } }).values;
+    flags = parseFlags(argv, {
+      model: { type: "string" },
+      exclude: { type: "string", multiple: true },
+    }).values;
     if (flags.help) {
       console.log(USAGE);
       return 0;
@@ -56,13 +63,20 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
       backend,
       createScorer: createScorer ?? await engineScorer(),
     });
+    const exclude = listFlag(flags.exclude);
     const total = Math.min(await countInputs(specs), limit ?? Infinity);
-    const data = specs.join(" + ") + (limit !== undefined ? ` (first ${limit})` : "");
+    const data = specs.join(" + ") +
+      (exclude.length ? ` excluding ${exclude.join(" + ")}` : "") +
+      (limit !== undefined ? ` (first ${limit})` : "");
     console.error(
-      `Calibrating ${model.id} (${settings.method}, ${backend}) on ${data}: ${total} images`,
+      `Calibrating ${model.id} (${settings.method}, ${backend}) on ${data}: ≤ ${total} images`,
     );
     const t0 = performance.now();
-    const calibration = await calibrateModel(model, readInputs(specs), settings, {
+    let dropped = 0;
+    const images = exclude.length
+      ? excludeImages(readInputs(specs), readInputs(exclude), () => dropped++)
+      : readInputs(specs);
+    const calibration = await calibrateModel(model, images, settings, {
       batch,
       limit,
       data,
@@ -71,7 +85,7 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
         Deno.stderr.writeSync(new TextEncoder().encode(`\r  ${done}/${total} images, ${s} s`));
       },
     });
-    console.error("");
+    console.error(dropped ? `\n  skipped ${dropped} excluded images` : "");
     await saveCalibration(flags.model, calibration);
     console.log(JSON.stringify({
       model: model.id,

@@ -104,3 +104,29 @@ export function formatJson(value: unknown): string {
   }, 2);
   return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i) => flat[Number(i)]) + "\n";
 }
+
+/** A key identifying an image by its pixels (size + RGBA bytes). */
+function pixelKey(image: DecodedImage): string {
+  let s = `${image.width}x${image.height}:`;
+  const d = image.data;
+  // Chunked to stay far below the argument-count limit of String.fromCharCode.
+  for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode(...d.subarray(i, i + 8192));
+  return s;
+}
+
+/**
+ * Drops images whose pixels equal one of `excluded` (e.g. the test fixtures), so a calibration
+ * on a dataset never sees images the tests score. Reports how many were dropped.
+ */
+export async function* excludeImages<T extends NamedImage>(
+  images: AsyncIterable<T>,
+  excluded: AsyncIterable<NamedImage>,
+  onDropped?: (name: string) => void,
+): AsyncIterable<T> {
+  const keys = new Set<string>();
+  for await (const e of excluded) keys.add(pixelKey(e.image));
+  for await (const item of images) {
+    if (keys.has(pixelKey(item.image))) onDropped?.(item.name);
+    else yield item;
+  }
+}

@@ -115,3 +115,8 @@ export function idSpecs(flags: Flags): string[] {
   if (!Array.isArray(v) || v.length === 0) throw new UsageError("--id <inputs> is required");
   return v;
 }
+
+/** A repeatable string flag as a list (empty when absent). */
+export function listFlag(v: string | boolean | string[] | undefined): string[] {
+  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}

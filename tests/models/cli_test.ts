@@ -73,6 +73,30 @@ Deno.test("calibrate main() stores a reproducible calibration in the manifest", 
   });
 });
 
+Deno.test("calibrate main() skips excluded images and records it in the data description", async () => {
+  await inTemp(async (root) => {
+    const dir = join(root, "fmnist-wrn40");
+    await Deno.mkdir(dir);
+    await Deno.copyFile("models/fmnist-wrn40/manifest.json", join(dir, "manifest.json"));
+    await Deno.symlink(join(Deno.cwd(), "models/fmnist-wrn40/model.onnx"), join(dir, "model.onnx"));
+    const args = [
+      "--model",
+      dir,
+      "--id",
+      `${ID}[0:30]`,
+      "--exclude",
+      `${ID}[20:40]`,
+      "--backend",
+      "wasm",
+    ];
+    const r = await quiet(() => calibrate(args, fakeEngine));
+    assert.equal(r.result, 0, r.err.join("\n"));
+    const m = parseManifest(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))), "m");
+    assert.equal(m.calibration[0].count, 20);
+    assert.equal(m.calibration[0].data, `${ID}[0:30] excluding ${ID}[20:40]`);
+  });
+});
+
 Deno.test("calibrate main() rejects bad flags with exit code 2", async () => {
   for (
     const args of [
