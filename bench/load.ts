@@ -4,7 +4,8 @@
  * models with `--real`). Reports status counts, lost/duplicated lines, 5xx other than 503,
  * latency p50/p95 and peak RSS; writes JSON to bench/results/load-<host>.json.
  *
- *   deno run -A bench/load.ts [--requests=200] [--real] [--model=<id>] [--delay-ms=5] [--queue=256]
+ *   deno run -A bench/load.ts [--requests=200] [--quick] [--real] [--model=<id>] [--delay-ms=5]
+ *                             [--queue=256]
  * @module
  */
 import { type Config, DEFAULT_CONFIG } from "../src/config.ts";
@@ -17,8 +18,10 @@ import { solidPng } from "../tests/http/png.ts";
 
 /** Options of `runLoadBench`. */
 export interface LoadBenchOptions {
-  /** Concurrent single-image requests (default 200). */
+  /** Concurrent single-image requests (default 200; 50 with `quick`). */
   readonly requests?: number;
+  /** CI smoke mode: fewer requests and a 30 s limit (used by `deno task bench --quick --load`). */
+  readonly quick?: boolean;
   /** Use the configured real models instead of the fake one (default false). */
   readonly real?: boolean;
   /** Model id to score with (default: "fake", or the first real model). */
@@ -69,7 +72,7 @@ async function registryFor(opts: LoadBenchOptions, config: Config): Promise<Mode
 
 /** Runs the load test (see the module doc). */
 export async function runLoadBench(opts: LoadBenchOptions = {}): Promise<LoadBenchResult> {
-  const n = opts.requests ?? 200;
+  const n = opts.requests ?? (opts.quick ? 50 : 200);
   const config: Config = { ...DEFAULT_CONFIG, port: 0, hostname: "127.0.0.1", ...opts.config };
   const registry = await registryFor(opts, config);
   const modelId = opts.model ?? registry.list()[0]?.id;
@@ -81,7 +84,7 @@ export async function runLoadBench(opts: LoadBenchOptions = {}): Promise<LoadBen
 
   let peakRss = Deno.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 25);
-  const deadline = AbortSignal.timeout(opts.timeoutMs ?? 120_000);
+  const deadline = AbortSignal.timeout(opts.timeoutMs ?? (opts.quick ? 30_000 : 120_000));
   const png = await solidPng(128, 28);
   const statuses: Record<string, number> = {};
   const latencies: number[] = [];
@@ -161,7 +164,8 @@ function flag(name: string): string | undefined {
 if (import.meta.main) {
   const queue = flag("queue");
   const result = await runLoadBench({
-    requests: Number(flag("requests") ?? 200),
+    requests: flag("requests") ? Number(flag("requests")) : undefined,
+    quick: flag("quick") !== undefined,
     real: flag("real") !== undefined,
     model: flag("model"),
     fakeDelayMs: Number(flag("delay-ms") ?? 5),
