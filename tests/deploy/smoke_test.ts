@@ -112,7 +112,9 @@ Deno.test("score stream checker wants every field, input order and a summary", (
   const errorLine = { index: 0, name: "x", error: { code: "corrupt_image", message: "bad" } };
   assert.match(checkScoreStream(`${JSON.stringify(errorLine)}\n{}\n`, 1).join(), /not scored/);
   assert.match(checkScoreStream("{nope\n", 1).join(), /not JSON/);
-  const swapped = `${JSON.stringify({ ...GOOD_LINE, index: 1 })}\n${JSON.stringify(GOOD_LINE)}\n{}\n`;
+  const swapped = `${JSON.stringify({ ...GOOD_LINE, index: 1 })}\n${
+    JSON.stringify(GOOD_LINE)
+  }\n{}\n`;
   assert.match(checkScoreStream(swapped, 2).join(), /index 1, expected 0/);
 });
 

@@ -8,7 +8,9 @@ Deno.test("Deno Deploy config validates offline, entrypoint and src/ type-check 
   const failed = findings.filter((f) => !f.ok);
   assert.deepEqual(failed, [], failed.map((f) => `${f.check}: ${f.detail}`).join("\n"));
   const checks = new Set(findings.map((f) => f.check));
-  for (const c of ["deploy.runtime.entrypoint", "module graph shipped", "model files", "type check"]) {
+  for (
+    const c of ["deploy.runtime.entrypoint", "module graph shipped", "model files", "type check"]
+  ) {
     assert.ok(checks.has(c), `missing check ${c}`);
   }
 });
