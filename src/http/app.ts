@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps): App {
 
   let inflight = 0;
   let draining = false;
-  let idle: (() => void)[] = [];
+  const idle: (() => void)[] = [];
   const track = () => {
     inflight++;
     let done = false;
@@ -61,7 +61,6 @@ export function createApp(deps: AppDeps): App {
       if (--inflight === 0) idle.splice(0).forEach((r) => r());
     };
   };
-  idle = [];
 
   const ctx: AppContext = {
     registry,
