@@ -1,6 +1,6 @@
 /**
  * Static files of the playground (`public/`) served at `/`, with content types and without
- * directory traversal: the resolved path must stay inside the root.
+ * directory traversal: the resolved path, symlinks followed, must stay inside the root.
  * @module
  */
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -55,6 +55,10 @@ export async function serveStatic(
       info = await Deno.stat(path);
     }
     if (!info.isFile) return undefined;
+    // A symlink inside public/ must not lead outside it.
+    const real = await Deno.realPath(path);
+    const realBase = await Deno.realPath(base);
+    if (!real.startsWith(realBase + sep)) return undefined;
     const headers = {
       "content-type": contentTypeOf(path),
       "content-length": String(info.size),

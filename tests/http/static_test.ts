@@ -54,6 +54,17 @@ Deno.test("handler() refuses directory traversal out of public/ with 404", async
   });
 });
 
+Deno.test("handler() refuses a symlink in public/ that points outside it", async () => {
+  if (Deno.build.os === "windows") return;
+  await withPublic(async (dir) => {
+    await Deno.symlink(join(dir, "..", "secret.txt"), join(dir, "leak.txt"));
+    const { app } = testApp({ publicDir: dir });
+    const res = await app.handler(new Request(url("/leak.txt")));
+    assert.equal(res.status, 404);
+    assert.ok(!(await res.text()).includes("top secret"));
+  });
+});
+
 Deno.test("handler() answers 404 for a missing static file and when public/ does not exist", async () => {
   await withPublic(async (dir) => {
     const { app } = testApp({ publicDir: dir });
