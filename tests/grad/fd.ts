@@ -122,7 +122,11 @@ async function caseShapes(c: OpCase, model: ModelProto): Promise<ShapeMap> {
   for (const batch of [1, 2]) {
     const feeds: Record<string, HostTensor> = {};
     for (const i of c.inputs) {
-      feeds[i.name] = { type: "float32", dims: dimsAt(i, batch), data: inputValues(i, batch, rand) };
+      feeds[i.name] = {
+        type: "float32",
+        dims: dimsAt(i, batch),
+        data: inputValues(i, batch, rand),
+      };
     }
     runs.push(await session.run(feeds));
   }
@@ -234,4 +238,29 @@ export async function assertGradients(c: OpCase, tol = 1e-3): Promise<FdResult> 
     assert.ok(e <= tol, `gradient of "${name}": relative error ${e.toExponential(2)} > ${tol}`);
   }
   return res;
+}
+
+/** Compiles a case's gradient model and runs it once on given inputs and cotangent. */
+export async function gradientValues(
+  c: OpCase,
+  inputs: Record<string, Float32Array>,
+  seed: Float32Array,
+): Promise<Record<string, Float32Array>> {
+  const model = caseModel(c);
+  const shapes = await caseShapes(c, model);
+  const gm = gradientModel(model, shapes, c.inputs.map((i) => i.name));
+  const session = await (await getRuntime("wasm")).createSession(writeModel(gm.model));
+  try {
+    const batch = c.batch ?? 2;
+    const feeds: Record<string, HostTensor> = {};
+    for (const i of c.inputs) feeds[i.name] = f32(dimsAt(i, batch), inputs[i.name]);
+    const yDims = shapes.get(gm.output)!.dims.map((d) => (d < 0 ? batch : d));
+    feeds[gm.seed] = f32(yDims, seed);
+    const out = await session.run(feeds);
+    const res: Record<string, Float32Array> = {};
+    for (const [w, g] of gm.grads) res[w] = out[g].data as Float32Array;
+    return res;
+  } finally {
+    await session.release();
+  }
 }

@@ -48,7 +48,10 @@ Deno.test("Conv gradient: stride 1 flipped-kernel path with groups and dilation"
       group: 2,
     })],
     inputs: [{ name: "x", dims: ["N", 4, 6, 7] }],
-    constants: { w: { dims: [6, 2, 3, 3], float: noise(108) }, bias: { dims: [6], float: noise(6) } },
+    constants: {
+      w: { dims: [6, 2, 3, 3], float: noise(108) },
+      bias: { dims: [6], float: noise(6) },
+    },
   });
   if (res.gradientOps.includes("ConvTranspose")) throw new Error("stride 1 should use Conv");
 });

@@ -28,7 +28,10 @@ Deno.test("Transpose, Squeeze and Unsqueeze gradients", async () => {
     constants: { ax: { dims: [1], int64: [2] } },
   });
   await assertGradients({
-    nodes: [node("Unsqueeze", ["x"], ["u"], { axes: [1] }), node("Squeeze", ["u"], ["y"], { axes: [1] })],
+    nodes: [
+      node("Unsqueeze", ["x"], ["u"], { axes: [1] }),
+      node("Squeeze", ["u"], ["y"], { axes: [1] }),
+    ],
     inputs: [{ name: "x", dims: ["N", 3] }],
     opset: 11,
   });
@@ -52,7 +55,10 @@ Deno.test("Concat and Split gradients (an unused Split output gets zeros)", asyn
     constants: { sizes: { dims: [3], int64: [2, 4, 1] } },
   });
   await assertGradients({
-    nodes: [node("Split", ["x"], ["p", "q"], { axis: 2, num_outputs: 2 }), node("Mul", ["q", "p"], ["y"])],
+    nodes: [
+      node("Split", ["x"], ["p", "q"], { axis: 2, num_outputs: 2 }),
+      node("Mul", ["q", "p"], ["y"]),
+    ],
     inputs: [{ name: "x", dims: ["N", 3, 4] }],
     opset: 18,
   });
