@@ -39,8 +39,8 @@ export function parseSettings(query: URLSearchParams, defaults: ScoreSettings): 
   const t = query.get("iterations");
   if (t !== null) {
     iterations = Number(t);
-    if (!/^\d+$/.test(t) || iterations < 1 || iterations > 16) {
-      throw bad("iterations", "an integer from 1 to 16", t);
+    if (!/^\d+$/.test(t) || iterations < 1 || iterations > 10) {
+      throw bad("iterations", "an integer from 1 to 10", t);
     }
   }
   const l = query.get("loss");

@@ -125,6 +125,7 @@ Deno.test("handler() rejects each bad query parameter with 400 bad_parameter nam
       ["alpha=-1", "alpha"],
       ["iterations=0", "iterations"],
       ["iterations=2.5", "iterations"],
+      ["iterations=11", "iterations"],
       ["loss=l2", "loss"],
       ["integrate=max", "integrate"],
     ]
