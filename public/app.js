@@ -130,7 +130,15 @@ async function loadModels() {
     const body = await getJson("v1/models");
     state.models = body.models ?? [];
     state.details.clear();
+    if (state.models.length === 0 && body.ready === false) {
+      // The service listens before its models are loaded: try again shortly.
+      ui.model.replaceChildren(new Option("Models are loading…", ""));
+      ui.status.textContent = "The service is still loading its models; retrying every 3 s.";
+      setTimeout(loadModels, 3000);
+      return;
+    }
     if (state.models.length === 0) throw new Error("The service serves no models.");
+    ui.status.textContent = "Choose images to score.";
     ui.model.replaceChildren(...state.models.map((m) => new Option(m.id, m.id)));
     ui.model.disabled = false;
     clearError();

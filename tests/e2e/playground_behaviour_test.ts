@@ -188,3 +188,23 @@ Deno.test("playground scores dropped images and rescores with another method", o
     await service.close();
   }
 });
+
+Deno.test("playground waits for models that are still loading", opts, async () => {
+  const service = startService({}, {}, { loading: true });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(service.url);
+    await page.waitForFunction(() =>
+      /still loading/.test(document.getElementById("status")?.textContent ?? "")
+    );
+    assert.equal(await page.isDisabled("#model"), true);
+    service.finishLoading();
+    await page.waitForSelector("#model:not([disabled])", { timeout: 10_000 });
+    assert.equal(await page.inputValue("#model"), "fake");
+    assert.equal(await page.isHidden("#error"), true);
+  } finally {
+    await browser.close();
+    await service.close();
+  }
+});

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../../src/config.ts";
 import type { FakeModelOptions } from "../helpers/fake_model.ts";
-import { createTestApp, type TestApp } from "../client/app_helper.ts";
+import { createTestApp, type TestApp, type TestAppOptions } from "../client/app_helper.ts";
 
 /** A running service with one model, "fake". */
 export interface TestService extends TestApp {
@@ -18,8 +18,9 @@ export interface TestService extends TestApp {
 export function startService(
   config: Partial<Config> = {},
   modelOptions: FakeModelOptions = {},
+  options: TestAppOptions = {},
 ): TestService {
-  const t = createTestApp(config, modelOptions);
+  const t = createTestApp(config, modelOptions, options);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, t.fetch);
   return {
     ...t,
