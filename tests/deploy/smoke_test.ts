@@ -136,3 +136,36 @@ Deno.test("smoke sample image is a valid 28x28 PNG of the first fixture image", 
   assert.equal(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
   await assert.rejects(encodeGrayPng(new Uint8Array(3), 2, 2), /Expected 4 pixels/);
 });
+
+Deno.test("smoke script exits 0 on a good service, 1 on a bad one, 2 on bad arguments", async () => {
+  const script = new URL("../../deploy/smoke.ts", import.meta.url).pathname;
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script, ...args],
+      env: { AUTH_TOKEN: "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    return { code: out.code, text };
+  };
+  const good = fakeService({});
+  const bad = fakeService({ scoreBody: "{}\n" });
+  try {
+    const ok = await run(good.url, "--model", "fmnist-wrn40");
+    assert.equal(ok.code, 0, ok.text);
+    assert.match(ok.text, /PASS {2}POST \/v1\/models\/fmnist-wrn40\/score/);
+    const failed = await run(bad.url);
+    assert.equal(failed.code, 1, failed.text);
+    assert.match(failed.text, /FAIL/);
+    const unknown = await run(good.url, "--model", "nope");
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.text, /model "nope" not served/);
+  } finally {
+    await good.server.shutdown();
+    await bad.server.shutdown();
+  }
+  const usage = await run("--image");
+  assert.equal(usage.code, 2);
+  assert.match(usage.text, /usage:/);
+});
