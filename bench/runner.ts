@@ -8,7 +8,15 @@ import { convPair, WRN_STAGES } from "./convt.ts";
 import { memoryMiB, resetPeakMemory } from "./host.ts";
 import type { MicroResult, PlacementSummary, WorkloadResult } from "./report.ts";
 import { nodePlacements } from "../src/runtime/placements.ts";
-import { quantile, round, summarize, timeInterleaved, timeRuns, type TimingPlan } from "./stats.ts";
+import {
+  quantile,
+  round,
+  SOFTWARE_GPU_PLAN,
+  summarize,
+  timeInterleaved,
+  timeRuns,
+  type TimingPlan,
+} from "./stats.ts";
 import {
   benchInput,
   type BenchModel,
@@ -50,6 +58,10 @@ export async function runModelWorkloads(args: {
   for (const model of args.models) {
     for (const backend of args.backends) {
       const runtime = await getRuntime(backend);
+      const software = runtime.info.fallbackAdapter === true;
+      const plan = software
+        ? { ...SOFTWARE_GPU_PLAN, maxMs: Math.min(args.plan.maxMs, 5000) }
+        : args.plan;
       const shared = new Map<
         string,
         { value: Promise<unknown>; dispose?: (v: never) => Promise<void> }
@@ -59,7 +71,7 @@ export async function runModelWorkloads(args: {
           const ctx = context(model, backend, runtime, batch, shared);
           for (const f of args.factories) {
             const w = await f.create(ctx);
-            if (w) results.push(await measure(w, args.plan));
+            if (w) results.push(await measure(w, plan));
           }
         }
       } finally {

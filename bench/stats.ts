@@ -24,6 +24,17 @@ export const FULL_PLAN: TimingPlan = {
   maxRuns: 200,
   maxMs: 20000,
 };
+/**
+ * WebGPU on a software adapter (llvmpipe): seconds per run and numbers that say nothing about
+ * GPUs — measured only to show the path works, with as few runs as possible.
+ */
+export const SOFTWARE_GPU_PLAN: TimingPlan = {
+  warmup: 1,
+  minRuns: 1,
+  minMs: 0,
+  maxRuns: 3,
+  maxMs: 5000,
+};
 /** `--quick`: a smoke test of the harness, not a measurement to quote. */
 export const QUICK_PLAN: TimingPlan = {
   warmup: 1,
