@@ -88,6 +88,9 @@ export async function validateDenoDeploy(
   if (include !== undefined) {
     for (const p of include) add(await exists(join(root, p)), "deploy.include", `${p} exists`);
   }
+  if (typeof deploy.install === "string" && deploy.install.includes("--frozen")) {
+    add(shipped("deno.lock"), "lockfile shipped", "--frozen installs need deno.lock uploaded");
+  }
 
   // Every local module of the entrypoint's graph must be uploaded.
   const graph = await localModules(root, entrypoint);

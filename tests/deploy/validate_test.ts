@@ -25,6 +25,7 @@ Deno.test("Deno Deploy validator reports a broken setup check by check", async (
       JSON.stringify({
         deploy: {
           app: "Bad App",
+          install: "deno install --frozen",
           runtime: { mode: "static", entrypoint: "main.ts" },
           include: ["main.ts", "models/", "public/"],
         },
@@ -39,6 +40,7 @@ Deno.test("Deno Deploy validator reports a broken setup check by check", async (
     const failed = (check: string) => findings.filter((f) => f.check === check && !f.ok);
     assert.equal(failed("deploy.app").length, 1);
     assert.equal(failed("deploy.runtime.mode").length, 1);
+    assert.equal(failed("lockfile shipped").length, 1);
     assert.match(failed("deploy.include")[0].detail, /public\/ exists/);
     assert.match(failed("module graph shipped")[0].detail, /lib\.ts/);
     assert.match(failed("deno-deploy.env")[0].detail, /BATCH_MAX/);
