@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Image } from "imagescript";
+import { decodeImage } from "../../src/image/decode.ts";
 import { createPreprocessor, grayToImage } from "../../src/image/preprocess.ts";
 import { parseManifest } from "../../src/models/manifest.ts";
 
@@ -96,4 +98,13 @@ Deno.test("createPreprocessor() rejects steps that miss the model's input shape"
     () => createPreprocessor(manifest.preprocess, { ...manifest.input, height: 28 }),
     /Pre-processing gives \[3,32,32\] but the model input is \[3,28,32\]/,
   );
+});
+
+Deno.test("createPreprocessor() gives the same tensor for a PNG upload as for the raw pixels", async () => {
+  const raw = grayToImage(fixture.subarray(0, 784), 28, 28);
+  const png = new Image(28, 28);
+  png.bitmap.set(raw.data);
+  const decoded = await decodeImage(await png.encode(), "img0.png", { maxPixels: 1e6 });
+  const pre = createPreprocessor(manifest.preprocess, manifest.input);
+  assert.deepEqual(pre(decoded), pre(raw));
 });
