@@ -111,6 +111,7 @@ export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, 
     const ctx: GradContext = {
       node,
       b,
+      seedCount,
       inputCount: ins.length,
       I: (i) => tile(ins[i]),
       O: (i) => tile(outs[i]),

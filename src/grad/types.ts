@@ -14,6 +14,8 @@ export interface GradContext {
   readonly node: NodeProto;
   /** Emits the backward nodes. */
   readonly b: GraphBuilder;
+  /** Cotangents per image in this pass (the gradient batch is seedCount × batch, seed-major). */
+  readonly seedCount: number;
   /** Number of inputs the node has (trailing optional inputs may be empty strings). */
   readonly inputCount: number;
   /**

@@ -19,7 +19,9 @@ function penultimate(graph: Graph): string {
     node = (node.input ?? []).map((i) => graph.producer.get(i)).find((p) => p?.opType === "MatMul");
   }
   if (!node || (node.opType !== "Gemm" && node.opType !== "MatMul")) {
-    throw new Error(`Cannot compute "gradnorm": the logits do not come from a final Gemm/MatMul layer`);
+    throw new Error(
+      `Cannot compute "gradnorm": the logits do not come from a final Gemm/MatMul layer`,
+    );
   }
   return node.input![0];
 }
@@ -49,10 +51,15 @@ export function emitBaseline(
       const rank = shapes.get(feats)!.dims.length;
       const dev = b.op("Abs", [b.op("Sub", [h.probs, b.scalar(1 / k)])]);
       const featAxes = Array.from({ length: rank - 1 }, (_, i) => i + 1);
-      return b.op("Mul", [
-        b.reduce("ReduceSum", dev, [1], false),
-        b.reduce("ReduceSum", b.op("Abs", [feats]), featAxes, false),
-      ], {}, "gradnorm");
+      return b.op(
+        "Mul",
+        [
+          b.reduce("ReduceSum", dev, [1], false),
+          b.reduce("ReduceSum", b.op("Abs", [feats]), featAxes, false),
+        ],
+        {},
+        "gradnorm",
+      );
     }
   }
 }

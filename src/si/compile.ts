@@ -5,7 +5,7 @@
 import { assembleModel } from "../onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
-import { opsetOf, type ModelProto } from "../onnx/proto.ts";
+import { type ModelProto, opsetOf } from "../onnx/proto.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { emitBaseline } from "./baselines.ts";
 import { head } from "./heads.ts";
@@ -32,7 +32,9 @@ export function isGradientMethod(m: Method): m is "si" | "gaia_z" {
  */
 export function effectiveSettings(s: ScoreSettings): ScoreSettings {
   if (s.method === "si") return s;
-  if (s.method === "gaia_z") return { method: "gaia_z", alpha: 0, iterations: 1, loss: "ce", integrate: "add" };
+  if (s.method === "gaia_z") {
+    return { method: "gaia_z", alpha: 0, iterations: 1, loss: "ce", integrate: "add" };
+  }
   return { method: s.method, alpha: 0, iterations: 0, loss: "ce", integrate: "add" };
 }
 

@@ -66,7 +66,9 @@ export class SiEngine implements Scorer {
     const graph = new Graph(model);
     const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
     const dim0 = input?.type?.tensorType?.shape?.dim?.[0];
-    const staticBatch = dim0?.dimValue && Number(dim0.dimValue) > 0 ? Number(dim0.dimValue) : undefined;
+    const staticBatch = dim0?.dimValue && Number(dim0.dimValue) > 0
+      ? Number(dim0.dimValue)
+      : undefined;
     const shapes = await probeShapes(model, runtime, opts.inputDims);
     const engine = new SiEngine(runtime, model, shapes, opts, staticBatch);
     engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
@@ -111,7 +113,9 @@ export class SiEngine implements Scorer {
     const [n, c, h, w] = batch.dims;
     const [ec, eh, ew] = this.inputDims;
     if (c !== ec || h !== eh || w !== ew) {
-      throw new RangeError(`Input batch has dims [${batch.dims}] but the model expects [N,${ec},${eh},${ew}]`);
+      throw new RangeError(
+        `Input batch has dims [${batch.dims}] but the model expects [N,${ec},${eh},${ew}]`,
+      );
     }
     const session = await this.#session(settings);
     const per = c * h * w;
@@ -146,17 +150,23 @@ function toScores(
     score: score[i],
     class: Number(cls[i]),
     confidence: conf[i],
-    ...(layers ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) } : {}),
+    ...(layers
+      ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) }
+      : {}),
   }));
 }
 
 /** Throws a RangeError naming the first invalid setting. */
 export function validateSettings(s: ScoreSettings): void {
-  if (!Number.isFinite(s.alpha) || s.alpha < 0) throw new RangeError(`alpha must be a number ≥ 0, got ${s.alpha}`);
+  if (!Number.isFinite(s.alpha) || s.alpha < 0) {
+    throw new RangeError(`alpha must be a number ≥ 0, got ${s.alpha}`);
+  }
   if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > 10) {
     throw new RangeError(`iterations must be an integer from 1 to 10, got ${s.iterations}`);
   }
-  if (s.loss !== "ce" && s.loss !== "max") throw new RangeError(`loss must be "ce" or "max", got "${s.loss}"`);
+  if (s.loss !== "ce" && s.loss !== "max") {
+    throw new RangeError(`loss must be "ce" or "max", got "${s.loss}"`);
+  }
   if (s.integrate !== "add" && s.integrate !== "multiply") {
     throw new RangeError(`integrate must be "add" or "multiply", got "${s.integrate}"`);
   }

@@ -10,6 +10,7 @@ import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { halves, head, sign, spatialMean } from "./heads.ts";
+import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "./types.ts";
 
 /** Settings of the S&I graph. GAIA-Z is S&I with `iterations: 1`. */
@@ -19,6 +20,8 @@ export interface SiGraphSettings {
   readonly iterations: number;
   readonly loss: AdvLoss;
   readonly integrate: Integration;
+  /** Stack the remainder passes along the batch axis when the topology allows (default true). */
+  readonly stack?: boolean;
 }
 
 /** Names of the S&I graph outputs. */
@@ -63,47 +66,118 @@ export function emitSi(
     seedCount: needD0 ? 2 : 1,
   });
 
-  const fractions: string[] = [];
+  // Per-split state: gᵗ (gradient of the largest logit), dᵗ (step direction), A, zᵗ.
+  const g: string[] = [], d: string[] = [], acc: string[] = [], z: string[] = [...s.splits];
   s.splits.forEach((split, l) => {
-    let g: string, d: string;
-    if (needD0) [g, d] = halves(b, grads0.get(split)!);
-    else g = d = grads0.get(split)!;
-    let acc = g;
-    let z = split;
-    for (let t = 1; t < s.iterations; t++) {
-      z = b.op("Add", [z, b.op("Mul", [sign(b, d), b.scalar(s.alpha)])], {}, `z${t}`);
-      const rem = cloneRemainder(graph, split, z, `#s${l}t${t}`);
-      b.reserve(rem.nodes.flatMap((n) => n.output ?? []));
-      for (const n of rem.nodes) b.nodes.push(n);
-      const y = rem.rename(logits);
-      const ht = head(b, y, k);
-      // d is only needed for the next step; the last iteration's step is unused.
-      const needD = t < s.iterations - 1 && s.loss === "ce";
-      const seed = needD
-        ? b.op("Concat", [ht.onehot, b.op("Sub", [ht.probs, h0.onehot])], { axis: 0 })
-        : ht.onehot;
-      const grads = buildBackward(b, {
-        nodes: rem.nodes,
-        info: (n) => shapes.get(rem.original(n)),
-        constant,
-        seeds: new Map([[y, seed]]),
-        wrt: [z],
-        seedCount: needD ? 2 : 1,
-      });
-      const gz = grads.get(z)!;
-      if (needD) [g, d] = halves(b, gz);
-      else g = d = gz;
-      acc = b.op(s.integrate === "add" ? "Add" : "Mul", [acc, g], {}, "integrate");
+    if (needD0) [g[l], d[l]] = halves(b, grads0.get(split)!);
+    else g[l] = d[l] = grads0.get(split)!;
+    acc[l] = g[l];
+  });
+  for (let t = 1; t < s.iterations; t++) {
+    for (let l = 0; l < s.splits.length; l++) {
+      z[l] = b.op("Add", [z[l], b.op("Mul", [sign(b, d[l]), b.scalar(s.alpha)])], {}, `z${t}`);
     }
+    // d is only needed for the next step; the last iteration's step is unused.
+    const needD = t < s.iterations - 1 && s.loss === "ce";
+    const stacked = s.stack === false
+      ? undefined
+      : emitStackedIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t);
+    const step = stacked ??
+      emitPerSplitIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t);
+    for (let l = 0; l < s.splits.length; l++) {
+      g[l] = step.g[l];
+      d[l] = step.d?.[l] ?? step.g[l];
+      acc[l] = b.op(s.integrate === "add" ? "Add" : "Mul", [acc[l], g[l]], {}, "integrate");
+    }
+  }
+  const fractions = s.splits.map((split, l) => {
     const zero = b.scalar(0);
-    const mask = b.op("Cast", [b.op("Not", [b.op("Equal", [acc, zero])])], { to: 1 }, "mask");
-    fractions.push(spatialMean(b, mask, shapes.get(split)!.dims.length));
+    const mask = b.op("Cast", [b.op("Not", [b.op("Equal", [acc[l], zero])])], { to: 1 }, "mask");
+    return spatialMean(b, mask, shapes.get(split)!.dims.length);
   });
 
   const all = fractions.length === 1 ? fractions[0] : b.op("Concat", fractions, { axis: 1 });
-  const score = b.op("Neg", [b.reduce("ReduceMean", b.op("Mul", [all, all]), [1], false)], {}, "score");
+  const score = b.op(
+    "Neg",
+    [b.reduce("ReduceMean", b.op("Mul", [all, all]), [1], false)],
+    {},
+    "score",
+  );
   const perLayer = fractions.map((p) => b.reduce("ReduceMean", b.op("Mul", [p, p]), [1], true));
   const layers = perLayer.length === 1 ? perLayer[0] : b.op("Concat", perLayer, { axis: 1 });
   const confidence = b.reduce("ReduceMax", h0.probs, [1], false);
   return { score, cls: h0.cls, confidence, layers, fractions: all };
+}
+
+/** Gradients of one iteration t ≥ 1 at every split: g (largest logit) and, if asked, d (CE). */
+interface IterationGrads {
+  readonly g: string[];
+  readonly d?: string[];
+}
+
+/** All remainders of iteration t in one stacked pass (see stacked.ts); undefined if not stackable. */
+function emitStackedIteration(
+  b: GraphBuilder,
+  graph: Graph,
+  shapes: ShapeMap,
+  splits: readonly string[],
+  z: readonly string[],
+  onehot0: string,
+  k: number,
+  needD: boolean,
+  t: number,
+): IterationGrads | undefined {
+  const pass = emitStackedPass(b, graph, shapes, splits, z, `t${t}`);
+  if (!pass) return undefined;
+  const ht = head(b, pass.logits, k);
+  const spec = {
+    nodes: pass.nodes,
+    info: pass.info,
+    constant: (n: string) => graph.constantValue(n),
+    wrt: z,
+  };
+  const gs = buildBackward(b, { ...spec, seeds: new Map([[pass.logits, ht.onehot]]) });
+  if (!needD) return { g: z.map((n) => gs.get(n)!) };
+  // CE toward the class c fixed at t = 0, for every stream: e_c repeated once per split.
+  const ec = b.op("Tile", [onehot0, b.int64([splits.length, 1])]);
+  const seedD = b.op("Sub", [ht.probs, ec]);
+  const ds = buildBackward(b, { ...spec, seeds: new Map([[pass.logits, seedD]]) });
+  return { g: z.map((n) => gs.get(n)!), d: z.map((n) => ds.get(n)!) };
+}
+
+/** One cloned remainder graph per split (any topology). */
+function emitPerSplitIteration(
+  b: GraphBuilder,
+  graph: Graph,
+  shapes: ShapeMap,
+  splits: readonly string[],
+  z: readonly string[],
+  onehot0: string,
+  k: number,
+  needD: boolean,
+  t: number,
+): IterationGrads {
+  const g: string[] = [], d: string[] = [];
+  splits.forEach((split, l) => {
+    const rem = cloneRemainder(graph, split, z[l], `#s${l}t${t}`);
+    b.reserve(rem.nodes.flatMap((n) => n.output ?? []));
+    for (const n of rem.nodes) b.nodes.push(n);
+    const y = rem.rename(graph.outputNames[0]);
+    const ht = head(b, y, k);
+    const seed = needD
+      ? b.op("Concat", [ht.onehot, b.op("Sub", [ht.probs, onehot0])], { axis: 0 })
+      : ht.onehot;
+    const grads = buildBackward(b, {
+      nodes: rem.nodes,
+      info: (n) => shapes.get(rem.original(n)),
+      constant: (n) => graph.constantValue(n),
+      seeds: new Map([[y, seed]]),
+      wrt: [z[l]],
+      seedCount: needD ? 2 : 1,
+    });
+    const gz = grads.get(z[l])!;
+    if (needD) [g[l], d[l]] = halves(b, gz);
+    else g[l] = gz;
+  });
+  return needD ? { g, d } : { g };
 }

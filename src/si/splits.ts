@@ -45,7 +45,9 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
     graph.nodes.forEach((n, i) => (n.output ?? []).forEach((o) => order.set(o, i)));
     for (const name of policy.names) {
       if (!order.has(name)) {
-        throw new Error(`Cannot use split tensor "${name}": the model has no node output of that name`);
+        throw new Error(
+          `Cannot use split tensor "${name}": the model has no node output of that name`,
+        );
       }
     }
     names = [...new Set(policy.names)].sort((a, b) => order.get(a)! - order.get(b)!);
@@ -57,7 +59,9 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
     if (policy.kind === "normalization+pool") {
       const pooled = pooledFeatures(graph);
       if (!pooled) {
-        throw new Error(`Cannot use split policy "normalization+pool": no globally pooled features found`);
+        throw new Error(
+          `Cannot use split policy "normalization+pool": no globally pooled features found`,
+        );
       }
       if (!names.includes(pooled)) names.push(pooled);
     }
