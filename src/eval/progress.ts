@@ -12,15 +12,14 @@ export function formatDuration(seconds: number): string {
   return `${h > 0 ? `${h}:` : ""}${mm}:${String(r).padStart(2, "0")}`;
 }
 
-/** One line of the bar: `[#####-----]  120/600  20%  ETA 0:35  label`. */
-export function progressLine(done: number, total: number, elapsedS: number, label: string): string {
+/** One line of the bar: `[#####-----] 120/600 20%  ETA 0:35  label` (NaN ETA shows "?"). */
+export function progressLine(done: number, total: number, etaS: number, label: string): string {
   const frac = total > 0 ? Math.min(1, done / total) : 1;
   const width = 24;
   const full = Math.round(frac * width);
-  const eta = done > 0 ? (elapsedS / done) * (total - done) : NaN;
   return `[${"#".repeat(full)}${"-".repeat(width - full)}] ${done}/${total} ${
     Math.floor(frac * 100)
-  }%  ETA ${formatDuration(eta)}  ${label}`;
+  }%  ETA ${formatDuration(etaS)}  ${label}`;
 }
 
 /** A bar that redraws in place on a terminal and prints every 10 % otherwise. */
@@ -32,7 +31,7 @@ export class ProgressBar {
   #done = 0;
   #lastDecile = -1;
   #label = "";
-  /** Time spent on cache hits is excluded from the ETA rate by counting them separately. */
+  /** Cache hits, counted apart so that they do not inflate the speed behind the ETA. */
   #skipped = 0;
 
   constructor(total: number, opts: { write?: (s: string) => void; tty?: boolean } = {}) {
@@ -53,10 +52,8 @@ export class ProgressBar {
     const elapsed = (performance.now() - this.#start) / 1000;
     const computed = this.#done - this.#skipped;
     const rest = this.#total - this.#done;
-    const line = progressLine(this.#done, this.#total, 0, this.#label).replace(
-      /ETA \S+/,
-      `ETA ${computed > 0 ? formatDuration((elapsed / computed) * rest) : "?"}`,
-    );
+    const eta = computed > 0 ? (elapsed / computed) * rest : NaN;
+    const line = progressLine(this.#done, this.#total, eta, this.#label);
     if (this.#tty) this.#write(`\r${line}\x1b[K`);
     else {
       const decile = Math.floor((10 * this.#done) / Math.max(1, this.#total));

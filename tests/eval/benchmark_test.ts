@@ -64,9 +64,8 @@ Deno.test("runSettings() expands the α × T grid for si only", () => {
 Deno.test("progressLine() shows the share done and the ETA", () => {
   assert.equal(formatDuration(75), "1:15");
   assert.equal(formatDuration(3725), "1:02:05");
-  // 30 of 120 done in 10 s → 30 s left.
   assert.equal(
-    progressLine(30, 120, 10, "si: ID"),
+    progressLine(30, 120, 30, "si: ID"),
     `[${"#".repeat(6)}${"-".repeat(18)}] 30/120 25%  ETA 0:30  si: ID`,
   );
 });
@@ -119,4 +118,21 @@ Deno.test("runBenchmark() scores every set per run, prints tables and writes the
   assert.equal(scores.length, 1 + 150);
   await Deno.stat(`${out}/roc-msp.svg`);
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("ProgressBar redraws on a terminal and prints each new tenth otherwise", () => {
+  const tty: string[] = [];
+  const bar = new ProgressBar(10, { write: (s) => tty.push(s), tty: true });
+  bar.label("msp: ID");
+  bar.advance(5, true); // cache hits only: no speed known yet
+  bar.advance(1);
+  bar.finish();
+  assert.ok(tty[0].startsWith("\r[") && tty[0].includes("5/10 50%  ETA ?  msp: ID"));
+  assert.ok(tty[1].includes("6/10 60%  ETA "));
+  assert.equal(tty.at(-1), "\n");
+  const log: string[] = [];
+  const plain = new ProgressBar(100, { write: (s) => log.push(s), tty: false });
+  for (let i = 0; i < 100; i++) plain.advance(1);
+  assert.equal(log.length, 11); // 1 %, then 10 %, 20 %, …, 100 %
+  assert.ok(log.every((l) => l.endsWith("\n") && !l.includes("\r")));
 });
