@@ -27,6 +27,8 @@ const HELP = `deno task bench [options]
   MODEL_WORKLOADS.map((w) => w.name).join(",")
 })
   --no-micro           skip the ConvTranspose-vs-Conv microbenchmark
+  --isolate            one child process per backend, so peak memory is per backend
+                       (default for full runs; --no-isolate turns it off)
   --load               also run the HTTP load benchmark (bench/load.ts)
   --out FILE           result JSON (default bench/results/<quick|full>-<timestamp>.json)`;
 
@@ -42,6 +44,8 @@ async function main() {
       models: { type: "string" },
       only: { type: "string" },
       "no-micro": { type: "boolean", default: false },
+      isolate: { type: "boolean" },
+      "no-isolate": { type: "boolean", default: false },
       load: { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", default: false },
@@ -75,19 +79,27 @@ async function main() {
   console.log(`${host.cpu}, ${host.cores} cores; backends: ${backends.join(", ") || "none"}`);
   for (const [b, why] of Object.entries(unavailable)) console.log(`  skipped ${b}: ${why}`);
 
-  const results = await runModelWorkloads({ models, backends, batches, factories, plan });
+  const isolate = values.isolate ?? (!quick && !values["no-isolate"] && backends.length > 1);
+  const children = isolate ? await runIsolated(backends, values) : [];
+  const results = isolate
+    ? children.flatMap((c) => c.results)
+    : await runModelWorkloads({ models, backends, batches, factories, plan, quick });
   const microBackends = backends.filter((b) => b !== "webgpu");
   const micro = values["no-micro"] ? [] : await runMicro({
     runtimes: await Promise.all(microBackends.map((b) => getRuntime(b))),
     quick,
     plan,
   });
-  const placements = backends.includes("webgpu") ? await webgpuPlacements(models) : [];
+  const placements = isolate
+    ? children.flatMap((c) => c.webgpuPlacements)
+    : backends.includes("webgpu")
+    ? await webgpuPlacements(models)
+    : [];
   const load = values.load ? await runLoad(quick) : undefined;
 
   const report: BenchReport = {
     host,
-    options: { quick, backends, batches, models: models.map((m) => m.name), plan },
+    options: { quick, isolate, backends, batches, models: models.map((m) => m.name), plan },
     unavailable,
     results,
     micro,
@@ -100,6 +112,34 @@ async function main() {
   await Deno.mkdir(dirname(out), { recursive: true });
   await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
   console.log(`\n${toMarkdown(report)}\n\nWrote ${out} in ${report.wallSeconds} s`);
+}
+
+/** Runs the model workloads of each backend in its own `deno run` and collects the reports. */
+async function runIsolated(
+  backends: readonly BackendName[],
+  values: { batches?: string; models?: string; only?: string; quick?: boolean },
+): Promise<BenchReport[]> {
+  const reports: BenchReport[] = [];
+  for (const b of backends) {
+    const out = await Deno.makeTempFile({ prefix: `bench-${b}-`, suffix: ".json" });
+    const args = ["--backends", b, "--no-micro", "--no-isolate", "--out", out];
+    if (values.quick) args.push("--quick");
+    for (const k of ["batches", "models", "only"] as const) {
+      if (values[k]) args.push(`--${k}`, values[k]!);
+    }
+    const config = new URL("../deno.json", import.meta.url).pathname;
+    const main = new URL(import.meta.url).pathname;
+    console.log(`-- ${b} (child process)`);
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "--config", config, main, ...args],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (code !== 0) throw new Error(`The ${b} benchmark process failed (exit ${code})`);
+    reports.push(JSON.parse(await Deno.readTextFile(out)));
+    await Deno.remove(out);
+  }
+  return reports;
 }
 
 /** Runs `runLoadBench` from bench/load.ts (written with the HTTP service) when it exists. */

@@ -46,13 +46,18 @@ export async function measure(w: Workload, plan: TimingPlan): Promise<WorkloadRe
   return result;
 }
 
-/** Every factory × model × backend × batch; shared values are disposed per (model, backend). */
+/**
+ * Every factory × model × backend × batch; shared values are disposed per (model, backend).
+ * With `quick`, workloads other than the forward pass run on the first model and backend only
+ * (compiling a scoring graph takes longer than a quick run may).
+ */
 export async function runModelWorkloads(args: {
   models: readonly BenchModel[];
   backends: readonly BackendName[];
   batches: readonly number[];
   factories: readonly WorkloadFactory[];
   plan: TimingPlan;
+  quick?: boolean;
 }): Promise<WorkloadResult[]> {
   const results: WorkloadResult[] = [];
   for (const model of args.models) {
@@ -70,6 +75,8 @@ export async function runModelWorkloads(args: {
         for (const batch of args.batches) {
           const ctx = context(model, backend, runtime, batch, shared);
           for (const f of args.factories) {
+            const first = model === args.models[0] && backend === args.backends[0];
+            if (args.quick && f.name !== "forward" && !first) continue;
             const w = await f.create(ctx);
             if (w) results.push(await measure(w, plan));
           }

@@ -6,6 +6,7 @@
  */
 import type { BackendName, DeviceRuntime, HostTensor } from "../src/runtime/types.ts";
 import { forwardWorkload } from "./forward.ts";
+import { siWorkload } from "./si.ts";
 
 /** One timed operation. `run` processes `batch` images. */
 export interface Workload {
@@ -48,12 +49,13 @@ export interface WorkloadFactory {
 }
 
 /**
- * The per-model workloads, in the order they run. The S&I engine adds its two paths here, e.g.
- * `siWorkload("si-fast", { ...DEFAULT_SETTINGS })` and `siWorkload("si-loop", …)`, each a
- * factory whose `create` builds (via `ctx.shared`) a scorer and whose `run` scores `ctx.input`.
+ * The per-model workloads, in the order they run; one line each. A factory's `create` builds
+ * its expensive state once through `ctx.shared` and returns a `run` that handles `ctx.input`.
+ * The slow per-split reference loop belongs here too once the engine offers it.
  */
 export const MODEL_WORKLOADS: readonly WorkloadFactory[] = [
   forwardWorkload,
+  siWorkload("si-fast"),
 ];
 
 /** Deterministic input values with roughly the spread of normalized images. */

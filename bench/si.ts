@@ -1,0 +1,52 @@
+/**
+ * S&I scoring workloads: the engine's compiled scoring graph (the fast formulation) run on a
+ * batch, scores read back — what the service does per batch.
+ * @module
+ */
+import { SiEngine } from "../src/si/engine.ts";
+import { DEFAULT_SETTINGS, type ScoreSettings, type SplitPolicy } from "../src/si/types.ts";
+import type { WorkloadFactory } from "./workloads.ts";
+
+/**
+ * A workload scoring `ctx.input` with `settings` (default: the paper's defaults) over the
+ * normalization outputs plus pooled features, as the fixture's reference does.
+ */
+export function siWorkload(
+  name: string,
+  settings: ScoreSettings = DEFAULT_SETTINGS,
+  splitPolicy: SplitPolicy = { kind: "normalization+pool" },
+): WorkloadFactory {
+  return {
+    name,
+    async create(ctx) {
+      // One engine per (model, backend) with room for the largest batch, compiled up front so
+      // the timed runs measure scoring only.
+      const engine = await ctx.shared(`si-engine-${name}`, async () => {
+        const e = await SiEngine.create({
+          modelBytes: ctx.model.bytes,
+          backend: ctx.backend,
+          inputDims: ctx.model.inputDims,
+          splitPolicy,
+          maxBatch: 256,
+          source: ctx.model.path,
+        });
+        await e.warmup(settings);
+        return e;
+      });
+      const [n, c, h, w] = ctx.input.dims;
+      const batch = {
+        data: ctx.input.data as Float32Array,
+        dims: [n, c, h, w] as [number, number, number, number],
+      };
+      return {
+        name,
+        model: ctx.model.name,
+        backend: ctx.backend,
+        batch: ctx.batch,
+        async run() {
+          await engine.score(batch, settings);
+        },
+      };
+    },
+  };
+}
