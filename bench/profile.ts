@@ -1,0 +1,48 @@
+/**
+ * `deno run -A bench/profile.ts [--model wrn40-2] [--batch 8] [--graph si|forward]`: where the
+ * time of one run goes, per operator type, on the native backend (onnxruntime's profiler).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { getRuntime } from "../src/runtime/runtime.ts";
+import { profileOps } from "../src/runtime/profile.ts";
+import { SiEngine } from "../src/si/engine.ts";
+import { DEFAULT_SETTINGS } from "../src/si/types.ts";
+import { loadModel } from "./models.ts";
+import { benchInput } from "./workloads.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    model: { type: "string", default: "wrn40-2" },
+    batch: { type: "string", default: "8" },
+    graph: { type: "string", default: "si" },
+  },
+});
+const model = (await loadModel(values.model, false))!;
+const runtime = await getRuntime("native");
+let bytes = model.bytes;
+if (values.graph === "si") {
+  const engine = await SiEngine.create({
+    modelBytes: model.bytes,
+    backend: "native",
+    inputDims: model.inputDims,
+    splitPolicy: { kind: "normalization+pool" },
+  });
+  bytes = engine.compile(DEFAULT_SETTINGS);
+} else if (values.graph !== "forward") {
+  throw new Error(`--graph must be "si" or "forward"`);
+}
+const batch = Number(values.batch);
+const p = await profileOps(runtime, bytes, {
+  [model.inputName]: benchInput(batch, model.inputDims),
+});
+console.log(
+  `${model.name} ${values.graph} graph, batch ${batch}, native: run ${p.runMs.toFixed(1)} ms, ` +
+    `kernels ${p.kernelMs.toFixed(1)} ms (${(p.runMs / batch).toFixed(1)} ms/image)\n`,
+);
+console.log("| op | ms | share | kernels |\n| --- | ---: | ---: | ---: |");
+for (const o of p.ops.slice(0, 20)) {
+  console.log(`| ${o.op} | ${o.ms.toFixed(1)} | ${(o.share * 100).toFixed(1)} % | ${o.count} |`);
+}
+Deno.exit(0);
