@@ -22,6 +22,7 @@ const NON_SERVICE_ENV = [
   "DENO_NO_UPDATE_CHECK",
   "NVIDIA_VISIBLE_DEVICES",
   "NVIDIA_DRIVER_CAPABILITIES",
+  "XDG_RUNTIME_DIR",
 ];
 
 async function load(file: string): Promise<Instruction[]> {
@@ -135,6 +136,8 @@ Deno.test("GPU Dockerfile installs the Vulkan loader and asks the NVIDIA runtime
   for (const pkg of ["libvulkan1", "mesa-vulkan-drivers"]) {
     assert.match(apt, new RegExp(`\\b${pkg}\\b`));
   }
+  // The Vulkan loader complains on every adapter request without a runtime dir.
+  assert.ok(envOf(stage).XDG_RUNTIME_DIR, "XDG_RUNTIME_DIR");
   const caps = envOf(stage).NVIDIA_DRIVER_CAPABILITIES.split(",");
   for (const cap of ["compute", "utility", "graphics"]) assert.ok(caps.includes(cap), cap);
   const icd = JSON.parse(await readText("deploy/docker/nvidia_icd.json"));
