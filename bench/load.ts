@@ -5,7 +5,7 @@
  * latency p50/p95 and peak RSS; writes JSON to bench/results/load-<host>.json.
  *
  *   deno run -A bench/load.ts [--requests=200] [--quick] [--real] [--model=<id>] [--delay-ms=5]
- *                             [--queue=256]
+ *                             [--queue=256] [--batch-max=32]
  * @module
  */
 import { type Config, DEFAULT_CONFIG } from "../src/config.ts";
@@ -163,13 +163,17 @@ function flag(name: string): string | undefined {
 
 if (import.meta.main) {
   const queue = flag("queue");
+  const batchMax = flag("batch-max");
   const result = await runLoadBench({
     requests: flag("requests") ? Number(flag("requests")) : undefined,
     quick: flag("quick") !== undefined,
     real: flag("real") !== undefined,
     model: flag("model"),
     fakeDelayMs: Number(flag("delay-ms") ?? 5),
-    config: queue ? { queueMaxImages: Number(queue) } : {},
+    config: {
+      ...(queue ? { queueMaxImages: Number(queue) } : {}),
+      ...(batchMax ? { batchMax: Number(batchMax) } : {}),
+    },
   });
   console.log(JSON.stringify(result, null, 2));
   if (!result.ok) Deno.exit(1);

@@ -192,7 +192,9 @@ export class Batcher {
       this.#running++;
       this.#run(pick, batch).finally(() => {
         this.#running--;
-        this.#schedule();
+        // A macrotask turn first, so the lines of the batch just scored reach their sockets
+        // before a scorer that blocks the thread starts the next batch.
+        setTimeout(() => this.#schedule(), 0);
       });
     }
   }
