@@ -35,7 +35,9 @@ export interface MicroResult {
 export interface PlacementSummary {
   readonly model: string;
   readonly gpuNodes: number;
-  /** "Op (node name)" of each node that fell back to the CPU provider. */
+  /** Shape computations onnxruntime put on the CPU on purpose. */
+  readonly cpuByChoice: number;
+  /** "Op (node name)" of every other node on the CPU provider. */
   readonly cpuFallbacks: readonly string[];
 }
 

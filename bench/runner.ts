@@ -164,14 +164,15 @@ export async function webgpuPlacements(models: readonly BenchModel[]): Promise<P
     const report = await nodePlacements(rt, m.bytes);
     const gpuNodes = report.placements.filter((p) => p.provider === "WebGpuExecutionProvider")
       .reduce((n, p) => n + p.count, 0);
-    const cpuFallbacks = report.cpuFallbacks.map((n) => `${n.op} (${n.name})`);
+    const chosen = new Set(report.cpuByChoice);
+    const cpuFallbacks = report.cpuFallbacks.filter((n) => !chosen.has(n.name))
+      .map((n) => `${n.op} (${n.name})`);
     console.log(
-      `  webgpu placements ${m.name}: ${gpuNodes} nodes on the GPU, ` +
-        `${cpuFallbacks.length} CPU fallbacks${
-          cpuFallbacks.length ? `: ${cpuFallbacks.join(", ")}` : ""
-        }`,
+      `  webgpu placements ${m.name}: ${gpuNodes} nodes on the GPU, ${chosen.size} shape ` +
+        `nodes on the CPU by choice, ${cpuFallbacks.length} other CPU nodes` +
+        (cpuFallbacks.length ? `: ${cpuFallbacks.slice(0, 10).join(", ")}` : ""),
     );
-    out.push({ model: m.name, gpuNodes, cpuFallbacks });
+    out.push({ model: m.name, gpuNodes, cpuByChoice: chosen.size, cpuFallbacks });
   }
   return out;
 }

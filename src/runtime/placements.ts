@@ -31,6 +31,12 @@ export interface PlacementReport {
   /** On webgpu: the nodes on the CPU provider, copies excluded. Empty on CPU backends. */
   readonly cpuFallbacks: readonly PlacedNode[];
   /**
+   * Names of the nodes onnxruntime put on the CPU on purpose ("Candidate for fallback CPU
+   * execution": small shape computations whose inputs live on the host anyway). The other CPU
+   * nodes (and nodes fed only by these) are the ones to look at first.
+   */
+  readonly cpuByChoice: readonly string[];
+  /**
    * "log": parsed from onnxruntime's log. "assumed": onnxruntime-node logs from C++ to the
    * process's stderr, which cannot be read in-process; it registers only the CPU provider, so
    * every node of the (unoptimized) model is reported there.
@@ -42,6 +48,12 @@ const HEADER = /Node placements/;
 const ALL = /All nodes placed on \[(\w+)\]\. Number of nodes: (\d+)/;
 const SOME = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)/;
 const NODE = /\]\s{3}(\S+) \((.*)\)\s*$/;
+const CHOSEN = /Candidate for fallback CPU execution: (.+?)\s*$/;
+
+/** Names from onnxruntime's "Candidate for fallback CPU execution" lines. */
+export function parseCpuChoices(lines: readonly string[]): string[] {
+  return lines.flatMap((l) => CHOSEN.exec(l)?.[1] ?? []);
+}
 
 /** Parses onnxruntime's verbose "Node placements" lines. */
 export function parsePlacements(lines: readonly string[]): Placement[] {
@@ -83,6 +95,7 @@ export async function nodePlacements(
       backend: runtime.backend,
       placements: [{ provider: "CPUExecutionProvider", count: nodes.length, nodes }],
       cpuFallbacks: [],
+      cpuByChoice: [],
       source: "assumed",
     };
   }
@@ -98,5 +111,6 @@ export async function nodePlacements(
     ? placements.filter((p) => p.provider === "CPUExecutionProvider")
       .flatMap((p) => p.nodes).filter((n) => !n.op.startsWith("Memcpy"))
     : [];
-  return { backend: runtime.backend, placements, cpuFallbacks, source: "log" };
+  const cpuByChoice = runtime.backend === "webgpu" ? parseCpuChoices(lines) : [];
+  return { backend: runtime.backend, placements, cpuFallbacks, cpuByChoice, source: "log" };
 }

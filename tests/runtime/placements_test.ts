@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import { nodePlacements, parsePlacements } from "../../src/runtime/placements.ts";
 import { floatInfo, GATES, gatesModel, model, noise } from "./tiny_graph.ts";
+import { int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 
 /** y = Sign(x) + x: Sign has no WebGPU kernel in onnxruntime-web 1.30. */
 const SIGN = model({
@@ -30,6 +31,41 @@ Deno.test("nodePlacements() finds no CPU fallback in the gradient ops on webgpu"
     gatesModel(noise(CI * CO * 9, 1)),
   );
   assert.deepEqual(report.cpuFallbacks, []);
+});
+
+/** Reshape(Relu(x), [N, -1]) with N taken from Shape(x) at run time (dynamic batch). */
+const SHAPE_MATH = model({
+  name: "shape_math",
+  node: [
+    { opType: "Shape", input: ["x"], output: ["sh"], name: "shape" },
+    {
+      opType: "Gather",
+      input: ["sh", "i0"],
+      output: ["n"],
+      name: "gather",
+      attribute: makeAttrs({ axis: 0 }),
+    },
+    {
+      opType: "Concat",
+      input: ["n", "m1"],
+      output: ["tgt"],
+      name: "concat",
+      attribute: makeAttrs({ axis: 0 }),
+    },
+    { opType: "Relu", input: ["x"], output: ["r"], name: "relu" },
+    { opType: "Reshape", input: ["r", "tgt"], output: ["y"], name: "reshape" },
+  ],
+  initializer: [int64Tensor("i0", [1], [0]), int64Tensor("m1", [1], [-1])],
+  input: [floatInfo("x", [-1, 4])],
+  output: [floatInfo("y", [-1, 4])],
+});
+
+Deno.test("nodePlacements() tells shape math put on the CPU on purpose from missing kernels", async () => {
+  const report = await nodePlacements(await getRuntime("webgpu"), SHAPE_MATH);
+  assert.deepEqual(report.cpuByChoice, ["gather"]);
+  assert.ok(report.cpuFallbacks.some((n) => n.name === "gather"));
+  const sign = await nodePlacements(await getRuntime("webgpu"), SIGN);
+  assert.deepEqual(sign.cpuByChoice, []);
 });
 
 Deno.test("nodePlacements() puts everything on the CPU provider on wasm and native", async () => {

@@ -5,11 +5,12 @@
 import { onnx } from "../../src/onnx/proto.ts";
 import { floatTensor, int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 
-/** A float32 value info with a fixed shape. */
+/** A float32 value info; a dimension of -1 is dynamic ("N"). */
 export function floatInfo(name: string, dims: readonly number[]) {
+  const dim = dims.map((d) => (d < 0 ? { dimParam: "N" } : { dimValue: d }));
   return onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    type: { tensorType: { elemType: 1, shape: { dim } } },
   });
 }
 
