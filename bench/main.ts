@@ -13,6 +13,7 @@ import { availableBackends, getRuntime } from "../src/runtime/runtime.ts";
 import { type BackendName, BACKENDS } from "../src/runtime/types.ts";
 import { hostInfo } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
+import type { LoadBenchResult } from "./load.ts";
 import { FULL_PLAN, QUICK_PLAN } from "./stats.ts";
 import { loadModel, MODEL_FILES } from "./models.ts";
 import { runMicro, runModelWorkloads, webgpuPlacements } from "./runner.ts";
@@ -142,19 +143,10 @@ async function runIsolated(
   return reports;
 }
 
-/** Runs `runLoadBench` from bench/load.ts (written with the HTTP service) when it exists. */
-async function runLoad(quick: boolean): Promise<unknown> {
-  const url = new URL("./load.ts", import.meta.url);
-  try {
-    await Deno.stat(url);
-  } catch {
-    console.log("  --load: bench/load.ts does not exist yet; skipped");
-    return { skipped: "bench/load.ts missing" };
-  }
-  // A computed specifier keeps `deno check` independent of whether load.ts exists yet.
-  const mod = await import(url.href) as { runLoadBench?: (opts: unknown) => Promise<unknown> };
-  if (typeof mod.runLoadBench !== "function") throw new Error("bench/load.ts has no runLoadBench");
-  return await mod.runLoadBench({ quick });
+/** Runs the HTTP service load test from bench/load.ts; its result is embedded in our JSON. */
+async function runLoad(quick: boolean): Promise<LoadBenchResult> {
+  const { runLoadBench } = await import("./load.ts"); // loaded only when asked for
+  return await runLoadBench({ quick, out: null });
 }
 
 if (import.meta.main) {

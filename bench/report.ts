@@ -4,6 +4,7 @@
  */
 import type { HostInfo } from "./host.ts";
 import type { TimingSummary } from "./stats.ts";
+import type { LoadBenchResult } from "./load.ts";
 
 /** One measured workload. */
 export interface WorkloadResult extends TimingSummary {
@@ -49,7 +50,8 @@ export interface BenchReport {
   readonly results: readonly WorkloadResult[];
   readonly micro: readonly MicroResult[];
   readonly webgpuPlacements: readonly PlacementSummary[];
-  readonly load?: unknown;
+  /** The HTTP load test (`--load`), as `runLoadBench` reports it. */
+  readonly load?: LoadBenchResult;
   readonly wallSeconds: number;
 }
 
@@ -87,6 +89,16 @@ export function toMarkdown(r: BenchReport): string {
       `WebGPU placements, ${p.model}: ${p.gpuNodes} nodes on the GPU, ${
         p.cpuFallbacks.length ? `CPU fallbacks: ${p.cpuFallbacks.join(", ")}` : "no CPU fallbacks"
       }.`,
+    );
+  }
+  if (r.load) {
+    const l = r.load;
+    lines.push(
+      "",
+      `Load test (${l.model} model): ${l.requests} concurrent requests, statuses ${
+        JSON.stringify(l.statuses)
+      }, latency p50 ${l.latencyMs.p50} ms / p95 ${l.latencyMs.p95} ms, ${l.imagesPerSecond} ` +
+        `images/s, lost ${l.lostLines}, duplicated ${l.duplicatedLines}, ok: ${l.ok}.`,
     );
   }
   const missing = Object.entries(r.unavailable);
