@@ -16,6 +16,11 @@ export interface HostInfo {
   readonly onnxruntime: Record<string, string>;
   readonly gpuAdapter: string;
   readonly date: string;
+  /**
+   * 1-minute load average when the run started: other processes on the machine. Above the core
+   * count, every number in the run is inflated by CPU contention.
+   */
+  readonly loadAverage: number;
 }
 
 function readProc(path: string): string {
@@ -52,6 +57,7 @@ export async function hostInfo(backends: readonly BackendName[]): Promise<HostIn
     onnxruntime,
     gpuAdapter,
     date: new Date().toISOString(),
+    loadAverage: loadAverage(),
   };
 }
 
@@ -61,6 +67,11 @@ async function adapterOnly(): Promise<string> {
   }).gpu;
   const a = await gpu?.requestAdapter().catch(() => null);
   return a ? a.info?.description || "unnamed adapter" : "none";
+}
+
+/** The 1-minute load average (NaN where /proc/loadavg is missing). */
+export function loadAverage(): number {
+  return Number(readProc("/proc/loadavg").split(" ")[0] || NaN);
 }
 
 /** Current and peak resident memory of this process in MiB (VmRSS, VmHWM). */

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { availableBackends, getRuntime } from "../src/runtime/runtime.ts";
 import { type BackendName, BACKENDS } from "../src/runtime/types.ts";
-import { hostInfo } from "./host.ts";
+import { hostInfo, loadAverage } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import type { LoadBenchResult } from "./load.ts";
 import { FULL_PLAN, QUICK_PLAN } from "./stats.ts";
@@ -107,6 +107,7 @@ async function main() {
     webgpuPlacements: placements,
     ...(load !== undefined ? { load } : {}),
     wallSeconds: Math.round((performance.now() - started) / 100) / 10,
+    loadAverageEnd: loadAverage(),
   };
   const stamp = host.date.replace(/[-:]/g, "").slice(0, 13);
   const out = values.out ?? `bench/results/${quick ? "quick" : "full"}-${stamp}.json`;

@@ -53,6 +53,8 @@ export interface BenchReport {
   /** The HTTP load test (`--load`), as `runLoadBench` reports it. */
   readonly load?: LoadBenchResult;
   readonly wallSeconds: number;
+  /** 1-minute load average when the run ended. */
+  readonly loadAverageEnd?: number;
 }
 
 /** Markdown: a host line, the workload table and the microbenchmark table. */
@@ -61,7 +63,10 @@ export function toMarkdown(r: BenchReport): string {
   const lines = [
     `Host: ${h.cpu}, ${h.cores} cores, ${h.memoryGiB} GiB; Deno ${h.deno}; onnxruntime ${
       Object.entries(h.onnxruntime).map(([b, v]) => `${b} ${v}`).join(", ")
-    }; GPU adapter: ${h.gpuAdapter}; ${h.date.slice(0, 16)}Z.`,
+    }; GPU adapter: ${h.gpuAdapter}; ${
+      h.date.slice(0, 16)
+    }Z; load average ${h.loadAverage} at the ` +
+    `start${r.loadAverageEnd !== undefined ? `, ${r.loadAverageEnd} at the end` : ""}.`,
     "",
     "| model | workload | backend | batch | images/s | ms/image p50 | ms/image p95 | peak RSS MiB |",
     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
