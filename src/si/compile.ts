@@ -38,13 +38,17 @@ export function effectiveSettings(s: ScoreSettings): ScoreSettings {
   return { method: s.method, alpha: 0, iterations: 0, loss: "ce", integrate: "add" };
 }
 
-/** Builds the scoring model for one method; `splits` are used by gradient methods. */
+/**
+ * Builds the scoring model for one method; `splits` are used by gradient methods. `stack: false`
+ * forces one cloned remainder per split (the fallback for non-chain topologies).
+ */
 export function compileScoringModel(
   model: ModelProto,
   graph: Graph,
   shapes: ShapeMap,
   settings: ScoreSettings,
   splits: readonly string[],
+  stack = true,
 ): ModelProto {
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
@@ -58,7 +62,7 @@ export function compileScoringModel(
     valueInfo(OUT.confidence, ["batch"]),
   ];
   if (s.method === "si" || s.method === "gaia_z") {
-    const o = emitSi(b, graph, shapes, { ...s, splits });
+    const o = emitSi(b, graph, shapes, { ...s, splits, stack });
     alias(o.score, OUT.score);
     alias(o.cls, OUT.cls);
     alias(o.confidence, OUT.confidence);

@@ -7,9 +7,11 @@ import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
-import type { BackendName, GraphSession, Runtime } from "../runtime/types.ts";
+import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
 import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
 import { resolveSplits } from "./splits.ts";
+import { splitPolicyOf } from "../models/manifest.ts";
+import type { ScorerFactory } from "../models/types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
 
 /** How to build an engine. */
@@ -24,6 +26,8 @@ export interface EngineOptions {
   readonly maxBatch?: number;
   /** Name used in error messages. */
   readonly source?: string;
+  /** Stack remainder passes along the batch axis when possible (default true). */
+  readonly stackRemainders?: boolean;
 }
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
@@ -38,6 +42,7 @@ export class SiEngine implements Scorer {
   readonly staticBatch: number | undefined;
   readonly maxBatch: number;
   readonly #splitPolicy: SplitPolicy;
+  readonly #stack: boolean;
   readonly #sessions = new Map<string, Promise<GraphSession>>();
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -55,6 +60,7 @@ export class SiEngine implements Scorer {
     this.inputName = this.graph.inputNames[0];
     this.inputDims = opts.inputDims;
     this.#splitPolicy = opts.splitPolicy;
+    this.#stack = opts.stackRemainders ?? true;
     this.staticBatch = staticBatch;
     this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
   }
@@ -87,7 +93,9 @@ export class SiEngine implements Scorer {
   /** The serialized scoring graph for these settings. */
   compile(settings: ScoreSettings): Uint8Array {
     const s = effectiveSettings(settings);
-    return writeModel(compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s)));
+    return writeModel(
+      compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), this.#stack),
+    );
   }
 
   #session(settings: ScoreSettings): Promise<GraphSession> {
@@ -109,6 +117,34 @@ export class SiEngine implements Scorer {
 
   /** Scores a batch; results are in input order and independent of batch composition. */
   async score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
+    const results: ImageScore[] = [];
+    await this.#runChunks(batch, settings, (out, count) => {
+      results.push(...toScores(out, count, isGradientMethod(settings.method)));
+    });
+    return results;
+  }
+
+  /** Per image, the channel fractions P of a gradient method (what the masks reduce to). */
+  async fractions(batch: InputBatch, settings: ScoreSettings): Promise<number[][]> {
+    if (!isGradientMethod(settings.method)) {
+      throw new Error(`Method "${settings.method}" has no fractions`);
+    }
+    const rows: number[][] = [];
+    await this.#runChunks(batch, settings, (out, count) => {
+      const f = out[OUT.fractions];
+      const width = f.dims[1];
+      for (let i = 0; i < count; i++) {
+        rows.push(Array.from((f.data as Float32Array).subarray(i * width, (i + 1) * width)));
+      }
+    });
+    return rows;
+  }
+
+  async #runChunks(
+    batch: InputBatch,
+    settings: ScoreSettings,
+    take: (out: Record<string, HostTensor>, count: number) => void,
+  ): Promise<void> {
     validateSettings(settings);
     const [n, c, h, w] = batch.dims;
     const [ec, eh, ew] = this.inputDims;
@@ -119,25 +155,23 @@ export class SiEngine implements Scorer {
     }
     const session = await this.#session(settings);
     const per = c * h * w;
-    const results: ImageScore[] = [];
     for (let start = 0; start < n; start += this.maxBatch) {
       const count = Math.min(this.maxBatch, n - start);
       const rows = this.staticBatch ?? count;
       const data = new Float32Array(rows * per);
       data.set(batch.data.subarray(start * per, (start + count) * per));
+      // One run at a time per engine: onnxruntime sessions do not take concurrent runs.
       const run = this.#queue.then(() =>
         session.run({ [this.inputName]: { type: "float32", dims: [rows, c, h, w], data } })
       );
       this.#queue = run.catch(() => undefined);
-      const out = await run;
-      results.push(...toScores(out, count, isGradientMethod(settings.method)));
+      take(await run, count);
     }
-    return results;
   }
 }
 
 function toScores(
-  out: Record<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>,
+  out: Record<string, HostTensor>,
   count: number,
   withLayers: boolean,
 ): ImageScore[] {
@@ -171,3 +205,23 @@ export function validateSettings(s: ScoreSettings): void {
     throw new RangeError(`integrate must be "add" or "multiply", got "${s.integrate}"`);
   }
 }
+
+/** The engine as a {@link ScorerFactory}, split policy from the manifest, compiled on first use. */
+export const createLazyScorer: ScorerFactory = (args) =>
+  SiEngine.create({
+    modelBytes: args.modelBytes,
+    backend: args.backend,
+    inputDims: args.inputDims,
+    splitPolicy: splitPolicyOf(args.manifest),
+    source: args.manifest.name,
+  });
+
+/**
+ * The engine as a {@link ScorerFactory} for the service: the manifest's default settings are
+ * compiled before the model counts as loaded, so /readyz means "ready to score fast".
+ */
+export const createScorer: ScorerFactory = async (args) => {
+  const engine = await createLazyScorer(args) as SiEngine;
+  await engine.warmup(args.manifest.defaults);
+  return engine;
+};

@@ -1,0 +1,67 @@
+/**
+ * A tiny residual CNN built in code, with random (seeded) weights, for engine tests:
+ * Conv→BN→Relu → Conv→BN→LeakyRelu (+ skip) → strided Conv→BN→Sigmoid → GAP → Flatten → Gemm.
+ * The non-ReLU activations make the S&I iterations t ≥ 1 change the masks.
+ */
+import { assembleModel } from "../../src/onnx/assemble.ts";
+import { GraphBuilder, valueInfo } from "../../src/onnx/builder.ts";
+import { onnx, writeModel } from "../../src/onnx/proto.ts";
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Serialized tiny model: input "input" [N,3,8,8], output "logits" [N,5]. */
+export function tinyModel(seed = 1): Uint8Array {
+  const r = rng(seed);
+  const rand = (n: number, scale: number) => Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  const b = new GraphBuilder(17, ["input", "logits"], "m");
+  const conv = (x: string, cin: number, cout: number, stride: number) =>
+    b.op("Conv", [x, b.floatInit("w", [cout, cin, 3, 3], rand(cout * cin * 9, 0.4))], {
+      kernel_shape: [3, 3],
+      pads: [1, 1, 1, 1],
+      strides: [stride, stride],
+    });
+  const bn = (x: string, c: number) =>
+    b.op("BatchNormalization", [
+      x,
+      b.floatInit("scale", [c], rand(c, 0.5).map((v) => v + 1)),
+      b.floatInit("bias", [c], rand(c, 0.2)),
+      b.floatInit("mean", [c], rand(c, 0.1)),
+      b.floatInit("var", [c], rand(c, 0.3).map((v) => v + 1)),
+    ], { epsilon: { float: 1e-5 } });
+  const a = b.op("Relu", [bn(conv("input", 3, 8, 1), 8)]);
+  const c = b.op("LeakyRelu", [bn(conv(a, 8, 8, 1), 8)], { alpha: { float: 0.1 } });
+  const sum = b.op("Add", [a, c]);
+  const d = b.op("Sigmoid", [bn(conv(sum, 8, 12, 2), 12)]);
+  const pooled = b.op("GlobalAveragePool", [d]);
+  const flat = b.op("Flatten", [pooled], { axis: 1 });
+  const w = b.floatInit("fc", [5, 12], rand(60, 1.5));
+  b.nodes.push({
+    opType: "Gemm",
+    input: [flat, w, b.floatInit("fcb", [5], rand(5, 0.1))],
+    output: ["logits"],
+    name: "fc",
+    attribute: [{ name: "transB", type: 2, i: 1 }],
+  });
+  const base = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: { name: "tiny", node: [], initializer: [], input: [valueInfo("input", ["N", 3, 8, 8])] },
+  });
+  return writeModel(assembleModel(base, b, { outputs: [valueInfo("logits", ["N", 5])] }));
+}
+
+/** `n` random inputs [n,3,8,8]. */
+export function tinyInputs(n: number, seed = 7): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n * 3 * 64 }, () => (r() * 2 - 1) * 1.5);
+}
