@@ -49,7 +49,8 @@ export async function measure(w: Workload, plan: TimingPlan): Promise<WorkloadRe
 /**
  * Every factory × model × backend × batch; shared values are disposed per (model, backend).
  * With `quick`, workloads other than the forward pass run on the first model and backend only
- * (compiling a scoring graph takes longer than a quick run may).
+ * (compiling a scoring graph takes longer than a quick run may); on a software GPU adapter only
+ * the forward pass runs.
  */
 export async function runModelWorkloads(args: {
   models: readonly BenchModel[];
@@ -77,6 +78,8 @@ export async function runModelWorkloads(args: {
           for (const f of args.factories) {
             const first = model === args.models[0] && backend === args.backends[0];
             if (args.quick && f.name !== "forward" && !first) continue;
+            // One S&I batch takes minutes on llvmpipe; the forward pass shows the path works.
+            if (software && f.name !== "forward") continue;
             const w = await f.create(ctx);
             if (w) results.push(await measure(w, plan));
           }

@@ -1,6 +1,6 @@
 /** The benchmark harness's statistics and its Conv/ConvTranspose equivalence. */
 import assert from "node:assert/strict";
-import { quantile, summarize, timeInterleaved } from "../../bench/stats.ts";
+import { quantile, summarize, timeInterleaved, timeRuns } from "../../bench/stats.ts";
 import { convPair, flipKernel } from "../../bench/convt.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 
@@ -43,4 +43,16 @@ Deno.test("flipKernel() turns a 3×3 stride-1 ConvTranspose into an equal Conv",
   } finally {
     await pair.release();
   }
+});
+
+Deno.test("timeRuns() warms up once when a single run is already long", async () => {
+  let calls = 0;
+  const slow = async () => {
+    calls++;
+    await new Promise((r) => setTimeout(r, 5));
+  };
+  const plan = { warmup: 3, minRuns: 2, minMs: 1, maxRuns: 2, maxMs: 10_000 };
+  const times = await timeRuns(slow, plan);
+  assert.equal(times.length, 2);
+  assert.equal(calls, 3, "one warm-up run plus two timed runs");
 });
