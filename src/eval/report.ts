@@ -223,7 +223,7 @@ export async function writeReport(
     });
     await put(
       `roc-${slug(r.label)}.svg`,
-      rocSvg(`ROC: ${r.label}, ID = ${meta.id.specs.join(" ")}`, curves),
+      rocSvg(`ROC: ${r.label}, ID = ${meta.id.specs.join(" ")} (n=${id.length})`, curves),
     );
     const hist = [
       { name: "ID", scores: id },

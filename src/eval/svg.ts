@@ -186,7 +186,9 @@ export function histogramSvg(title: string, series: readonly HistSeries[], bins 
     for (const v of s.scores) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]++;
     return counts.map((c) => c / Math.max(1, s.scores.length));
   });
-  const top = Math.max(...shares.flat()) * 1.1 || 1;
+  // Head-room for the legend (top left), so that it never hides a bar.
+  const legendShare = (series.length * 18 + 24) / PH;
+  const top = (Math.max(...shares.flat()) || 1) / Math.max(0.3, 1 - legendShare - 0.03);
   const f = frame(title, "Score (higher = more in-distribution)", "Share of images per bin", [
     lo,
     hi,
