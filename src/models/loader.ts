@@ -21,7 +21,7 @@ export function isModelId(id: string): boolean {
 export interface LoadOptions {
   readonly backend: BackendName;
   readonly createScorer: ScorerFactory;
-  /** Compilation cache directory; defaults to `<model dir>/.cache`. */
+  /** Directory whose `.cache/` holds compiled graphs; defaults to the model directory. */
   readonly cacheDir?: string;
 }
 
@@ -81,7 +81,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
     manifest,
     backend: opts.backend,
     inputDims,
-    cacheDir: opts.cacheDir ?? join(dir, ".cache"),
+    cacheDir: opts.cacheDir ?? dir,
   });
   return {
     id,

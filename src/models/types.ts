@@ -59,6 +59,6 @@ export type ScorerFactory = (args: {
   readonly manifest: import("./manifest.ts").Manifest;
   readonly backend: BackendName;
   readonly inputDims: readonly [number, number, number];
-  /** Directory for the on-disk compilation cache (next to the model). */
+  /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
   readonly cacheDir?: string;
 }) => Promise<Scorer>;

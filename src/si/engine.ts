@@ -6,6 +6,7 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
+import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
 import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
@@ -28,7 +29,12 @@ export interface EngineOptions {
   readonly source?: string;
   /** Stack remainder passes along the batch axis when possible (default true). */
   readonly stackRemainders?: boolean;
+  /** Directory whose `.cache/` sub-folder holds compiled graphs; no disk cache when omitted. */
+  readonly cacheDir?: string;
 }
+
+/** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
+const COMPILER_VERSION = "si-compiler-1";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
@@ -43,6 +49,8 @@ export class SiEngine implements Scorer {
   readonly maxBatch: number;
   readonly #splitPolicy: SplitPolicy;
   readonly #stack: boolean;
+  readonly #cacheDir: string | undefined;
+  readonly #modelBytes: Uint8Array;
   readonly #sessions = new Map<string, Promise<GraphSession>>();
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -61,6 +69,8 @@ export class SiEngine implements Scorer {
     this.inputDims = opts.inputDims;
     this.#splitPolicy = opts.splitPolicy;
     this.#stack = opts.stackRemainders ?? true;
+    this.#cacheDir = opts.cacheDir;
+    this.#modelBytes = opts.modelBytes;
     this.staticBatch = staticBatch;
     this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
   }
@@ -103,11 +113,21 @@ export class SiEngine implements Scorer {
     const key = JSON.stringify(s);
     let session = this.#sessions.get(key);
     if (!session) {
-      session = Promise.resolve().then(() => this.runtime.createSession(this.compile(s)));
+      session = this.#compiled(s).then((bytes) => this.runtime.createSession(bytes));
       this.#sessions.set(key, session);
       session.catch(() => this.#sessions.delete(key));
     }
     return session;
+  }
+
+  /** Compiled bytes, from the on-disk cache when the engine has one. */
+  async #compiled(s: ScoreSettings): Promise<Uint8Array> {
+    if (!this.#cacheDir) return this.compile(s);
+    const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};splits=${
+      this.splits(s).join("|")
+    }`;
+    const key = await compileKey(await sha256Hex(this.#modelBytes), what);
+    return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));
   }
 
   /** Compiles (and caches) the session for these settings ahead of the first request. */
@@ -214,6 +234,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
     inputDims: args.inputDims,
     splitPolicy: splitPolicyOf(args.manifest),
     source: args.manifest.name,
+    cacheDir: args.cacheDir,
   });
 
 /**
