@@ -18,6 +18,11 @@ export interface Config {
   /** Model ids to load, or "all" for every directory in `modelsDir`. */
   readonly models: "all" | readonly string[];
   readonly backend: BackendChoice;
+  /**
+   * Where scoring runs: `worker` (a Worker per model, so the HTTP thread never blocks), `main`
+   * (the HTTP thread), or `auto` (worker for the native backend, main otherwise).
+   */
+  readonly scoreThread: "auto" | "worker" | "main";
   /** Largest accepted request body, enforced while reading. */
   readonly maxBodyBytes: number;
   readonly maxImagesPerRequest: number;
@@ -51,6 +56,7 @@ export const DEFAULT_CONFIG: Config = {
   modelsDir: "./models",
   models: "all",
   backend: "auto",
+  scoreThread: "auto",
   maxBodyBytes: 32 * 1024 * 1024,
   maxImagesPerRequest: 64,
   maxPixels: 16_777_216,
@@ -109,6 +115,11 @@ export function loadConfig(
     problems.push(`BACKEND must be one of ${backends.join(", ")}, got "${backendRaw}"`);
   }
 
+  const scoreThread = read("SCORE_THREAD") ?? DEFAULT_CONFIG.scoreThread;
+  if (!["auto", "worker", "main"].includes(scoreThread)) {
+    problems.push(`SCORE_THREAD must be one of auto, worker, main, got "${scoreThread}"`);
+  }
+
   let models: Config["models"] = DEFAULT_CONFIG.models;
   const modelList = list("MODELS");
   if (modelList && !(modelList.length === 1 && modelList[0] === "all")) {
@@ -135,6 +146,7 @@ export function loadConfig(
     modelsDir: read("MODELS_DIR") ?? DEFAULT_CONFIG.modelsDir,
     models,
     backend: backendRaw as BackendChoice,
+    scoreThread: scoreThread as Config["scoreThread"],
     maxBodyBytes: int("MAX_BODY_BYTES", DEFAULT_CONFIG.maxBodyBytes, 1, 2 ** 31),
     maxImagesPerRequest: int(
       "MAX_IMAGES_PER_REQUEST",

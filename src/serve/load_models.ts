@@ -7,24 +7,33 @@ import { startRegistry } from "../models/loader.ts";
 import type { ModelRegistry, ScorerFactory } from "../models/types.ts";
 import { resolveBackend } from "../runtime/runtime.ts";
 import type { StartedLoad } from "./lazy_registry.ts";
+import { workerScorerFactory } from "./worker_scorer.ts";
+
+const ENGINE_URL = new URL("../si/engine.ts", import.meta.url).href;
 
 /**
  * The engine's scorer factory. Resolved at run time (non-literal specifier) so the service still
  * starts, answering /healthz with /readyz 503, when the engine module is missing or broken.
  */
 async function scorerFactory(): Promise<ScorerFactory> {
-  const engineUrl = new URL("../si/engine.ts", import.meta.url).href;
-  const mod = await import(engineUrl) as { createScorer?: ScorerFactory };
+  const mod = await import(ENGINE_URL) as { createScorer?: ScorerFactory };
   if (typeof mod.createScorer !== "function") {
     throw new Error("Cannot load models: src/si/engine.ts does not export createScorer");
   }
   return mod.createScorer;
 }
 
-/** Resolves the backend and starts loading; models become visible one by one as they load. */
+/**
+ * Resolves the backend and starts loading; models become visible one by one as they load.
+ * With `scoreThread` worker (auto: for the native backend) each model scores in its own Worker:
+ * onnxruntime calls block their thread for the whole batch. Auto keeps wasm/webgpu on the main
+ * thread: onnxruntime-web's own threads did not finish a batch inside a Deno Worker here.
+ */
 export async function startModels(config: Config): Promise<StartedLoad> {
   const backend = await resolveBackend(config.backend);
-  const createScorer = await scorerFactory();
+  const inWorker = config.scoreThread === "worker" ||
+    (config.scoreThread === "auto" && backend === "native");
+  const createScorer = inWorker ? workerScorerFactory(ENGINE_URL) : await scorerFactory();
   return startRegistry(config.modelsDir, config.models, { backend, createScorer });
 }
 

@@ -1,0 +1,50 @@
+/**
+ * Worker entry: builds one model's scorer with a scorer factory module and scores batches sent by
+ * `src/serve/worker_scorer.ts`. Scoring blocks the thread it runs on (onnxruntime calls are
+ * synchronous under Deno), so it runs here and the HTTP thread stays responsive.
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import type { ScorerFactory } from "../models/types.ts";
+import { METHODS } from "../si/types.ts";
+import type { Scorer } from "../si/types.ts";
+import type { ToWorker } from "./worker_protocol.ts";
+
+let scorer: Scorer | undefined;
+
+function errorOf(e: unknown): { name: string; message: string } {
+  return e instanceof Error
+    ? { name: e.name, message: e.message }
+    : { name: "Error", message: String(e) };
+}
+
+self.onmessage = async (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  if (msg.type === "init") {
+    try {
+      const mod = await import(msg.factoryUrl) as { createScorer?: ScorerFactory };
+      if (typeof mod.createScorer !== "function") {
+        throw new Error(`Cannot build a scorer: ${msg.factoryUrl} does not export createScorer`);
+      }
+      scorer = await mod.createScorer(msg.args);
+      // Scorer.splits() is synchronous, so the proxy gets every method's splits up front.
+      const splits: Record<string, readonly string[]> = {};
+      for (const method of METHODS) {
+        splits[method] = scorer.splits({ ...msg.args.manifest.defaults, method });
+      }
+      self.postMessage({ type: "ready", splits });
+    } catch (e) {
+      self.postMessage({ type: "failed", error: errorOf(e) });
+    }
+    return;
+  }
+  if (msg.type === "score") {
+    try {
+      if (!scorer) throw new Error("Cannot score: the worker's scorer is not initialized");
+      const results = await scorer.score({ data: msg.data, dims: msg.dims }, msg.settings);
+      self.postMessage({ type: "scored", id: msg.id, results });
+    } catch (e) {
+      self.postMessage({ type: "scored", id: msg.id, error: errorOf(e) });
+    }
+  }
+};
