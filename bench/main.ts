@@ -28,7 +28,7 @@ const HELP = `deno task bench [options]
   MODEL_WORKLOADS.map((w) => w.name).join(",")
 })
   --no-micro           skip the ConvTranspose-vs-Conv microbenchmark
-  --isolate            one child process per backend, so peak memory is per backend
+  --isolate            one child process per model and backend: clean peak memory
                        (default for full runs; --no-isolate turns it off)
   --load               also run the HTTP load benchmark (bench/load.ts)
   --out FILE           result JSON (default bench/results/<quick|full>-<timestamp>.json)`;
@@ -80,8 +80,11 @@ async function main() {
   console.log(`${host.cpu}, ${host.cores} cores; backends: ${backends.join(", ") || "none"}`);
   for (const [b, why] of Object.entries(unavailable)) console.log(`  skipped ${b}: ${why}`);
 
-  const isolate = values.isolate ?? (!quick && !values["no-isolate"] && backends.length > 1);
-  const children = isolate ? await runIsolated(backends, values) : [];
+  const isolate = values.isolate ??
+    (!quick && !values["no-isolate"] && backends.length * models.length > 1);
+  const failures: Record<string, string> = {};
+  const modelNames = models.map((m) => m.name);
+  const children = isolate ? await runIsolated(backends, modelNames, values, failures) : [];
   const results = isolate
     ? children.flatMap((c) => c.results)
     : await runModelWorkloads({ models, backends, batches, factories, plan, quick });
@@ -101,7 +104,7 @@ async function main() {
   const report: BenchReport = {
     host,
     options: { quick, isolate, backends, batches, models: models.map((m) => m.name), plan },
-    unavailable,
+    unavailable: { ...unavailable, ...failures },
     results,
     micro,
     webgpuPlacements: placements,
@@ -116,30 +119,36 @@ async function main() {
   console.log(`\n${toMarkdown(report)}\n\nWrote ${out} in ${report.wallSeconds} s`);
 }
 
-/** Runs the model workloads of each backend in its own `deno run` and collects the reports. */
+/**
+ * Runs the model workloads of each (model, backend) pair in its own `deno run`, so that peak
+ * memory belongs to that pair alone (onnxruntime's arenas and wasm memory never shrink). A
+ * failed child is recorded in `failures` and the others still run.
+ */
 async function runIsolated(
   backends: readonly BackendName[],
-  values: { batches?: string; models?: string; only?: string; quick?: boolean },
+  models: readonly string[],
+  values: { batches?: string; only?: string; quick?: boolean },
+  failures: Record<string, string>,
 ): Promise<BenchReport[]> {
   const reports: BenchReport[] = [];
-  for (const b of backends) {
-    const out = await Deno.makeTempFile({ prefix: `bench-${b}-`, suffix: ".json" });
-    const args = ["--backends", b, "--no-micro", "--no-isolate", "--out", out];
-    if (values.quick) args.push("--quick");
-    for (const k of ["batches", "models", "only"] as const) {
-      if (values[k]) args.push(`--${k}`, values[k]!);
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const main = new URL(import.meta.url).pathname;
+  for (const m of models) {
+    for (const b of backends) {
+      const out = await Deno.makeTempFile({ prefix: `bench-${b}-`, suffix: ".json" });
+      const args = ["--backends", b, "--models", m, "--no-micro", "--no-isolate", "--out", out];
+      if (values.quick) args.push("--quick");
+      for (const k of ["batches", "only"] as const) if (values[k]) args.push(`--${k}`, values[k]!);
+      console.log(`-- ${m} on ${b} (child process)`);
+      const { code } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", "--config", config, main, ...args],
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      if (code === 0) reports.push(JSON.parse(await Deno.readTextFile(out)));
+      else failures[`${m} on ${b}`] = `the benchmark process failed (exit ${code})`;
+      await Deno.remove(out);
     }
-    const config = new URL("../deno.json", import.meta.url).pathname;
-    const main = new URL(import.meta.url).pathname;
-    console.log(`-- ${b} (child process)`);
-    const { code } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--config", config, main, ...args],
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (code !== 0) throw new Error(`The ${b} benchmark process failed (exit ${code})`);
-    reports.push(JSON.parse(await Deno.readTextFile(out)));
-    await Deno.remove(out);
   }
   return reports;
 }
