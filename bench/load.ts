@@ -5,7 +5,7 @@
  * latency p50/p95 and peak RSS; writes JSON to bench/results/load-<host>.json.
  *
  *   deno run -A bench/load.ts [--requests=200] [--quick] [--real] [--model=<id>] [--delay-ms=5]
- *                             [--queue=256] [--batch-max=32]
+ *                             [--queue=256] [--batch-max=32] [--out=file.json]
  * @module
  */
 import { type Config, DEFAULT_CONFIG } from "../src/config.ts";
@@ -122,6 +122,8 @@ export async function runLoadBench(opts: LoadBenchOptions = {}): Promise<LoadBen
   } finally {
     clearInterval(sampler);
     await server.shutdown();
+    // Worker-backed scorers keep the process alive until terminated.
+    for (const m of registry.list()) (m.scorer as { terminate?: () => void }).terminate?.();
   }
   const wallMs = performance.now() - t0;
   latencies.sort((a, b) => a - b);
@@ -170,11 +172,12 @@ if (import.meta.main) {
     real: flag("real") !== undefined,
     model: flag("model"),
     fakeDelayMs: Number(flag("delay-ms") ?? 5),
+    out: flag("out"),
     config: {
       ...(queue ? { queueMaxImages: Number(queue) } : {}),
       ...(batchMax ? { batchMax: Number(batchMax) } : {}),
     },
   });
   console.log(JSON.stringify(result, null, 2));
-  if (!result.ok) Deno.exit(1);
+  Deno.exit(result.ok ? 0 : 1);
 }
