@@ -5,6 +5,12 @@
  * exactly, and classifiers have fixed input sizes; re-implementing ONNX shape inference for
  * every supported op would be a second, divergent source of truth. The model runs twice (batch 1
  * and batch 2); a dimension that differs between the runs is batch-dependent and recorded as -1.
+ *
+ * Static batch: when the model's input declares a fixed batch size (e.g. `[1, 3, 224, 224]`, as
+ * `torch.onnx.export` writes without `dynamic_axes`), the model can only run at that batch, so it
+ * is probed once at that size and every dimension is kept as-is (nothing is -1). Gradients then
+ * work at that batch size only, and several seeds per pass (`seedCount` > 1, which tiles the
+ * batch) are not available for such a model.
  * @module
  */
 import type { DType, HostTensor, Runtime } from "../runtime/types.ts";
@@ -20,7 +26,10 @@ export interface TensorInfo {
 /** Tensor name → info, for every node output and graph input. */
 export type ShapeMap = ReadonlyMap<string, TensorInfo>;
 
-/** Runs the model at batch 1 and 2 and records every intermediate tensor's type and shape. */
+/**
+ * Runs the model at batch 1 and 2 (once at its batch when the input declares a fixed one) and
+ * records every intermediate tensor's type and shape.
+ */
 export async function probeShapes(
   model: ModelProto,
   runtime: Runtime,
@@ -46,19 +55,23 @@ export async function probeShapes(
   const session = await runtime.createSession(onnx.ModelProto.encode(probe).finish());
   try {
     const runs: Record<string, HostTensor>[] = [];
-    for (const batch of [1, 2]) {
+    const fixed = staticBatch(model, inputName);
+    const batches = fixed === undefined ? [1, 2] : [fixed];
+    for (const batch of batches) {
       const n = batch * inputDims.reduce((a, b) => a * b, 1);
       const data = new Float32Array(n);
       for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 0.5;
-      const out = await session.run({
-        [inputName]: { type: "float32", dims: [batch, ...inputDims], data },
-      });
+      const feeds = { [inputName]: { type: "float32" as const, dims: [batch, ...inputDims], data } };
+      const out: Record<string, HostTensor> = {};
+      for (let i = 0; i < names.length; i += PROBE_CHUNK) {
+        Object.assign(out, await session.run(feeds, names.slice(i, i + PROBE_CHUNK)));
+      }
       runs.push(out);
     }
     const map = new Map<string, TensorInfo>();
-    map.set(inputName, { type: "float32", dims: [-1, ...inputDims] });
+    map.set(inputName, { type: "float32", dims: [fixed ?? -1, ...inputDims] });
     for (const name of names) {
-      const a = runs[0][name], b = runs[1][name];
+      const a = runs[0][name], b = runs[runs.length - 1][name];
       if (!a || !b) continue;
       const dims = a.dims.map((d, i) => (b.dims[i] === d ? d : -1));
       map.set(name, { type: a.type, dims });
@@ -68,6 +81,23 @@ export async function probeShapes(
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Outputs fetched per probe run: fetching every intermediate tensor at once keeps all of them
+ * alive together, which for a large input (224×224) can exceed what the 4 GB WASM heap holds, and
+ * a run that grows the WASM heap sometimes never resolves on onnxruntime-web 1.30's threaded build
+ * (seen in Deno under load).
+ */
+const PROBE_CHUNK = 32;
+
+/** The input's declared batch size, if it is a fixed number. */
+function staticBatch(model: ModelProto, inputName: string): number | undefined {
+  const input = model.graph?.input?.find((i) => i.name === inputName);
+  const dim = input?.type?.tensorType?.shape?.dim?.[0];
+  if (!dim || dim.dimParam) return undefined;
+  const n = Number(dim.dimValue ?? 0);
+  return n > 0 ? n : undefined;
 }
 
 const ELEM_TYPES: Record<number, DType> = {
