@@ -85,6 +85,7 @@ function makeRuntime(lb: LoadedBackend): DeviceRuntime {
       const session = await lb.ort.InferenceSession.create(model, {
         executionProviders: [...lb.executionProviders],
         graphOptimizationLevel: "all",
+        enableMemPattern: options.memoryPattern ?? false,
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
         ...(lb.backend === "webgpu" && deviceOutputs.length
           ? {
