@@ -2,21 +2,10 @@
  * The NDJSON lines of the score route: one per image (result or error) and a summary.
  * @module
  */
+import { pValue } from "../models/calibration.ts";
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../si/types.ts";
-
-/** Share of `sorted` values at or below `x` (an empirical CDF, used as the p-value). */
-export function pValue(sorted: readonly number[], x: number): number | null {
-  if (sorted.length === 0) return null;
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo / sorted.length;
-}
 
 /** A scored image's line. `ood`, `threshold`, `p_value` are null when the model is uncalibrated. */
 export interface ScoreLine {
@@ -55,7 +44,7 @@ export function scoreLine(
     score: s.score,
     ood: cal ? s.score < cal.threshold : null,
     threshold: cal?.threshold ?? null,
-    p_value: cal ? pValue(cal.scores, s.score) : null,
+    p_value: cal && cal.scores.length ? pValue(cal.scores, s.score) : null,
     class: s.class,
     label: model.labels[s.class] ?? null,
     confidence: s.confidence,
