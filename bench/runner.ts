@@ -78,6 +78,7 @@ export async function runModelWorkloads(args: {
           for (const f of args.factories) {
             const first = model === args.models[0] && backend === args.backends[0];
             if (args.quick && f.name !== "forward" && !first) continue;
+            if (args.quick && f.name === "si-loop") continue; // minutes, not seconds
             // One S&I batch takes minutes on llvmpipe; the forward pass shows the path works.
             if (software && f.name !== "forward") continue;
             const w = await f.create(ctx);

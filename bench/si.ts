@@ -4,6 +4,7 @@
  * @module
  */
 import { SiEngine } from "../src/si/engine.ts";
+import { referenceScores } from "../src/si/reference_loop.ts";
 import { DEFAULT_SETTINGS, type ScoreSettings, type SplitPolicy } from "../src/si/types.ts";
 import type { WorkloadFactory } from "./workloads.ts";
 
@@ -45,6 +46,56 @@ export function siWorkload(
         batch: ctx.batch,
         async run() {
           await engine.score(batch, settings);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The authors' per-split loop (`src/si/reference_loop.ts`): per image, per split, per iteration
+ * a remainder forward pass and separate backward passes. Each run also builds the remainder
+ * sessions, as one call of the loop does. It handles images one at a time, so it runs only up
+ * to `maxBatch` (default 8): larger batches would change nothing per image but the wait.
+ */
+export function siLoopWorkload(
+  name: string,
+  settings: ScoreSettings = DEFAULT_SETTINGS,
+  splitPolicy: SplitPolicy = { kind: "normalization+pool" },
+  maxBatch = 8,
+): WorkloadFactory {
+  return {
+    name,
+    async create(ctx) {
+      if (ctx.batch > maxBatch) return undefined;
+      const engine = await ctx.shared(`si-loop-engine-${name}`, () =>
+        SiEngine.create({
+          modelBytes: ctx.model.bytes,
+          backend: ctx.backend,
+          inputDims: ctx.model.inputDims,
+          splitPolicy,
+          source: ctx.model.path,
+        }));
+      const splits = engine.splits(settings);
+      const [n, c, h, w] = ctx.input.dims;
+      const batch = {
+        data: ctx.input.data as Float32Array,
+        dims: [n, c, h, w] as [number, number, number, number],
+      };
+      return {
+        name,
+        model: ctx.model.name,
+        backend: ctx.backend,
+        batch: ctx.batch,
+        async run() {
+          await referenceScores(
+            engine.model,
+            engine.runtime,
+            engine.shapes,
+            splits,
+            settings,
+            batch,
+          );
         },
       };
     },

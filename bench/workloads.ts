@@ -6,7 +6,7 @@
  */
 import type { BackendName, DeviceRuntime, HostTensor } from "../src/runtime/types.ts";
 import { forwardWorkload } from "./forward.ts";
-import { siWorkload } from "./si.ts";
+import { siLoopWorkload, siWorkload } from "./si.ts";
 
 /** One timed operation. `run` processes `batch` images. */
 export interface Workload {
@@ -51,11 +51,11 @@ export interface WorkloadFactory {
 /**
  * The per-model workloads, in the order they run; one line each. A factory's `create` builds
  * its expensive state once through `ctx.shared` and returns a `run` that handles `ctx.input`.
- * The slow per-split reference loop belongs here too once the engine offers it.
  */
 export const MODEL_WORKLOADS: readonly WorkloadFactory[] = [
   forwardWorkload,
   siWorkload("si-fast"),
+  siLoopWorkload("si-loop"),
 ];
 
 /** Deterministic input values with roughly the spread of normalized images. */
