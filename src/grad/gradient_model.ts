@@ -31,6 +31,9 @@ function allNames(graph: Graph): string[] {
   return names;
 }
 
+const ELEM_TYPE: Record<string, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
+const elemTypeOf = (shapes: ShapeMap, name: string) => ELEM_TYPE[shapes.get(name)?.type ?? "float32"];
+
 const dimsOf = (shapes: ShapeMap, name: string) =>
   (shapes.get(name)?.dims ?? []).map((d) => (d < 0 ? "batch" : d));
 
@@ -82,7 +85,8 @@ export function remainderGradientModel(
   const b = new GraphBuilder(opsetOf(model), [...allNames(graph), z], "grad");
   b.reserve(rem.nodes.flatMap((n) => n.output ?? []));
   b.addInput(z, dimsOf(shapes, split));
-  for (const s of rem.sideInputs) b.addInput(s, dimsOf(shapes, s));
+  // Side inputs keep their element type (e.g. an int64 Shape output read by a Reshape).
+  for (const s of rem.sideInputs) b.addInput(s, dimsOf(shapes, s), elemTypeOf(shapes, s));
   const seed = "seed";
   b.addInput(seed, dimsOf(shapes, output));
   const info = (n: string) => shapes.get(rem.original(n));
