@@ -32,7 +32,8 @@ function allNames(graph: Graph): string[] {
 }
 
 const ELEM_TYPE: Record<string, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
-const elemTypeOf = (shapes: ShapeMap, name: string) => ELEM_TYPE[shapes.get(name)?.type ?? "float32"];
+const elemTypeOf = (shapes: ShapeMap, name: string) =>
+  ELEM_TYPE[shapes.get(name)?.type ?? "float32"];
 
 const dimsOf = (shapes: ShapeMap, name: string) =>
   (shapes.get(name)?.dims ?? []).map((d) => (d < 0 ? "batch" : d));

@@ -61,7 +61,9 @@ export async function probeShapes(
       const n = batch * inputDims.reduce((a, b) => a * b, 1);
       const data = new Float32Array(n);
       for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 0.5;
-      const feeds = { [inputName]: { type: "float32" as const, dims: [batch, ...inputDims], data } };
+      const feeds = {
+        [inputName]: { type: "float32" as const, dims: [batch, ...inputDims], data },
+      };
       const out: Record<string, HostTensor> = {};
       for (let i = 0; i < names.length; i += PROBE_CHUNK) {
         Object.assign(out, await session.run(feeds, names.slice(i, i + PROBE_CHUNK)));

@@ -36,7 +36,9 @@ export const concat: GradRule = (ctx) => {
   if (axis < 0) axis += rank;
   const dy = ctx.GO(0)!;
   const out: (string | null)[] = [];
-  if (Array.from({ length: ctx.inputCount }, (_, i) => ctx.inInfo(i).dims[axis]).some((d) => d < 0)) {
+  if (
+    Array.from({ length: ctx.inputCount }, (_, i) => ctx.inInfo(i).dims[axis]).some((d) => d < 0)
+  ) {
     // Dynamic sizes (e.g. concatenation along the batch axis): split by the runtime sizes.
     // With several seeds the gradient is laid out seed-major over the *output* batch, which a
     // split by input sizes would mix up.
@@ -44,9 +46,16 @@ export const concat: GradRule = (ctx) => {
       ctx.fail("a batch-axis concatenation cannot be differentiated with several seeds at once");
     }
     const { b } = ctx;
-    const sizes = Array.from({ length: ctx.inputCount }, (_, i) =>
-      b.op("Gather", [b.op("Shape", [ctx.I(i)]), b.int64([axis])], { axis: 0 }));
-    const parts = b.nodeN("Split", [dy, b.op("Concat", sizes, { axis: 0 })], { axis }, ctx.inputCount);
+    const sizes = Array.from(
+      { length: ctx.inputCount },
+      (_, i) => b.op("Gather", [b.op("Shape", [ctx.I(i)]), b.int64([axis])], { axis: 0 }),
+    );
+    const parts = b.nodeN(
+      "Split",
+      [dy, b.op("Concat", sizes, { axis: 0 })],
+      { axis },
+      ctx.inputCount,
+    );
     return parts.map((p, i) => (ctx.needs(i) ? p : null));
   }
   let offset = 0;
