@@ -29,7 +29,10 @@ export const transpose: GradRule = (ctx) => {
 /** Expand: sum the gradient over the replicated axes. */
 export const expand: GradRule = (ctx) => [unbroadcast(ctx, ctx.GO(0)!, 0), null];
 
-/** Concat: each input receives its slab of dy along the axis (sizes must be static). */
+/**
+ * Concat: each input receives its slab of dy along the axis — a Slice at static offsets, or a
+ * Split by the runtime sizes when a size is dynamic (Split takes sizes as an input from opset 13).
+ */
 export const concat: GradRule = (ctx) => {
   const rank = ctx.outInfo(0).dims.length;
   let axis = attrInt(ctx.node, "axis", 0);
@@ -42,6 +45,7 @@ export const concat: GradRule = (ctx) => {
     // Dynamic sizes (e.g. concatenation along the batch axis): split by the runtime sizes.
     // With several seeds the gradient is laid out seed-major over the *output* batch, which a
     // split by input sizes would mix up.
+    if (ctx.b.opset < 13) ctx.fail("a dynamic-size concatenation needs opset 13 or later");
     if (axis === 0 && ctx.seedCount > 1) {
       ctx.fail("a batch-axis concatenation cannot be differentiated with several seeds at once");
     }
