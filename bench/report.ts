@@ -89,11 +89,13 @@ export function toMarkdown(r: BenchReport): string {
     );
   }
   for (const p of r.webgpuPlacements) {
+    const others = p.cpuFallbacks.length
+      ? `other CPU nodes: ${p.cpuFallbacks.join(", ")}`
+      : "no other CPU nodes";
     lines.push(
       "",
-      `WebGPU placements, ${p.model}: ${p.gpuNodes} nodes on the GPU, ${
-        p.cpuFallbacks.length ? `CPU fallbacks: ${p.cpuFallbacks.join(", ")}` : "no CPU fallbacks"
-      }.`,
+      `WebGPU placements, ${p.model}: ${p.gpuNodes} nodes on the GPU, ${p.cpuByChoice} shape ` +
+        `nodes on the CPU by choice, ${others}.`,
     );
   }
   if (r.load) {
