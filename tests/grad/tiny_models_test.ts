@@ -2,7 +2,8 @@
  * PyTorch exports (tests/fixtures/tiny/, made by tools/export/make_tiny_models.py): opsets 13, 17
  * and 18, BatchNorm folded and kept, static and dynamic batch. Each compiles with a gradient at
  * every Conv/normalization output, and gradients at the input and at the first and last of those
- * agree with finite differences (through remainder models, on WASM).
+ * agree with finite differences (through remainder models, on WASM); the compiled graph gives
+ * the same gradients on WebGPU.
  */
 import assert from "node:assert/strict";
 import { gradientModel, remainderGradientModel } from "../../src/grad/gradient_model.ts";
@@ -71,6 +72,30 @@ async function fdError(
   return Math.abs(fd - an) / Math.abs(an);
 }
 
+/** The compiled graph gives the WASM gradients on WebGPU too (within 1e-4 of max |g|). */
+async function sameOnWebGpu(bytes: Uint8Array, batch: number, k: number, grads: string[]) {
+  const r = rng(4);
+  const feeds = {
+    input: f32([batch, 3, 16, 16], Float32Array.from({ length: batch * 768 }, () => r() * 2 - 1)),
+    seed: f32([batch, k], Float32Array.from({ length: batch * k }, () => r() * 2 - 1)),
+  };
+  const outs: Record<string, HostTensor>[] = [];
+  for (const backend of ["wasm", "webgpu"] as const) {
+    const s = await (await getRuntime(backend)).createSession(bytes);
+    outs.push(await s.run(feeds, grads));
+    await s.release();
+  }
+  for (const g of grads) {
+    const a = outs[0][g].data as Float32Array, b = outs[1][g].data as Float32Array;
+    let d = 0, m = 0;
+    for (let i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+      m = Math.max(m, Math.abs(a[i]));
+    }
+    assert.ok(d <= 1e-4 * m, `${g}: webgpu differs from wasm by ${d / m} of max |g|`);
+  }
+}
+
 for (
   const entry of [...Deno.readDirSync(DIR)].filter((e) => e.name.endsWith(".onnx")).sort((a, b) =>
     a.name.localeCompare(b.name)
@@ -84,6 +109,12 @@ for (
     const splits = graph.nodes.filter((n) => SPLIT_OPS.has(n.opType!)).map((n) => n.output![0]);
     assert.ok(splits.length >= 2, "the model has Conv/normalization outputs");
     const gm = gradientModel(model, shapes, ["input", ...splits]);
+    for (const n of gm.model.graph!.node!) {
+      assert.ok(
+        n.opType !== "Sign" && (!n.domain || n.domain === "ai.onnx"),
+        `emitted ${n.opType}`,
+      );
+    }
     // A static-batch export runs at its declared batch only.
     const batch = shapes.get("input")!.dims[0] === -1 ? 2 : shapes.get("input")!.dims[0];
     const session = await wasm.createSession(writeModel(gm.model));
@@ -107,6 +138,9 @@ for (
       }
     }
     await session.release();
+    await sameOnWebGpu(writeModel(gm.model), batch, shapes.get(gm.output)!.dims[1], [
+      ...gm.grads.values(),
+    ]);
     // Three random inputs per tensor. Unlike the per-rule checks (1e-3 on inputs kept away from
     // kinks), a whole network's pre-activations cannot be kept away from ReLU/MaxPool/Clip kinks:
     // measured here, one pre-activation at 6e-6 from a kink put a 3e-3 floor under every step

@@ -31,18 +31,28 @@ function poolSetup(ctx: GradContext): { c: number; g: WindowGeometry; outSpatial
   return { c: dims[1], g, outSpatial: out.slice(2) };
 }
 
-/** Depthwise ConvTranspose of `dy` with `kernel` ([C·m, 1, k…], group C) back onto the input. */
-function scatterBack(ctx: GradContext, g: WindowGeometry, dy: string, kernel: string, c: number) {
+/**
+ * ConvTranspose of `dy` ([N·C, m, out…]) with `kernel` ([m, 1, k…]) back onto the input, reshaped
+ * to the input's shape. Channels ride in the batch axis so every conv has group 1: onnxruntime-web
+ * 1.30's WebGPU grouped Conv gives wrong values when a group has several output channels
+ * (measured: a [C·9, 1, 3, 3] group-C unfold differed from WASM by 0.87 on values in [0, 1]).
+ */
+function scatterBack(ctx: GradContext, g: WindowGeometry, dy: string, kernel: string) {
   const fit = transposeFit(ctx, g);
-  return ctx.b.op("ConvTranspose", [dy, kernel], {
+  const { b } = ctx;
+  const back = b.op("ConvTranspose", [dy, kernel], {
     dilations: g.dilations,
-    group: c,
     kernel_shape: g.kernel,
     output_padding: fit.outputPadding,
     pads: fit.pads,
     strides: g.strides,
   }, "pool_grad");
+  return b.op("Reshape", [back, b.op("Shape", [ctx.I(0)])]);
 }
+
+/** `t` [N, C, s…] viewed as [N·C, 1, s…] (static C and spatial sizes). */
+const channelsToBatch = (ctx: GradContext, t: string, spatial: number[]) =>
+  ctx.b.op("Reshape", [t, ctx.b.int64([-1, 1, ...spatial])]);
 
 /** How many window elements of each output position lie inside the input (compile time). */
 function validCounts(g: WindowGeometry, inSpatial: number[], outSpatial: number[]): number[] {
@@ -79,7 +89,7 @@ function validCounts(g: WindowGeometry, inSpatial: number[], outSpatial: number[
  */
 export const averagePool: GradRule = (ctx) => {
   const { b, node } = ctx;
-  const { c, g, outSpatial } = poolSetup(ctx);
+  const { g, outSpatial } = poolSetup(ctx);
   const inSpatial = ctx.inInfo(0).dims.slice(2);
   const r = inSpatial.length;
   const k = prod(g.kernel);
@@ -114,16 +124,16 @@ export const averagePool: GradRule = (ctx) => {
   }
   const kernel = b.floatInit(
     "avgpool_grad_kernel",
-    [c, 1, ...g.kernel],
-    new Float32Array(c * k).fill(1),
+    [1, 1, ...g.kernel],
+    new Float32Array(k).fill(1),
   );
-  return [scatterBack(ctx, g, scaled, kernel, c)];
+  return [scatterBack(ctx, g, channelsToBatch(ctx, scaled, outSpatial), kernel)];
 };
 
 /**
- * MaxPool without the Indices output. Windows are unfolded into K = ∏kernel channels per input
- * channel by a Conv with one-hot kernels (over the input padded with −1e30, so padding never
- * wins), ArgMax picks the winner of each window, and a one-hot routing of dy is folded back by
+ * MaxPool without the Indices output. Each window is unfolded into K = ∏kernel channels by a
+ * Conv with one-hot kernels (channels moved to the batch axis; over the input padded with −1e30,
+ * so padding never wins), ArgMax picks the winner of each window, and a one-hot routing of dy is folded back by
  * the transposed Conv. Ties: ArgMax keeps the FIRST maximum in raster order, so each window
  * sends its whole gradient to one element — the same element PyTorch's max_pool backward picks.
  * Overlapping windows that pick the same element add up, as in PyTorch.
@@ -142,16 +152,16 @@ export const maxPool: GradRule = (ctx) => {
     pads[a + 2 + rank] = Math.max(g.pads[a + r], need - inSpatial[a] - g.pads[a]);
   }
   const xp = padValue(b, ctx.I(0), pads, -1e30);
-  const hot = new Float32Array(c * k * k);
-  for (let ch = 0; ch < c; ch++) for (let j = 0; j < k; j++) hot[(ch * k + j) * k + j] = 1;
-  const kernel = b.floatInit("maxpool_unfold", [c * k, 1, ...g.kernel], hot);
-  const unfolded = b.op("Conv", [xp, kernel], {
+  const hot = new Float32Array(k * k);
+  for (let j = 0; j < k; j++) hot[j * k + j] = 1;
+  const kernel = b.floatInit("maxpool_unfold", [k, 1, ...g.kernel], hot);
+  const padded = inSpatial.map((n, a) => n + pads[a + 2] + pads[a + 2 + rank]);
+  const unfolded = b.op("Conv", [channelsToBatch(ctx, xp, padded), kernel], {
     dilations: g.dilations,
-    group: c,
     kernel_shape: g.kernel,
     strides: g.strides,
   }, "maxpool_unfold");
-  const windows = b.op("Reshape", [unfolded, b.int64([0, c, k, ...outSpatial])]);
+  const windows = b.op("Reshape", [unfolded, b.int64([-1, c, k, ...outSpatial])]);
   const winner = b.op("ArgMax", [windows], { axis: 2, keepdims: 1 });
   const slots = b.int64(Array.from({ length: k }, (_, j) => j), [
     1,
@@ -164,7 +174,7 @@ export const maxPool: GradRule = (ctx) => {
     b.unsqueeze(ctx.GO(0)!, [2]),
     b.scalar(0),
   ]);
-  const flat = b.op("Reshape", [routed, b.int64([0, c * k, ...outSpatial])]);
-  const out: (string | null)[] = [scatterBack(ctx, g, flat, kernel, c)];
+  const flat = b.op("Reshape", [routed, b.int64([-1, k, ...outSpatial])]);
+  const out: (string | null)[] = [scatterBack(ctx, g, flat, kernel)];
   return out;
 };
