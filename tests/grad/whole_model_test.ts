@@ -1,7 +1,8 @@
 /**
  * Whole-model checks on the Wide-ResNet-40-2 fixture (BatchNorm kept and folded): gradients of
- * the max logit at several intermediate tensors agree with finite differences on WASM, and the
- * compiled gradient graph runs on WebGPU with the same values. One real image.
+ * the max logit at several intermediate tensors agree with finite differences and with forward-
+ * mode products on WASM, and the compiled gradient graph runs on WebGPU with the same values. One
+ * real image.
  */
 import assert from "node:assert/strict";
 import { gradientModel, remainderGradientModel } from "../../src/grad/gradient_model.ts";
@@ -11,6 +12,7 @@ import { probeShapes, type ShapeMap } from "../../src/onnx/shapes.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import type { HostTensor } from "../../src/runtime/types.ts";
 import { rng } from "./fd.ts";
+import { jvpModel } from "./jvp.ts";
 
 const MODELS = ["models/fmnist-wrn40/model.onnx", "tests/fixtures/wrn40-fmnist/model.folded.onnx"];
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -20,8 +22,9 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
  * this image, one-sided slopes at h = 1e-3·rms differ by ~0.6 % (activations crossing their kink)
  * and below h = 1e-4·rms float32 noise in the logits takes over, leaving central differences
  * 2–4e-3 from the analytic value at every h; splits in the last stage agree to ~2e-4. The
- * per-rule checks (tests/grad/rules_*_test.ts) hold every rule to 1e-3 on kink-free inputs, and
- * the WebGPU/WASM comparison below holds the compiled graph to 1e-4.
+ * per-rule checks (tests/grad/rules_*_test.ts) hold every rule to 1e-3 on kink-free inputs; below,
+ * forward-mode products along the same step (measured: within 1e-7 of the reverse-mode value at
+ * every split) are held to 1e-5, and the WebGPU/WASM comparison holds the compiled graph to 1e-4.
  */
 const FD_TOL = 5e-3;
 
@@ -102,6 +105,23 @@ async function checkSplits(model: ModelProto, shapes: ShapeMap, splits: string[]
     const rel = Math.abs(fd - an) / Math.abs(an);
     assert.ok(rel < FD_TOL, `${split}: finite difference ${fd} vs analytic ${an} (rel ${rel})`);
     await session.release();
+
+    // Forward mode along the same step: kink- and noise-free, so held to float32 rounding.
+    const jvp = await rt.createSession(writeModel(jvpModel(model, shapes, split)));
+    const step = zp.map((p, i) => p - zm[i]);
+    const dims = values[split].dims;
+    const { seed: _, ...sides } = feeds;
+    const out = await jvp.run({
+      ...sides,
+      z: { type: "float32", dims, data: z },
+      v: { type: "float32", dims, data: step },
+    });
+    await jvp.release();
+    const jv = (out.jvp.data as Float32Array)[c];
+    assert.ok(
+      Math.abs(jv - an) <= 1e-5 * Math.abs(an),
+      `${split}: forward mode ${jv} vs reverse ${an}`,
+    );
   }
 }
 
