@@ -13,7 +13,7 @@ import type { Method } from "./types.ts";
  * The penultimate features GradNorm needs: the data input of the last Gemm/MatMul that
  * produces the logits (possibly followed by a bias Add).
  */
-function penultimate(graph: Graph): string {
+export function penultimate(graph: Graph): string {
   let node = graph.producer.get(graph.outputNames[0]);
   if (node?.opType === "Add") {
     node = (node.input ?? []).map((i) => graph.producer.get(i)).find((p) => p?.opType === "MatMul");

@@ -40,7 +40,8 @@ export function effectiveSettings(s: ScoreSettings): ScoreSettings {
 
 /**
  * Builds the scoring model for one method; `splits` are used by gradient methods. `stack: false`
- * forces one cloned remainder per split (the fallback for non-chain topologies).
+ * forces one cloned remainder per split (the fallback for non-chain topologies);
+ * `dynamicBatch: false` is for models exported with a fixed batch size.
  */
 export function compileScoringModel(
   model: ModelProto,
@@ -48,7 +49,7 @@ export function compileScoringModel(
   shapes: ShapeMap,
   settings: ScoreSettings,
   splits: readonly string[],
-  stack = true,
+  options: { readonly stack?: boolean; readonly dynamicBatch?: boolean } = {},
 ): ModelProto {
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
@@ -62,7 +63,7 @@ export function compileScoringModel(
     valueInfo(OUT.confidence, ["batch"]),
   ];
   if (s.method === "si" || s.method === "gaia_z") {
-    const o = emitSi(b, graph, shapes, { ...s, splits, stack });
+    const o = emitSi(b, graph, shapes, { ...s, splits, ...options });
     alias(o.score, OUT.score);
     alias(o.cls, OUT.cls);
     alias(o.confidence, OUT.confidence);

@@ -104,7 +104,10 @@ export class SiEngine implements Scorer {
   compile(settings: ScoreSettings): Uint8Array {
     const s = effectiveSettings(settings);
     return writeModel(
-      compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), this.#stack),
+      compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
+        stack: this.#stack,
+        dynamicBatch: this.staticBatch === undefined,
+      }),
     );
   }
 

@@ -8,7 +8,9 @@ import { buildBackward } from "../grad/backward.ts";
 import { cloneRemainder } from "../grad/remainder.ts";
 import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
+import type { NodeProto } from "../onnx/proto.ts";
+import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
+import type { TensorValues } from "../onnx/tensor.ts";
 import { halves, head, sign, spatialMean } from "./heads.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "./types.ts";
@@ -22,6 +24,12 @@ export interface SiGraphSettings {
   readonly integrate: Integration;
   /** Stack the remainder passes along the batch axis when the topology allows (default true). */
   readonly stack?: boolean;
+  /**
+   * Whether the batch axis is dynamic (default true). A model exported with a fixed batch size
+   * cannot carry two cotangents or stacked remainders in its batch axis: it gets one backward
+   * pass per cotangent and one remainder clone per split instead.
+   */
+  readonly dynamicBatch?: boolean;
 }
 
 /** Names of the S&I graph outputs. */
@@ -54,23 +62,26 @@ export function emitSi(
   const needD0 = s.iterations >= 2 && s.loss === "ce";
 
   // Iteration 0: gradients of y_c (g⁰) and, for CE, of CE(y, c) (d⁰ = Jᵀ(softmax − e_c)).
-  const seed0 = needD0
-    ? b.op("Concat", [h0.onehot, b.op("Sub", [h0.probs, h0.onehot])], { axis: 0 }, "seeds0")
-    : h0.onehot;
-  const grads0 = buildBackward(b, {
-    nodes: graph.nodes,
-    info,
-    constant,
-    seeds: new Map([[logits, seed0]]),
-    wrt: s.splits,
-    seedCount: needD0 ? 2 : 1,
-  });
+  const multi = s.dynamicBatch !== false;
+  const grads0 = gradients(
+    b,
+    {
+      nodes: graph.nodes,
+      info,
+      constant,
+      output: logits,
+      wrt: s.splits,
+    },
+    h0.onehot,
+    needD0 ? b.op("Sub", [h0.probs, h0.onehot]) : undefined,
+    multi,
+  );
 
   // Per-split state: gᵗ (gradient of the largest logit), dᵗ (step direction), A, zᵗ.
   const g: string[] = [], d: string[] = [], acc: string[] = [], z: string[] = [...s.splits];
   s.splits.forEach((split, l) => {
-    if (needD0) [g[l], d[l]] = halves(b, grads0.get(split)!);
-    else g[l] = d[l] = grads0.get(split)!;
+    g[l] = grads0.g.get(split)!;
+    d[l] = grads0.d?.get(split) ?? g[l];
     acc[l] = g[l];
   });
   for (let t = 1; t < s.iterations; t++) {
@@ -79,11 +90,11 @@ export function emitSi(
     }
     // d is only needed for the next step; the last iteration's step is unused.
     const needD = t < s.iterations - 1 && s.loss === "ce";
-    const stacked = s.stack === false
+    const stacked = s.stack === false || !multi
       ? undefined
       : emitStackedIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t);
     const step = stacked ??
-      emitPerSplitIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t);
+      emitPerSplitIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t, multi);
     for (let l = 0; l < s.splits.length; l++) {
       g[l] = step.g[l];
       d[l] = step.d?.[l] ?? step.g[l];
@@ -156,6 +167,7 @@ function emitPerSplitIteration(
   k: number,
   needD: boolean,
   t: number,
+  multi: boolean,
 ): IterationGrads {
   const g: string[] = [], d: string[] = [];
   splits.forEach((split, l) => {
@@ -164,20 +176,60 @@ function emitPerSplitIteration(
     for (const n of rem.nodes) b.nodes.push(n);
     const y = rem.rename(graph.outputNames[0]);
     const ht = head(b, y, k);
-    const seed = needD
-      ? b.op("Concat", [ht.onehot, b.op("Sub", [ht.probs, onehot0])], { axis: 0 })
-      : ht.onehot;
-    const grads = buildBackward(b, {
-      nodes: rem.nodes,
-      info: (n) => shapes.get(rem.original(n)),
-      constant: (n) => graph.constantValue(n),
-      seeds: new Map([[y, seed]]),
-      wrt: [z[l]],
-      seedCount: needD ? 2 : 1,
-    });
-    const gz = grads.get(z[l])!;
-    if (needD) [g[l], d[l]] = halves(b, gz);
-    else g[l] = gz;
+    const grads = gradients(
+      b,
+      {
+        nodes: rem.nodes,
+        info: (n) => shapes.get(rem.original(n)),
+        constant: (n) => graph.constantValue(n),
+        output: y,
+        wrt: [z[l]],
+      },
+      ht.onehot,
+      needD ? b.op("Sub", [ht.probs, onehot0]) : undefined,
+      multi,
+    );
+    g[l] = grads.g.get(z[l])!;
+    if (needD) d[l] = grads.d!.get(z[l])!;
   });
   return needD ? { g, d } : { g };
+}
+
+/** What {@link gradients} differentiates. */
+interface GradientTarget {
+  readonly nodes: readonly NodeProto[];
+  readonly info: (name: string) => TensorInfo | undefined;
+  readonly constant: (name: string) => TensorValues | undefined;
+  readonly output: string;
+  readonly wrt: readonly string[];
+}
+
+/**
+ * Gradients at `wrt` for the cotangent `gSeed` and, if given, `dSeed`: in ONE backward pass with
+ * both cotangents stacked along the batch axis when `multi`, else in two passes.
+ */
+function gradients(
+  b: GraphBuilder,
+  t: GradientTarget,
+  gSeed: string,
+  dSeed: string | undefined,
+  multi: boolean,
+): { g: Map<string, string>; d?: Map<string, string> } {
+  const spec = { nodes: t.nodes, info: t.info, constant: t.constant, wrt: t.wrt };
+  if (!dSeed) return { g: buildBackward(b, { ...spec, seeds: new Map([[t.output, gSeed]]) }) };
+  if (!multi) {
+    return {
+      g: buildBackward(b, { ...spec, seeds: new Map([[t.output, gSeed]]) }),
+      d: buildBackward(b, { ...spec, seeds: new Map([[t.output, dSeed]]) }),
+    };
+  }
+  const seeds = b.op("Concat", [gSeed, dSeed], { axis: 0 }, "seeds");
+  const both = buildBackward(b, { ...spec, seeds: new Map([[t.output, seeds]]), seedCount: 2 });
+  const g = new Map<string, string>(), d = new Map<string, string>();
+  for (const [w, grad] of both) {
+    const [first, second] = halves(b, grad);
+    g.set(w, first);
+    d.set(w, second);
+  }
+  return { g, d };
 }

@@ -4,6 +4,7 @@
  */
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
+import { penultimate } from "./baselines.ts";
 import type { SplitPolicy } from "./types.ts";
 
 const NORMALIZATION_OPS = new Set([
@@ -18,17 +19,32 @@ function normalizationOutputs(graph: Graph): string[] {
   return graph.nodes.filter((n) => NORMALIZATION_OPS.has(n.opType!)).map((n) => n.output![0]);
 }
 
+const POOLS = new Set([
+  "GlobalAveragePool",
+  "GlobalMaxPool",
+  "AveragePool",
+  "MaxPool",
+  "ReduceMean",
+]);
+
 /**
- * The globally pooled features: the output of GlobalAveragePool/GlobalMaxPool, or of a
- * ReduceMean over the spatial axes, closest to the logits.
+ * The globally pooled features: the output, closest to the logits, of a pooling node that
+ * leaves no spatial extent (GlobalAveragePool, an AveragePool/MaxPool whose window covers the
+ * whole map, or a ReduceMean over the spatial axes). A model without one (e.g. a small CNN that
+ * flattens a 2×2 map) uses the features its final linear layer reads, the same role.
  */
-function pooledFeatures(graph: Graph): string | undefined {
+function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefined {
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k];
-    if (n.opType === "GlobalAveragePool" || n.opType === "GlobalMaxPool") return n.output![0];
-    if (n.opType === "ReduceMean") return n.output![0];
+    if (!POOLS.has(n.opType!)) continue;
+    const dims = shapes.get(n.output![0])?.dims;
+    if (dims && dims.length >= 2 && dims.slice(2).every((d) => d === 1)) return n.output![0];
   }
-  return undefined;
+  try {
+    return penultimate(graph);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -57,7 +73,7 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
       names = graph.nodes.filter((n) => n.opType === "Conv").map((n) => n.output![0]);
     }
     if (policy.kind === "normalization+pool") {
-      const pooled = pooledFeatures(graph);
+      const pooled = pooledFeatures(graph, shapes);
       if (!pooled) {
         throw new Error(
           `Cannot use split policy "normalization+pool": no globally pooled features found`,

@@ -39,33 +39,61 @@ Deno.test("SiEngine gives the slow loop's masks for T 1–3, both losses, both i
       const fast = await engine.fractions(input, s);
       const scores = await engine.score(input, s);
       for (let i = 0; i < N; i++) {
-        assert.deepEqual(fast[i].map((v) => Math.round(v * 1e6)), slow[i].fractions.map((v) => Math.round(v * 1e6)), `${label} image ${i}`);
+        assert.deepEqual(
+          fast[i].map((v) => Math.round(v * 1e6)),
+          slow[i].fractions.map((v) => Math.round(v * 1e6)),
+          `${label} image ${i}`,
+        );
         assert.ok(Math.abs(scores[i].score - slow[i].score) < 1e-6, `${label} image ${i} score`);
       }
     }
     const key = `${s.loss}/${s.integrate}`;
     if (s.iterations === 1) t1.set(key, slow.map((r) => r.fractions));
-    else if (JSON.stringify(t1.get(key)) !== JSON.stringify(slow.map((r) => r.fractions))) changedByIterations++;
+    else if (JSON.stringify(t1.get(key)) !== JSON.stringify(slow.map((r) => r.fractions))) {
+      changedByIterations++;
+    }
   }
   // The test model is built so that iterations t ≥ 1 change masks; otherwise the check is weak.
   assert.ok(changedByIterations >= 4, `only ${changedByIterations} settings differ from T = 1`);
 });
 
 Deno.test("SiEngine scores do not depend on batch composition", async () => {
-  const s: ScoreSettings = { method: "si", alpha: 0.05, iterations: 2, loss: "ce", integrate: "add" };
+  const s: ScoreSettings = {
+    method: "si",
+    alpha: 0.05,
+    iterations: 2,
+    loss: "ce",
+    integrate: "add",
+  };
   const together = await stacked.score(input, s);
   for (let i = 0; i < N; i++) {
-    const alone = await stacked.score({ data: input.data.slice(i * 192, (i + 1) * 192), dims: [1, 3, 8, 8] }, s);
+    const alone = await stacked.score({
+      data: input.data.slice(i * 192, (i + 1) * 192),
+      dims: [1, 3, 8, 8],
+    }, s);
     assert.equal(alone[0].score, together[i].score);
     assert.equal(alone[0].class, together[i].class);
   }
 });
 
 Deno.test("SiEngine rejects bad settings and mismatched inputs with clear errors", async () => {
-  const s: ScoreSettings = { method: "si", alpha: 0.001, iterations: 0, loss: "ce", integrate: "add" };
-  await assert.rejects(() => stacked.score(input, s), /iterations must be an integer from 1 to 10, got 0/);
+  const s: ScoreSettings = {
+    method: "si",
+    alpha: 0.001,
+    iterations: 0,
+    loss: "ce",
+    integrate: "add",
+  };
   await assert.rejects(
-    () => stacked.score({ data: new Float32Array(3 * 16), dims: [1, 3, 4, 4] }, { ...s, iterations: 2 }),
+    () => stacked.score(input, s),
+    /iterations must be an integer from 1 to 10, got 0/,
+  );
+  await assert.rejects(
+    () =>
+      stacked.score({ data: new Float32Array(3 * 16), dims: [1, 3, 4, 4] }, {
+        ...s,
+        iterations: 2,
+      }),
     /expects \[N,3,8,8\]/,
   );
 });

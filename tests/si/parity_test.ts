@@ -13,7 +13,11 @@ import type { Method, ScoreSettings } from "../../src/si/types.ts";
 
 const FIXTURE = new URL("../fixtures/wrn40-fmnist/", import.meta.url);
 const reference = JSON.parse(await Deno.readTextFile(new URL("reference.json", FIXTURE)));
-const SETS = { fmnist_test: "id-fmnist.u8", mnist: "ood-mnist.u8", noise_uniform: "ood-noise.u8" } as const;
+const SETS = {
+  fmnist_test: "id-fmnist.u8",
+  mnist: "ood-mnist.u8",
+  noise_uniform: "ood-noise.u8",
+} as const;
 const METHODS: Method[] = ["si", "gaia_z", "msp", "energy", "maxlogit"];
 
 const model = await loadModel(new URL("../../models/fmnist-wrn40", import.meta.url).pathname, {
@@ -72,7 +76,14 @@ Deno.test("FPR95 and AUROC from our scores equal those from the reference scores
     // One image (0.5 %) may cross the threshold and a few pairs may swap: both are well inside
     // the 5e-5 per-score agreement; in practice the values are identical.
     assert.ok(Math.abs(fpr - expectedFpr) <= 0.005, `${method} FPR95 ${fpr} vs ${expectedFpr}`);
-    assert.ok(Math.abs(area - expectedAuroc) <= 1e-3, `${method} AUROC ${area} vs ${expectedAuroc}`);
-    console.log(`${method}: FPR95 ${(100 * fpr).toFixed(2)} (ref ${(100 * expectedFpr).toFixed(2)}), AUROC ${(100 * area).toFixed(2)} (ref ${(100 * expectedAuroc).toFixed(2)})`);
+    assert.ok(
+      Math.abs(area - expectedAuroc) <= 1e-3,
+      `${method} AUROC ${area} vs ${expectedAuroc}`,
+    );
+    console.log(
+      `${method}: FPR95 ${(100 * fpr).toFixed(2)} (ref ${(100 * expectedFpr).toFixed(2)}), AUROC ${
+        (100 * area).toFixed(2)
+      } (ref ${(100 * expectedAuroc).toFixed(2)})`,
+    );
   }
 });
