@@ -9,7 +9,17 @@ const reference = JSON.parse(
 Deno.test("score CLI writes one NDJSON line per input, in order, with the reference scores", async () => {
   const lines: string[] = [];
   const code = await main(
-    ["--model", "models/fmnist-wrn40", "--method", "maxlogit", "--backend", "native", "--batch", "2", `${U8}[0:5]`],
+    [
+      "--model",
+      "models/fmnist-wrn40",
+      "--method",
+      "maxlogit",
+      "--backend",
+      "native",
+      "--batch",
+      "2",
+      `${U8}[0:5]`,
+    ],
     undefined,
     (l) => lines.push(l),
   );
