@@ -68,12 +68,16 @@ export function toMarkdown(r: BenchReport): string {
     }Z; load average ${h.loadAverage} at the ` +
     `start${r.loadAverageEnd !== undefined ? `, ${r.loadAverageEnd} at the end` : ""}.`,
     "",
-    "| model | workload | backend | batch | images/s | ms/image p50 | ms/image p95 | peak RSS MiB |",
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| model | workload | backend | batch | images/s | ms/image p50 | ms/image p95 | peak RSS MiB | added MiB |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...r.results.map((x) =>
       `| ${x.model} | ${x.workload} | ${x.backend} | ${x.batch} | ${fmt(x.imagesPerSec)} | ${
         fmt(x.msPerImageP50)
-      } | ${fmt(x.msPerImageP95)} | ${x.peakMiB ?? "–"} |`
+      } | ${fmt(x.msPerImageP95)} | ${x.peakMiB ?? "–"} | ${
+        x.peakMiB === null || x.rssBeforeMiB === undefined
+          ? "–"
+          : Math.max(0, x.peakMiB - x.rssBeforeMiB)
+      } |`
     ),
   ];
   if (r.micro.length) {
