@@ -18,9 +18,11 @@ export interface Head {
 /** Emits argmax, one-hot and softmax of `logits` with `k` classes. */
 export function head(b: GraphBuilder, logits: string, k: number): Head {
   const cls = b.op("ArgMax", [logits], { axis: 1, keepdims: 0 }, "class");
-  // Equal against an iota instead of OneHot: supported by every backend for int64.
-  const iota = b.int64(Array.from({ length: k }, (_, i) => i), [1, k]);
-  const onehot = b.op("Cast", [b.op("Equal", [iota, b.unsqueeze(cls, [1])])], { to: 1 }, "onehot");
+  // Equal against an iota instead of OneHot (missing for int64 on some backends), compared in
+  // float: WebGPU keeps float Equal on the GPU but runs int64 Unsqueeze/Equal on the CPU.
+  const iota = b.float(Array.from({ length: k }, (_, i) => i), [1, k]);
+  const clsFloat = b.unsqueeze(b.op("Cast", [cls], { to: 1 }), [1]);
+  const onehot = b.op("Cast", [b.op("Equal", [iota, clsFloat])], { to: 1 }, "onehot");
   const probs = b.op("Softmax", [logits], { axis: 1 }, "probs");
   return { cls, onehot, probs };
 }
