@@ -2,6 +2,7 @@
  * Loading model directories (`model.onnx` + `manifest.json`) and the registry of served models.
  * @module
  */
+import { sha256Hex } from "../hash.ts";
 import { basename, join } from "node:path";
 import { createPreprocessor } from "../image/preprocess.ts";
 import type { BackendName } from "../runtime/types.ts";
@@ -25,11 +26,7 @@ export interface LoadOptions {
   readonly cacheDir?: string;
 }
 
-/** Lower-case hex sha256 of some bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex };
 
 /** Reads and validates `<dir>/manifest.json`. */
 export async function readManifest(dir: string): Promise<Manifest> {

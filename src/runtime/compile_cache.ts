@@ -9,18 +9,14 @@
  * @module
  */
 import { join } from "node:path";
+import { sha256Hex } from "../hash.ts";
 
 const memory = new Map<string, Promise<Uint8Array>>();
 
 /** Keys become file names, so they are restricted to a safe alphabet. */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
-/** Hex sha256 of bytes or a string. */
-export async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex };
 
 /**
  * The cache key of a compiled model: a digest of the source model's sha256 and a string that
