@@ -19,6 +19,7 @@ import {
 } from "../models/cli_args.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { ScorerFactory } from "../models/types.ts";
+import { runMain } from "./run_main.ts";
 
 const USAGE = `Usage: deno task calibrate --model models/<id> --id <inputs> [options]
 
@@ -106,11 +107,4 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -6,6 +6,7 @@ import { ArgsError, parseEvalArgs, USAGE } from "../eval/args.ts";
 import { runBenchmark } from "../eval/benchmark.ts";
 import { loadModel } from "../models/loader.ts";
 import type { ScorerFactory } from "../models/types.ts";
+import { runMain } from "./run_main.ts";
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -32,11 +33,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -20,6 +20,7 @@ import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
 import { parseManifest } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
 import { engineScorer } from "./calibrate.ts";
+import { runMain } from "./run_main.ts";
 
 const USAGE = `Usage: deno task import <model.onnx> [options]
 
@@ -185,11 +186,4 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -16,6 +16,7 @@ import {
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { LoadedModel, ScorerFactory } from "../models/types.ts";
 import type { ScoreSettings } from "../si/types.ts";
+import { runMain } from "./run_main.ts";
 
 const USAGE = `Usage: deno task score --model <model-dir> <inputs>… [options]
 
@@ -112,11 +113,4 @@ async function flush(
   });
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);
