@@ -90,11 +90,19 @@ export function emitSi(
     }
     // d is only needed for the next step; the last iteration's step is unused.
     const needD = t < s.iterations - 1 && s.loss === "ce";
-    const stacked = s.stack === false || !multi
-      ? undefined
-      : emitStackedIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t);
-    const step = stacked ??
-      emitPerSplitIteration(b, graph, shapes, s.splits, z, h0.onehot, k, needD, t, multi);
+    const it: Iteration = {
+      b,
+      graph,
+      shapes,
+      splits: s.splits,
+      z,
+      onehot0: h0.onehot,
+      k,
+      needD,
+      t,
+    };
+    const stacked = s.stack === false || !multi ? undefined : emitStackedIteration(it);
+    const step = stacked ?? emitPerSplitIteration(it, multi);
     for (let l = 0; l < s.splits.length; l++) {
       g[l] = step.g[l];
       d[l] = step.d?.[l] ?? step.g[l];
@@ -126,17 +134,26 @@ interface IterationGrads {
   readonly d?: string[];
 }
 
+/** One iteration t ≥ 1 to emit. */
+interface Iteration {
+  readonly b: GraphBuilder;
+  readonly graph: Graph;
+  readonly shapes: ShapeMap;
+  readonly splits: readonly string[];
+  /** zᵗ per split. */
+  readonly z: readonly string[];
+  /** e_c of the class predicted at t = 0 [N, K]. */
+  readonly onehot0: string;
+  /** Number of classes. */
+  readonly k: number;
+  /** Whether the CE step direction dᵗ is needed (not at the last iteration). */
+  readonly needD: boolean;
+  readonly t: number;
+}
+
 /** All remainders of iteration t in one stacked pass (see stacked.ts); undefined if not stackable. */
 function emitStackedIteration(
-  b: GraphBuilder,
-  graph: Graph,
-  shapes: ShapeMap,
-  splits: readonly string[],
-  z: readonly string[],
-  onehot0: string,
-  k: number,
-  needD: boolean,
-  t: number,
+  { b, graph, shapes, splits, z, onehot0, k, needD, t }: Iteration,
 ): IterationGrads | undefined {
   const pass = emitStackedPass(b, graph, shapes, splits, z, `t${t}`);
   if (!pass) return undefined;
@@ -158,15 +175,7 @@ function emitStackedIteration(
 
 /** One cloned remainder graph per split (any topology). */
 function emitPerSplitIteration(
-  b: GraphBuilder,
-  graph: Graph,
-  shapes: ShapeMap,
-  splits: readonly string[],
-  z: readonly string[],
-  onehot0: string,
-  k: number,
-  needD: boolean,
-  t: number,
+  { b, graph, shapes, splits, z, onehot0, k, needD, t }: Iteration,
   multi: boolean,
 ): IterationGrads {
   const g: string[] = [], d: string[] = [];
