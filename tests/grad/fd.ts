@@ -21,18 +21,10 @@ import type { ShapeMap, TensorInfo } from "../../src/onnx/shapes.ts";
 import { type AttrValue, floatTensor, int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import type { DType, GraphSession, HostTensor } from "../../src/runtime/types.ts";
+import { mulberry32 } from "../../src/inputs/noise.ts";
 
-/** Deterministic uniform [0, 1) numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) numbers (the noise inputs' mulberry32). */
+export const rng = mulberry32;
 
 /** A graph input: "N" in dims marks the batch dimension. */
 export interface CaseInput {

@@ -6,18 +6,10 @@
 import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../../src/onnx/builder.ts";
 import { onnx, writeModel } from "../../src/onnx/proto.ts";
+import { mulberry32 } from "../../src/inputs/noise.ts";
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) numbers (the noise inputs' mulberry32). */
+export const rng = mulberry32;
 
 /** Serialized tiny model: input "input" [N,3,8,8], output "logits" [N,5]. */
 export function tinyModel(seed = 1): Uint8Array {
