@@ -20,6 +20,7 @@ import {
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { ScorerFactory } from "../models/types.ts";
 import { runMain } from "./run_main.ts";
+import { createLazyScorer } from "../si/engine.ts";
 
 const USAGE = `Usage: deno task calibrate --model models/<id> --id <inputs> [options]
 
@@ -30,16 +31,6 @@ ${COMMON_USAGE}
 Example (the bundled model, held-out Fashion-MNIST test images the tests do not use):
   deno task calibrate --model models/fmnist-wrn40 --id "fmnist:test[5000:10000]" \\
     --exclude u8:tests/fixtures/wrn40-fmnist/id-fmnist.u8:28x28`;
-
-/** The S&I engine's scorer factory, resolved at run time (the engine loads onnxruntime). */
-export async function engineScorer(): Promise<ScorerFactory> {
-  const url = new URL("../si/engine.ts", import.meta.url).href;
-  const { createScorer } = await import(url) as { createScorer?: ScorerFactory };
-  if (typeof createScorer !== "function") {
-    throw new Error("src/si/engine.ts does not export createScorer");
-  }
-  return createScorer;
-}
 
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], createScorer?: ScorerFactory): Promise<number> {
@@ -62,7 +53,7 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     const backend = await backendFromFlags(flags);
     const model = await loadModel(flags.model, {
       backend,
-      createScorer: createScorer ?? await engineScorer(),
+      createScorer: createScorer ?? createLazyScorer,
     });
     const exclude = listFlag(flags.exclude);
     const total = Math.min(await countInputs(specs), limit ?? Infinity);

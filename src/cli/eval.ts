@@ -5,8 +5,8 @@
 import { ArgsError, parseEvalArgs, USAGE } from "../eval/args.ts";
 import { runBenchmark } from "../eval/benchmark.ts";
 import { loadModel } from "../models/loader.ts";
-import type { ScorerFactory } from "../models/types.ts";
 import { runMain } from "./run_main.ts";
+import { createLazyScorer } from "../si/engine.ts";
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -21,14 +21,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  // Resolved at run time: the engine is owned by another module and loads onnxruntime.
-  const engineUrl = new URL("../si/engine.ts", import.meta.url).href;
-  const { createScorer } = await import(engineUrl) as { createScorer?: ScorerFactory };
-  if (typeof createScorer !== "function") {
-    console.error("Cannot evaluate: src/si/engine.ts does not export createScorer");
-    return 1;
-  }
-  const model = await loadModel(args.model, { backend: args.backend, createScorer });
+  const model = await loadModel(args.model, {
+    backend: args.backend,
+    createScorer: createLazyScorer,
+  });
   await runBenchmark(model, args, { print: (t) => console.log(t) });
   return 0;
 }

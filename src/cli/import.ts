@@ -19,7 +19,7 @@ import { draftManifest, graphFacts } from "../models/draft.ts";
 import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
 import { parseManifest } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
-import { engineScorer } from "./calibrate.ts";
+import { createLazyScorer } from "../si/engine.ts";
 import { runMain } from "./run_main.ts";
 
 const USAGE = `Usage: deno task import <model.onnx> [options]
@@ -138,7 +138,7 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     // Compiling the gradient graphs and scoring one image proves the model works end to end.
     const model = await loadModel(dir, {
       backend,
-      createScorer: createScorer ?? await engineScorer(),
+      createScorer: createScorer ?? createLazyScorer,
     });
     const [c, h, w] = model.inputDims;
     const probe = model.preprocess({

@@ -17,6 +17,7 @@ import { loadModel, readManifest } from "../models/loader.ts";
 import type { LoadedModel, ScorerFactory } from "../models/types.ts";
 import type { ScoreSettings } from "../si/types.ts";
 import { runMain } from "./run_main.ts";
+import { createLazyScorer } from "../si/engine.ts";
 
 const USAGE = `Usage: deno task score --model <model-dir> <inputs>… [options]
 
@@ -64,8 +65,10 @@ export async function main(
     throw e;
   }
   const backend = await backendFromFlags(flags);
-  const factory = createScorer ?? (await import("../si/engine.ts")).createLazyScorer;
-  const model = await loadModel(flags.model, { backend, createScorer: factory });
+  const model = await loadModel(flags.model, {
+    backend,
+    createScorer: createScorer ?? createLazyScorer,
+  });
   const total = Math.min(await countInputs(positionals), limit ?? Infinity);
   const bar = total > batch ? new ProgressBar(total) : undefined;
   bar?.label(`${settings.method} on ${backend}`);

@@ -4,24 +4,13 @@
  */
 import type { Config } from "../config.ts";
 import { startRegistry } from "../models/loader.ts";
-import type { ModelRegistry, ScorerFactory } from "../models/types.ts";
+import type { ModelRegistry } from "../models/types.ts";
 import { resolveBackend } from "../runtime/runtime.ts";
 import type { StartedLoad } from "./lazy_registry.ts";
 import { workerScorerFactory } from "./worker_scorer.ts";
+import { createScorer as engineScorer } from "../si/engine.ts";
 
 const ENGINE_URL = new URL("../si/engine.ts", import.meta.url).href;
-
-/**
- * The engine's scorer factory. Resolved at run time (non-literal specifier) so the service still
- * starts, answering /healthz with /readyz 503, when the engine module is missing or broken.
- */
-async function scorerFactory(): Promise<ScorerFactory> {
-  const mod = await import(ENGINE_URL) as { createScorer?: ScorerFactory };
-  if (typeof mod.createScorer !== "function") {
-    throw new Error("Cannot load models: src/si/engine.ts does not export createScorer");
-  }
-  return mod.createScorer;
-}
 
 /**
  * Resolves the backend and starts loading; models become visible one by one as they load.
@@ -33,7 +22,7 @@ export async function startModels(config: Config): Promise<StartedLoad> {
   const backend = await resolveBackend(config.backend);
   const inWorker = config.scoreThread === "worker" ||
     (config.scoreThread === "auto" && backend === "native");
-  const createScorer = inWorker ? workerScorerFactory(ENGINE_URL) : await scorerFactory();
+  const createScorer = inWorker ? workerScorerFactory(ENGINE_URL) : engineScorer;
   return startRegistry(config.modelsDir, config.models, { backend, createScorer });
 }
 
