@@ -49,6 +49,8 @@ export async function resolveBackend(choice: BackendChoice): Promise<BackendName
     }
     return choice;
   }
+  // Deno Deploy sets DENO_DEPLOYMENT_ID and cannot load native addons: skip the attempt.
+  if (Deno.env.get("DENO_DEPLOYMENT_ID")) return "wasm";
   try {
     await getRuntime("native");
     return "native";
