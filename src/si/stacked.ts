@@ -78,7 +78,13 @@ export function emitStackedPass(
   const expand = (name: string, streams: number): string => {
     const st = stacked.get(name);
     if (st?.streams === streams) return st.name;
-    if (!st) return batchDependent(name) ? copies(name, streams) : name;
+    if (!st) {
+      if (batchDependent(name)) return copies(name, streams);
+      if (graph.isConstant(name)) return name;
+      // A value computed at run time from unstacked tensors (e.g. a shape with batch N) would
+      // not match the stacked batch.
+      throw new NotStackable();
+    }
     // Only float activations can be completed with original rows; anything else (e.g. a shape
     // vector computed from fewer streams) means the graph is not stackable.
     if (!batchDependent(name)) throw new NotStackable();
