@@ -50,10 +50,16 @@ Deno.test("playground is operable by keyboard and labelled for assistive tech", 
       await page.keyboard.press("Tab");
     }
     assert.equal(await page.evaluate(() => document.activeElement?.id), "files");
-    const [chooser] = await Promise.all([
-      page.waitForEvent("filechooser"),
-      page.keyboard.press("Space"),
-    ]);
+    // Headless Chromium occasionally drops the first key press right after focus moves; the
+    // keyboard path must still open the chooser within a few presses.
+    let chooser;
+    for (let attempt = 0; attempt < 3 && !chooser; attempt++) {
+      [chooser] = await Promise.all([
+        page.waitForEvent("filechooser", { timeout: 5000 }).catch(() => undefined),
+        page.keyboard.press("Space"),
+      ]);
+    }
+    assert.ok(chooser, "Space on the focused file input opens the file chooser");
     assert.equal(chooser.isMultiple(), true);
     await chooser.setFiles(asFiles(images));
     await waitUntilSettled(page, 2);
