@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { sha256Hex } from "../hash.ts";
 
 const memory = new Map<string, Promise<Uint8Array>>();
+/** In-memory entries kept (oldest dropped first): settings from requests are unbounded. */
+const MEMORY_ENTRIES = 8;
 
 /** Keys become file names, so they are restricted to a safe alphabet. */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -44,6 +46,7 @@ export function getOrCompile(
     entry = loadOrBuild(path, compile);
     memory.set(path, entry);
     entry.catch(() => memory.delete(path));
+    while (memory.size > MEMORY_ENTRIES) memory.delete(memory.keys().next().value!);
   }
   return entry;
 }

@@ -38,6 +38,11 @@ export interface EngineOptions {
   readonly stackRemainders?: boolean;
   /** Directory whose `.cache/` sub-folder holds compiled graphs; no disk cache when omitted. */
   readonly cacheDir?: string;
+  /**
+   * Compiled sessions kept at once (default 4), least recently used evicted: request parameters
+   * (α, T, …) can name unboundedly many graphs, and each session holds its own memory.
+   */
+  readonly maxSessions?: number;
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
@@ -59,7 +64,9 @@ export class SiEngine implements Scorer {
   readonly #stack: boolean;
   readonly #cacheDir: string | undefined;
   readonly #modelBytes: Uint8Array;
+  /** Compiled sessions by settings key, least recently used first. */
   readonly #sessions = new Map<string, Promise<GraphSession>>();
+  readonly #maxSessions: number;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -79,6 +86,7 @@ export class SiEngine implements Scorer {
     this.#stack = opts.stackRemainders ?? true;
     this.#cacheDir = opts.cacheDir;
     this.#modelBytes = opts.modelBytes;
+    this.#maxSessions = Math.max(1, opts.maxSessions ?? 4);
     this.staticBatch = staticBatch;
     this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
     this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
@@ -124,10 +132,18 @@ export class SiEngine implements Scorer {
     const s = effectiveSettings(settings);
     const key = JSON.stringify(s);
     let session = this.#sessions.get(key);
-    if (!session) {
+    if (session) {
+      this.#sessions.delete(key); // re-insert: most recently used last
+    } else {
       session = this.#compiled(s).then((bytes) => this.runtime.createSession(bytes));
-      this.#sessions.set(key, session);
       session.catch(() => this.#sessions.delete(key));
+    }
+    this.#sessions.set(key, session);
+    while (this.#sessions.size > this.#maxSessions) {
+      const [oldKey, old] = this.#sessions.entries().next().value!;
+      this.#sessions.delete(oldKey);
+      // Released behind the run queue, so a run still using it finishes first.
+      this.#queue = this.#queue.then(() => old).then((x) => x.release()).catch(() => undefined);
     }
     return session;
   }
@@ -185,7 +201,6 @@ export class SiEngine implements Scorer {
         `Input batch has dims [${batch.dims}] but the model expects [N,${ec},${eh},${ew}]`,
       );
     }
-    const session = await this.#session(settings);
     const per = c * h * w;
     const chunk = isGradientMethod(settings.method) ? this.maxGradientBatch : this.maxBatch;
     for (let start = 0; start < n; start += chunk) {
@@ -193,10 +208,13 @@ export class SiEngine implements Scorer {
       const rows = this.staticBatch ?? count;
       const data = new Float32Array(rows * per);
       data.set(batch.data.subarray(start * per, (start + count) * per));
-      // One run at a time per engine: onnxruntime sessions do not take concurrent runs.
-      const run = this.#queue.then(() =>
-        session.run({ [this.inputName]: { type: "float32", dims: [rows, c, h, w], data } })
-      );
+      // One run at a time per engine: onnxruntime sessions do not take concurrent runs. The
+      // session is looked up inside the queued task, so an eviction (whose release is queued
+      // behind the running task) never frees a session a later chunk is about to use.
+      const run = this.#queue.then(async () => {
+        const session = await this.#session(settings);
+        return session.run({ [this.inputName]: { type: "float32", dims: [rows, c, h, w], data } });
+      });
       this.#queue = run.catch(() => undefined);
       take(await run, count);
     }

@@ -97,3 +97,23 @@ Deno.test("SiEngine rejects bad settings and mismatched inputs with clear errors
     /expects \[N,3,8,8\]/,
   );
 });
+
+Deno.test("SiEngine keeps a bounded number of sessions and scores correctly across evictions", async () => {
+  const small = await SiEngine.create({ ...options, maxSessions: 2 });
+  const alphas = [0.01, 0.02, 0.03, 0.04];
+  const base: ScoreSettings = {
+    method: "si",
+    alpha: 0,
+    iterations: 2,
+    loss: "ce",
+    integrate: "multiply",
+  };
+  const expected = [];
+  for (const alpha of alphas) expected.push(await stacked.score(input, { ...base, alpha }));
+  // Concurrent requests with more distinct settings than sessions: each evicts another's.
+  const got = await Promise.all(alphas.map((alpha) => small.score(input, { ...base, alpha })));
+  assert.deepEqual(
+    got.map((r) => r.map((s) => s.score)),
+    expected.map((r) => r.map((s) => s.score)),
+  );
+});
