@@ -5,7 +5,12 @@
  */
 import { SiEngine } from "../src/si/engine.ts";
 import { ReferenceLoop } from "../src/si/reference_loop.ts";
-import { DEFAULT_SETTINGS, type ScoreSettings, type SplitPolicy } from "../src/si/types.ts";
+import {
+  DEFAULT_SETTINGS,
+  type InputBatch,
+  type ScoreSettings,
+  type SplitPolicy,
+} from "../src/si/types.ts";
 import type { WorkloadFactory } from "./workloads.ts";
 
 /**
@@ -34,11 +39,7 @@ export function siWorkload(
         await e.warmup(settings);
         return e;
       });
-      const [n, c, h, w] = ctx.input.dims;
-      const batch = {
-        data: ctx.input.data as Float32Array,
-        dims: [n, c, h, w] as [number, number, number, number],
-      };
+      const batch = inputBatch(ctx.input);
       return {
         name,
         model: ctx.model.name,
@@ -86,11 +87,7 @@ export function siLoopWorkload(
             engine.splits(settings),
           ),
       );
-      const [n, c, h, w] = ctx.input.dims;
-      const batch = {
-        data: ctx.input.data as Float32Array,
-        dims: [n, c, h, w] as [number, number, number, number],
-      };
+      const batch = inputBatch(ctx.input);
       return {
         name,
         model: ctx.model.name,
@@ -102,4 +99,10 @@ export function siLoopWorkload(
       };
     },
   };
+}
+
+/** The workload's input as the engine's batch type. */
+function inputBatch(input: { data: unknown; dims: readonly number[] }): InputBatch {
+  const [n, c, h, w] = input.dims;
+  return { data: input.data as Float32Array, dims: [n, c, h, w] };
 }

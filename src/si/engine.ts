@@ -64,6 +64,8 @@ export class SiEngine implements Scorer {
   readonly #stack: boolean;
   readonly #cacheDir: string | undefined;
   readonly #modelBytes: Uint8Array;
+  /** Digest of the model bytes, computed once for the compile-cache keys. */
+  #modelSha: Promise<string> | undefined;
   /** Compiled sessions by settings key, least recently used first. */
   readonly #sessions = new Map<string, Promise<GraphSession>>();
   readonly #maxSessions: number;
@@ -154,7 +156,8 @@ export class SiEngine implements Scorer {
     const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};splits=${
       this.splits(s).join("|")
     }`;
-    const key = await compileKey(await sha256Hex(this.#modelBytes), what);
+    this.#modelSha ??= sha256Hex(this.#modelBytes);
+    const key = await compileKey(await this.#modelSha, what);
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));
   }
 
