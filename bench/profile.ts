@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { getRuntime } from "../src/runtime/runtime.ts";
 import { profileOps } from "../src/runtime/profile.ts";
+import { ALPHA_INPUT, hasAlphaInput } from "../src/si/compile.ts";
 import { SiEngine } from "../src/si/engine.ts";
 import { DEFAULT_SETTINGS } from "../src/si/types.ts";
 import { loadModel } from "./models.ts";
@@ -34,8 +35,10 @@ if (values.graph === "si") {
   throw new Error(`--graph must be "si" or "forward"`);
 }
 const batch = Number(values.batch);
+const alpha = { type: "float32", dims: [], data: new Float32Array([DEFAULT_SETTINGS.alpha]) } as const;
 const p = await profileOps(runtime, bytes, {
   [model.inputName]: benchInput(batch, model.inputDims),
+  ...(values.graph === "si" && hasAlphaInput(DEFAULT_SETTINGS) ? { [ALPHA_INPUT]: alpha } : {}),
 });
 console.log(
   `${model.name} ${values.graph} graph, batch ${batch}, native: run ${p.runMs.toFixed(1)} ms, ` +

@@ -21,6 +21,26 @@ export const OUT = {
   fractions: "fractions",
 } as const;
 
+/**
+ * The float scalar graph input carrying α in S&I graphs with T ≥ 2: α is fed at run time, so a
+ * request with a new α reuses the compiled graph.
+ */
+export const ALPHA_INPUT = "si_alpha";
+
+/** Whether a graph compiled for these (effective) settings reads α from {@link ALPHA_INPUT}. */
+export function hasAlphaInput(s: ScoreSettings): boolean {
+  return s.method === "si" && s.iterations >= 2;
+}
+
+/**
+ * The settings a compiled graph depends on: the effective settings without the values fed at run
+ * time (α). Two settings with the same graph settings share one compiled graph and session.
+ */
+export function graphSettings(s: ScoreSettings): ScoreSettings {
+  const e = effectiveSettings(s);
+  return hasAlphaInput(e) ? { ...e, alpha: 0 } : e;
+}
+
 /** Whether a method uses gradients at split tensors. */
 export function isGradientMethod(m: Method): m is "si" | "gaia_z" {
   return m === "si" || m === "gaia_z";
@@ -63,7 +83,15 @@ export function compileScoringModel(
     valueInfo(OUT.confidence, ["batch"]),
   ];
   if (s.method === "si" || s.method === "gaia_z") {
-    const o = emitSi(b, graph, shapes, { ...s, splits, ...options });
+    let alpha: number | string = s.alpha;
+    if (hasAlphaInput(s)) {
+      if (taken.includes(ALPHA_INPUT)) {
+        throw new Error(`The model already has a tensor named "${ALPHA_INPUT}"`);
+      }
+      b.addInput(ALPHA_INPUT, []);
+      alpha = ALPHA_INPUT;
+    }
+    const o = emitSi(b, graph, shapes, { ...s, alpha, splits, ...options });
     alias(o.score, OUT.score);
     alias(o.cls, OUT.cls);
     alias(o.confidence, OUT.confidence);

@@ -9,7 +9,13 @@ import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
+import {
+  ALPHA_INPUT,
+  compileScoringModel,
+  graphSettings,
+  isGradientMethod,
+  OUT,
+} from "./compile.ts";
 import { resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
@@ -46,7 +52,7 @@ export interface EngineOptions {
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-3";
+const COMPILER_VERSION = "si-compiler-4";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
@@ -119,9 +125,9 @@ export class SiEngine implements Scorer {
     return [];
   }
 
-  /** The serialized scoring graph for these settings. */
+  /** The serialized scoring graph for these settings (α is a graph input, see ALPHA_INPUT). */
   compile(settings: ScoreSettings): Uint8Array {
-    const s = effectiveSettings(settings);
+    const s = graphSettings(settings);
     return writeModel(
       compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
         stack: this.#stack,
@@ -130,8 +136,12 @@ export class SiEngine implements Scorer {
     );
   }
 
+  /**
+   * The session for these settings, compiled on first use. Concurrent callers share one compile
+   * (the map holds the pending promise), and settings that differ only in α share one session.
+   */
   #session(settings: ScoreSettings): Promise<GraphSession> {
-    const s = effectiveSettings(settings);
+    const s = graphSettings(settings);
     const key = JSON.stringify(s);
     let session = this.#sessions.get(key);
     if (session) {
@@ -214,9 +224,17 @@ export class SiEngine implements Scorer {
       // One run at a time per engine: onnxruntime sessions do not take concurrent runs. The
       // session is looked up inside the queued task, so an eviction (whose release is queued
       // behind the running task) never frees a session a later chunk is about to use.
+      // Compiled before queueing, so a compile does not hold up runs queued by other requests.
+      await this.#session(settings);
       const run = this.#queue.then(async () => {
         const session = await this.#session(settings);
-        return session.run({ [this.inputName]: { type: "float32", dims: [rows, c, h, w], data } });
+        const feeds: Record<string, HostTensor> = {
+          [this.inputName]: { type: "float32", dims: [rows, c, h, w], data },
+        };
+        if (session.inputNames.includes(ALPHA_INPUT)) {
+          feeds[ALPHA_INPUT] = { type: "float32", dims: [], data: new Float32Array([settings.alpha]) };
+        }
+        return session.run(feeds);
       });
       this.#queue = run.catch(() => undefined);
       take(await run, count);

@@ -18,7 +18,11 @@ import type { AdvLoss, Integration } from "./types.ts";
 /** Settings of the S&I graph. GAIA-Z is S&I with `iterations: 1`. */
 export interface SiGraphSettings {
   readonly splits: readonly string[];
-  readonly alpha: number;
+  /**
+   * The step size α: a number (baked in as a constant) or the name of a float scalar graph
+   * input, so one compiled graph serves every α.
+   */
+  readonly alpha: number | string;
   readonly iterations: number;
   readonly loss: AdvLoss;
   readonly integrate: Integration;
@@ -77,6 +81,7 @@ export function emitSi(
     multi,
   );
 
+  const alpha = typeof s.alpha === "string" ? s.alpha : b.scalar(s.alpha);
   // Per-split state: gᵗ (gradient of the largest logit), dᵗ (step direction), A, zᵗ.
   const g: string[] = [], d: string[] = [], acc: string[] = [], z: string[] = [...s.splits];
   s.splits.forEach((split, l) => {
@@ -86,7 +91,7 @@ export function emitSi(
   });
   for (let t = 1; t < s.iterations; t++) {
     for (let l = 0; l < s.splits.length; l++) {
-      z[l] = b.op("Add", [z[l], b.op("Mul", [sign(b, d[l]), b.scalar(s.alpha)])], {}, `z${t}`);
+      z[l] = b.op("Add", [z[l], b.op("Mul", [sign(b, d[l]), alpha])], {}, `z${t}`);
     }
     // d is only needed for the next step; the last iteration's step is unused.
     const needD = t < s.iterations - 1 && s.loss === "ce";
