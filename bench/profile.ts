@@ -35,7 +35,11 @@ if (values.graph === "si") {
   throw new Error(`--graph must be "si" or "forward"`);
 }
 const batch = Number(values.batch);
-const alpha = { type: "float32", dims: [], data: new Float32Array([DEFAULT_SETTINGS.alpha]) } as const;
+const alpha = {
+  type: "float32",
+  dims: [],
+  data: new Float32Array([DEFAULT_SETTINGS.alpha]),
+} as const;
 const p = await profileOps(runtime, bytes, {
   [model.inputName]: benchInput(batch, model.inputDims),
   ...(values.graph === "si" && hasAlphaInput(DEFAULT_SETTINGS) ? { [ALPHA_INPUT]: alpha } : {}),

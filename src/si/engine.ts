@@ -76,6 +76,7 @@ export class SiEngine implements Scorer {
   readonly #sessions = new Map<string, Promise<GraphSession>>();
   readonly #maxSessions: number;
   #queue: Promise<unknown> = Promise.resolve();
+  #sessionsCreated = 0;
 
   private constructor(
     runtime: Runtime,
@@ -116,6 +117,11 @@ export class SiEngine implements Scorer {
     return engine;
   }
 
+  /** How many sessions this engine has created (compiled or loaded from the cache) so far. */
+  get sessionsCreated(): number {
+    return this.#sessionsCreated;
+  }
+
   /** Split tensors a method uses (empty for output-based methods). */
   splits(settings: ScoreSettings): readonly string[] {
     if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
@@ -147,6 +153,7 @@ export class SiEngine implements Scorer {
     if (session) {
       this.#sessions.delete(key); // re-insert: most recently used last
     } else {
+      this.#sessionsCreated++;
       session = this.#compiled(s).then((bytes) => this.runtime.createSession(bytes));
       session.catch(() => this.#sessions.delete(key));
     }
@@ -232,7 +239,11 @@ export class SiEngine implements Scorer {
           [this.inputName]: { type: "float32", dims: [rows, c, h, w], data },
         };
         if (session.inputNames.includes(ALPHA_INPUT)) {
-          feeds[ALPHA_INPUT] = { type: "float32", dims: [], data: new Float32Array([settings.alpha]) };
+          feeds[ALPHA_INPUT] = {
+            type: "float32",
+            dims: [],
+            data: new Float32Array([settings.alpha]),
+          };
         }
         return session.run(feeds);
       });

@@ -100,20 +100,53 @@ Deno.test("SiEngine rejects bad settings and mismatched inputs with clear errors
 
 Deno.test("SiEngine keeps a bounded number of sessions and scores correctly across evictions", async () => {
   const small = await SiEngine.create({ ...options, maxSessions: 2 });
-  const alphas = [0.01, 0.02, 0.03, 0.04];
+  const iterations = [1, 2, 3, 4];
   const base: ScoreSettings = {
     method: "si",
-    alpha: 0,
-    iterations: 2,
+    alpha: 0.05,
+    iterations: 0,
     loss: "ce",
     integrate: "multiply",
   };
   const expected = [];
-  for (const alpha of alphas) expected.push(await stacked.score(input, { ...base, alpha }));
-  // Concurrent requests with more distinct settings than sessions: each evicts another's.
-  const got = await Promise.all(alphas.map((alpha) => small.score(input, { ...base, alpha })));
+  for (const t of iterations) expected.push(await stacked.score(input, { ...base, iterations: t }));
+  // Concurrent requests with more distinct graphs than sessions: each evicts another's.
+  const got = await Promise.all(
+    iterations.map((t) => small.score(input, { ...base, iterations: t })),
+  );
   assert.deepEqual(
     got.map((r) => r.map((s) => s.score)),
     expected.map((r) => r.map((s) => s.score)),
   );
+});
+
+Deno.test("SiEngine reuses one compiled graph for every alpha (alpha is a graph input)", async () => {
+  const engine = await SiEngine.create(options);
+  const model = readModel(modelBytes);
+  const base: ScoreSettings = {
+    method: "si",
+    alpha: 0.05,
+    iterations: 3,
+    loss: "ce",
+    integrate: "multiply",
+  };
+  const splits = engine.splits(base);
+  const seen: number[][][] = [];
+  for (const alpha of [0.05, 1, 0.05]) {
+    const s = { ...base, alpha };
+    const fast = await engine.fractions(input, s);
+    const slow = await referenceScores(model, engine.runtime, engine.shapes, splits, s, input);
+    for (let i = 0; i < N; i++) {
+      assert.deepEqual(
+        fast[i].map((v) => Math.round(v * 1e6)),
+        slow[i].fractions.map((v) => Math.round(v * 1e6)),
+        `alpha ${alpha} image ${i}`,
+      );
+    }
+    seen.push(fast);
+  }
+  assert.equal(engine.sessionsCreated, 1);
+  // The test is only meaningful if α changes the masks.
+  assert.notDeepEqual(seen[0], seen[1]);
+  assert.deepEqual(seen[0], seen[2]);
 });
