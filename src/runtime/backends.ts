@@ -6,6 +6,11 @@
  * - `wasm`: onnxruntime-web. Under Deno the package's `node` export condition applies, so this is
  *   `ort.node.min.mjs`: Emscripten in Node mode, SIMD always on (every 1.30 binary is a SIMD
  *   build), threads = cores via `worker_threads`. Loads its `.wasm` from node_modules: offline.
+ *   Inside a Worker (the service's scoring thread) it runs on ONE thread: the threaded build
+ *   deadlocks under Deno on some runs — deterministically for the shape probe of the bundled
+ *   model when its first run is at batch 2 (on the main thread too, see docs/performance.md) —
+ *   which the main thread only escaped by the order of its runs. One wasm thread per worker
+ *   never hangs, and the HTTP thread stays free.
  * - `webgpu`: `onnxruntime-web/webgpu` (the browser bundle) on `navigator.gpu` (stable in Deno 2,
  *   no flag). Its loader would turn the side module into a `blob:` URL, which Deno's npm loader
  *   refuses, unless `env.wasm.wasmPaths` points at the package's own `dist/` as a `file:` URL —
@@ -83,7 +88,7 @@ async function loadWasm(): Promise<LoadedBackend> {
       cause: e,
     });
   }
-  const threads = coreCount();
+  const threads = wasmThreads();
   ort.env.wasm.numThreads = threads;
   return {
     backend: "wasm",
@@ -93,6 +98,24 @@ async function loadWasm(): Promise<LoadedBackend> {
     info: { threads, simd: true, version: ort.env?.versions?.web ?? "", executionProvider: "wasm" },
     capturableLog: true,
   };
+}
+
+/**
+ * Threads of the wasm backend: cores on the main thread, 1 inside a Worker (see the module doc),
+ * unless `WASM_THREADS` says otherwise.
+ */
+export function wasmThreads(): number {
+  let raw: string | undefined;
+  try {
+    raw = Deno.env.get("WASM_THREADS");
+  } catch {
+    raw = undefined; // no --allow-env: the default applies
+  }
+  const n = Number(raw);
+  if (raw && Number.isInteger(n) && n >= 1) return n;
+  const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+    "undefined";
+  return inWorker ? 1 : coreCount();
 }
 
 /** What Deno's WebGPU adapter exposes that we report. */

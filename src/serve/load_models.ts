@@ -14,14 +14,15 @@ const ENGINE_URL = new URL("../si/engine.ts", import.meta.url).href;
 
 /**
  * Resolves the backend and starts loading; models become visible one by one as they load.
- * With `scoreThread` worker (auto: for the native backend) each model scores in its own Worker:
- * onnxruntime calls block their thread for the whole batch. Auto keeps wasm/webgpu on the main
- * thread: onnxruntime-web's own threads did not finish a batch inside a Deno Worker here.
+ * With `scoreThread` worker (auto: for the native and wasm backends) each model compiles and
+ * scores in its own Worker: onnxruntime calls block their thread for the whole batch. The wasm
+ * backend runs one thread per worker (src/runtime/backends.ts says why). Auto keeps webgpu on the
+ * main thread, where its GPU device lives.
  */
 export async function startModels(config: Config): Promise<StartedLoad> {
   const backend = await resolveBackend(config.backend);
   const inWorker = config.scoreThread === "worker" ||
-    (config.scoreThread === "auto" && backend === "native");
+    (config.scoreThread === "auto" && (backend === "native" || backend === "wasm"));
   const createScorer = inWorker ? workerScorerFactory(ENGINE_URL) : engineScorer;
   return startRegistry(config.modelsDir, config.models, { backend, createScorer });
 }
