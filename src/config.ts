@@ -44,6 +44,11 @@ export interface Config {
   readonly retryAfterSeconds: number;
   /** Directory of static files served at `/` (the playground). */
   readonly publicDir: string;
+  /**
+   * Memory budget in MB the engines plan their runs against; undefined: 75 % of the host's
+   * memory (src/si/memory_plan.ts).
+   */
+  readonly memoryBudgetMb: number | undefined;
 }
 
 /** Model ids accepted anywhere (URL, MODELS); checked before any filesystem access. */
@@ -68,6 +73,7 @@ export const DEFAULT_CONFIG: Config = {
   shutdownTimeoutMs: 30_000,
   retryAfterSeconds: 1,
   publicDir: "./public",
+  memoryBudgetMb: undefined,
 };
 
 /** Thrown by `loadConfig` with every problem found, one per line. */
@@ -163,6 +169,9 @@ export function loadConfig(
     shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", DEFAULT_CONFIG.shutdownTimeoutMs, 0, 3_600_000),
     retryAfterSeconds: int("RETRY_AFTER_S", DEFAULT_CONFIG.retryAfterSeconds, 0, 3600),
     publicDir: read("PUBLIC_DIR") ?? DEFAULT_CONFIG.publicDir,
+    memoryBudgetMb: read("MEMORY_BUDGET_MB") === undefined
+      ? undefined
+      : int("MEMORY_BUDGET_MB", 0, 64, 16 * 2 ** 20),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

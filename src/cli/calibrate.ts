@@ -13,6 +13,7 @@ import {
   idSpecs,
   intFlag,
   listFlag,
+  memoryBudgetFromFlags,
   parseFlags,
   settingsFromFlags,
   UsageError,
@@ -54,6 +55,7 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     const model = await loadModel(flags.model, {
       backend,
       createScorer: createScorer ?? createLazyScorer,
+      memoryBudgetMb: memoryBudgetFromFlags(flags),
     });
     const exclude = listFlag(flags.exclude);
     const total = Math.min(await countInputs(specs), limit ?? Infinity);

@@ -9,6 +9,7 @@ import {
   backendFromFlags,
   COMMON_USAGE,
   intFlag,
+  memoryBudgetFromFlags,
   parseFlags,
   settingsFromFlags,
   UsageError,
@@ -53,9 +54,11 @@ export async function main(
   }
   const manifest = await readManifest(flags.model);
   let settings: ScoreSettings, batch: number, limit: number | undefined;
+  let memoryBudgetMb: number | undefined;
   try {
     settings = settingsFromFlags(flags, manifest.defaults);
     batch = intFlag(flags, "batch", 32)!;
+    memoryBudgetMb = memoryBudgetFromFlags(flags);
     limit = intFlag(flags, "limit");
   } catch (e) {
     if (e instanceof UsageError) {
@@ -68,6 +71,7 @@ export async function main(
   const model = await loadModel(flags.model, {
     backend,
     createScorer: createScorer ?? createLazyScorer,
+    memoryBudgetMb,
   });
   const total = Math.min(await countInputs(positionals), limit ?? Infinity);
   const bar = total > batch ? new ProgressBar(total) : undefined;

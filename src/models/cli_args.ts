@@ -28,6 +28,7 @@ export const COMMON_FLAGS = {
   limit: { type: "string" },
   batch: { type: "string" },
   backend: { type: "string" },
+  "memory-budget-mb": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -39,7 +40,9 @@ export const COMMON_USAGE =
   --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
   --limit <N>           score at most N images
   --batch <N>           images per scorer call (default 32)
-  --backend <b>         auto (default), wasm, native, webgpu`;
+  --backend <b>         auto (default), wasm, native, webgpu
+  --memory-budget-mb <MB>  peak memory the engine plans for (default: MEMORY_BUDGET_MB, else
+                        75 % of the host's memory)`;
 
 /** Parses argv with the common flags plus `extra`; unknown flags are usage errors. */
 export function parseFlags<T extends Record<string, { type: "string" | "boolean" }>>(
@@ -90,6 +93,20 @@ export function settingsFromFlags(flags: Flags, defaults: ScoreSettings): ScoreS
 }
 
 /** A positive integer flag, or the fallback. */
+/**
+ * The memory budget in MB: `--memory-budget-mb`, else the `MEMORY_BUDGET_MB` environment
+ * variable, else undefined (the engine's default from the host's memory).
+ */
+export function memoryBudgetFromFlags(flags: Flags): number | undefined {
+  const raw = flags["memory-budget-mb"] ?? Deno.env.get("MEMORY_BUDGET_MB");
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < 64) {
+    throw new UsageError(`--memory-budget-mb: expected an integer ≥ 64 (MB), got "${raw}"`);
+  }
+  return n;
+}
+
 export function intFlag(flags: Flags, key: string, fallback?: number): number | undefined {
   const v = flags[key];
   if (v === undefined) return fallback;

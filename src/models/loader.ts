@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly createScorer: ScorerFactory;
   /** Directory whose `.cache/` holds compiled graphs; defaults to the model directory. */
   readonly cacheDir?: string;
+  /** Memory budget in MB handed to each scorer (default: the engine's, from the host). */
+  readonly memoryBudgetMb?: number;
 }
 
 export { sha256Hex };
@@ -79,6 +81,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
     backend: opts.backend,
     inputDims,
     cacheDir: opts.cacheDir ?? dir,
+    ...(opts.memoryBudgetMb ? { memoryBudgetMb: opts.memoryBudgetMb } : {}),
   });
   return {
     id,

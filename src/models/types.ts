@@ -61,4 +61,6 @@ export type ScorerFactory = (args: {
   readonly inputDims: readonly [number, number, number];
   /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
   readonly cacheDir?: string;
+  /** Memory budget of the process in MB; the engine sizes its runs to it (memory_plan.ts). */
+  readonly memoryBudgetMb?: number;
 }) => Promise<Scorer>;

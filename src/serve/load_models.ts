@@ -24,7 +24,11 @@ export async function startModels(config: Config): Promise<StartedLoad> {
   const inWorker = config.scoreThread === "worker" ||
     (config.scoreThread === "auto" && (backend === "native" || backend === "wasm"));
   const createScorer = inWorker ? workerScorerFactory(ENGINE_URL) : engineScorer;
-  return startRegistry(config.modelsDir, config.models, { backend, createScorer });
+  return startRegistry(config.modelsDir, config.models, {
+    backend,
+    createScorer,
+    memoryBudgetMb: config.memoryBudgetMb,
+  });
 }
 
 /** Loads every configured model and returns the ready registry. */

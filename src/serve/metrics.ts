@@ -3,6 +3,7 @@
  * exposition format, plus the service's own metric set.
  * @module
  */
+import { stackingFallbackCounts } from "../si/fallbacks.ts";
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -117,6 +118,8 @@ export class Metrics {
   );
   readonly errors: Counter = new Counter("si_errors_total", "API errors by code.");
   queueDepth: Gauge = new Gauge("si_queue_depth", "Images admitted and not yet scored.");
+  /** Graphs compiled with per-split remainder clones because stacking was impossible. */
+  readonly stackingFallbacks: StackingFallbacks = new StackingFallbacks();
 
   /** Makes the queue-depth gauge read `read()` at render time. */
   attachQueue(read: () => number): void {
@@ -133,7 +136,23 @@ export class Metrics {
       this.batchSize,
       this.queueDepth,
       this.errors,
+      this.stackingFallbacks,
     ];
     return families.map((f) => f.render()).join("\n") + "\n";
+  }
+}
+
+/** `si_stacking_fallbacks_total{model}`, read from src/si/fallbacks.ts at render time. */
+class StackingFallbacks implements Family {
+  readonly name = "si_stacking_fallbacks_total";
+  render(): string {
+    const lines = [
+      `# HELP ${this.name} Scoring graphs compiled with one remainder clone per split, by model.`,
+      `# TYPE ${this.name} counter`,
+    ];
+    for (const [model, n] of stackingFallbackCounts()) {
+      lines.push(`${this.name}${labelKey({ model })} ${n}`);
+    }
+    return lines.join("\n");
   }
 }

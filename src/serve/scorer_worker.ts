@@ -8,7 +8,13 @@
 import type { ScorerFactory } from "../models/types.ts";
 import { METHODS } from "../si/types.ts";
 import type { Scorer } from "../si/types.ts";
-import type { ToWorker } from "./worker_protocol.ts";
+import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import { onStackingFallback } from "../si/fallbacks.ts";
+
+// The HTTP thread renders /metrics: forward this thread's stacking fallbacks to it.
+onStackingFallback((model, reason) =>
+  self.postMessage({ type: "fallback", model, reason } satisfies FromWorker)
+);
 
 let scorer: Scorer | undefined;
 

@@ -8,6 +8,7 @@
 import type { ScorerFactory } from "../models/types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../si/types.ts";
 import type { FromWorker, ToWorker, WorkerError } from "./worker_protocol.ts";
+import { recordStackingFallback } from "../si/fallbacks.ts";
 
 function rebuild(e: WorkerError): Error {
   const err = new Error(e.message);
@@ -70,6 +71,8 @@ export function createWorkerScorer(
     if (msg.type === "ready") {
       splits = msg.splits;
       ready.resolve(scorer);
+    } else if (msg.type === "fallback") {
+      recordStackingFallback(msg.model, msg.reason, false);
     } else if (msg.type === "failed") {
       worker.terminate();
       ready.reject(rebuild(msg.error));

@@ -69,7 +69,14 @@ export function compileScoringModel(
   shapes: ShapeMap,
   settings: ScoreSettings,
   splits: readonly string[],
-  options: { readonly stack?: boolean; readonly dynamicBatch?: boolean } = {},
+  options: {
+    readonly stack?: boolean;
+    readonly dynamicBatch?: boolean;
+    /** Splits per stacked remainder pass (default: all). */
+    readonly splitChunk?: number;
+    /** Called when stacking is impossible and per-split clones are emitted. */
+    readonly onFallback?: (reason: string) => void;
+  } = {},
 ): ModelProto {
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));

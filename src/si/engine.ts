@@ -17,6 +17,13 @@ import {
   OUT,
 } from "./compile.ts";
 import { resolveSplits } from "./splits.ts";
+import { recordStackingFallback } from "./fallbacks.ts";
+import {
+  activationBytesPerImage,
+  defaultMemoryBudgetMb,
+  type MemoryPlan,
+  planMemory,
+} from "./memory_plan.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
@@ -49,6 +56,11 @@ export interface EngineOptions {
    * (α, T, …) can name unboundedly many graphs, and each session holds its own memory.
    */
   readonly maxSessions?: number;
+  /**
+   * Memory budget of the process in MB (default: from the host's memory, see memory_plan.ts):
+   * gradient runs are split into batches and split chunks whose estimated peak fits it.
+   */
+  readonly memoryBudgetMb?: number;
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
@@ -77,6 +89,9 @@ export class SiEngine implements Scorer {
   readonly #maxSessions: number;
   #queue: Promise<unknown> = Promise.resolve();
   #sessionsCreated = 0;
+  readonly #budgetBytes: number;
+  readonly #plans = new Map<string, MemoryPlan>();
+  readonly #name: string;
 
   private constructor(
     runtime: Runtime,
@@ -99,6 +114,36 @@ export class SiEngine implements Scorer {
     this.staticBatch = staticBatch;
     this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
     this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
+    this.#budgetBytes = (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20;
+    this.#name = opts.source ?? "model";
+  }
+
+  /**
+   * How runs of a gradient method are sized to the memory budget: images per run and splits per
+   * stacked pass. Output-based methods run in batches of `maxBatch`, all splits at once.
+   * @throws {MemoryBudgetError} when one image with one split per pass does not fit.
+   */
+  plan(settings: ScoreSettings): MemoryPlan {
+    const s = graphSettings(settings);
+    if (!isGradientMethod(s.method)) return { batch: this.maxBatch, splitChunk: 1, peakBytes: 0 };
+    const key = JSON.stringify(s);
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      const splits = this.splits(s);
+      const stacked = this.#stack && this.staticBatch === undefined && s.iterations >= 2;
+      plan = planMemory({
+        budgetBytes: this.#budgetBytes,
+        weightBytes: this.#modelBytes.length,
+        maxBatch: this.maxGradientBatch,
+        splitCount: stacked ? splits.length : 1,
+        perImage: (chunk) =>
+          activationBytesPerImage(this.graph, this.shapes, splits, s.iterations, chunk),
+      });
+      // A fixed batch dimension cannot be chunked: the plan only checks that it fits.
+      if (this.staticBatch !== undefined) plan = { ...plan, batch: this.staticBatch };
+      this.#plans.set(key, plan);
+    }
+    return plan;
   }
 
   /** Loads the model, probes its shapes and validates the split policy. */
@@ -138,6 +183,8 @@ export class SiEngine implements Scorer {
       compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
         stack: this.#stack,
         dynamicBatch: this.staticBatch === undefined,
+        splitChunk: this.plan(s).splitChunk,
+        onFallback: (reason) => recordStackingFallback(this.#name, reason),
       }),
     );
   }
@@ -170,9 +217,9 @@ export class SiEngine implements Scorer {
   /** Compiled bytes, from the on-disk cache when the engine has one. */
   async #compiled(s: ScoreSettings): Promise<Uint8Array> {
     if (!this.#cacheDir) return this.compile(s);
-    const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};splits=${
-      this.splits(s).join("|")
-    }`;
+    const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};chunk=${
+      this.plan(s).splitChunk
+    };splits=${this.splits(s).join("|")}`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
     const key = await compileKey(await this.#modelSha, what);
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));
@@ -222,7 +269,7 @@ export class SiEngine implements Scorer {
       );
     }
     const per = c * h * w;
-    const chunk = isGradientMethod(settings.method) ? this.maxGradientBatch : this.maxBatch;
+    const chunk = this.plan(settings).batch;
     for (let start = 0; start < n; start += chunk) {
       const count = Math.min(chunk, n - start);
       const rows = this.staticBatch ?? count;
@@ -298,6 +345,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
     splitPolicy: splitPolicyOf(args.manifest),
     source: args.manifest.name,
     cacheDir: args.cacheDir,
+    memoryBudgetMb: args.memoryBudgetMb,
   });
 
 /**

@@ -29,6 +29,13 @@ export interface SiGraphSettings {
   /** Stack the remainder passes along the batch axis when the topology allows (default true). */
   readonly stack?: boolean;
   /**
+   * Splits per stacked remainder pass (default: all). Smaller chunks bound the memory of one
+   * pass (src/si/memory_plan.ts) at the same FLOPs: each chunk is its own stacked pass.
+   */
+  readonly splitChunk?: number;
+  /** Called once when stacking is not possible and per-split clones are emitted instead. */
+  readonly onFallback?: (reason: string) => void;
+  /**
    * Whether the batch axis is dynamic (default true). A model exported with a fixed batch size
    * cannot carry two cotangents or stacked remainders in its batch axis: it gets one backward
    * pass per cotangent and one remainder clone per split instead.
@@ -106,8 +113,11 @@ export function emitSi(
       needD,
       t,
     };
-    const stacked = s.stack === false || !multi ? undefined : emitStackedIteration(it);
-    const step = stacked ?? emitPerSplitIteration(it, multi);
+    const stacked = s.stack === false || !multi
+      ? undefined
+      : emitChunkedIteration(it, s.splitChunk ?? s.splits.length);
+    if (stacked && !stacked.ok && t === 1) s.onFallback?.(stacked.reason);
+    const step = stacked?.ok ? stacked : emitPerSplitIteration(it, multi);
     for (let l = 0; l < s.splits.length; l++) {
       g[l] = step.g[l];
       d[l] = step.d?.[l] ?? step.g[l];
@@ -156,12 +166,32 @@ interface Iteration {
   readonly t: number;
 }
 
-/** All remainders of iteration t in one stacked pass (see stacked.ts); undefined if not stackable. */
+/** The remainders of iteration t in stacked passes of `chunk` consecutive splits each. */
+function emitChunkedIteration(
+  it: Iteration,
+  chunk: number,
+): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
+  const g: string[] = [], d: string[] = [];
+  for (let first = 0; first < it.splits.length; first += Math.max(1, chunk)) {
+    const last = Math.min(it.splits.length, first + Math.max(1, chunk));
+    const part = emitStackedIteration({
+      ...it,
+      splits: it.splits.slice(first, last),
+      z: it.z.slice(first, last),
+    });
+    if (!part.ok) return part;
+    g.push(...part.g);
+    if (part.d) d.push(...part.d);
+  }
+  return it.needD ? { ok: true, g, d } : { ok: true, g };
+}
+
+/** Remainders of iteration t in one stacked pass (see stacked.ts), or why they cannot be. */
 function emitStackedIteration(
   { b, graph, shapes, splits, z, onehot0, k, needD, t }: Iteration,
-): IterationGrads | undefined {
+): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
   const pass = emitStackedPass(b, graph, shapes, splits, z, `t${t}`);
-  if (!pass) return undefined;
+  if (!pass.ok) return pass;
   const ht = head(b, pass.logits, k);
   const spec = {
     nodes: pass.nodes,
@@ -170,12 +200,12 @@ function emitStackedIteration(
     wrt: z,
   };
   const gs = buildBackward(b, { ...spec, seeds: new Map([[pass.logits, ht.onehot]]) });
-  if (!needD) return { g: z.map((n) => gs.get(n)!) };
+  if (!needD) return { ok: true, g: z.map((n) => gs.get(n)!) };
   // CE toward the class c fixed at t = 0, for every stream: e_c repeated once per split.
   const ec = b.op("Tile", [onehot0, b.int64([splits.length, 1])]);
   const seedD = b.op("Sub", [ht.probs, ec]);
   const ds = buildBackward(b, { ...spec, seeds: new Map([[pass.logits, seedD]]) });
-  return { g: z.map((n) => gs.get(n)!), d: z.map((n) => ds.get(n)!) };
+  return { ok: true, g: z.map((n) => gs.get(n)!), d: z.map((n) => ds.get(n)!) };
 }
 
 /** One cloned remainder graph per split (any topology). */

@@ -10,8 +10,8 @@
  * separate remainders, but the graph holds each node once and kernels see large batches.
  *
  * This needs every stream set to be a prefix of the split order, which holds for chain-like
- * networks (VGG, ResNets, MobileNets). Other topologies return `undefined`, and the caller
- * clones one remainder per split instead.
+ * networks (VGG, ResNets, MobileNets). Other topologies get `{ ok: false, reason }`, and the
+ * caller clones one remainder per split instead.
  * @module
  */
 import type { GraphBuilder } from "../onnx/builder.ts";
@@ -29,9 +29,16 @@ export interface StackedPass {
   info(name: string): TensorInfo | undefined;
 }
 
+/** Why a graph cannot be stacked (the caller falls back to per-split clones). */
+export interface NotStackable {
+  readonly ok: false;
+  readonly reason: string;
+}
+
 /**
  * Emits the stacked forward pass in which split `splits[l]` takes the value `inputs[l]`.
- * Returns undefined when the graph's topology does not allow stacking.
+ * Returns `{ ok: false, reason }` when the graph's topology does not allow stacking (nodes
+ * emitted before that point stay in the builder unused).
  */
 export function emitStackedPass(
   b: GraphBuilder,
@@ -40,7 +47,7 @@ export function emitStackedPass(
   splits: readonly string[],
   inputs: readonly string[],
   tag: string,
-): StackedPass | undefined {
+): (StackedPass & { readonly ok: true }) | NotStackable {
   const splitIndex = new Map(splits.map((s, i) => [s, i]));
   /** Original tensor → its stacked version and how many (prefix) streams it carries. */
   const stacked = new Map<string, { name: string; streams: number }>();
@@ -74,8 +81,9 @@ export function emitStackedPass(
     const i = shapes.get(name);
     return !!i && i.dims[0] === -1 && i.type === "float32";
   };
-  /** The input as seen by a node carrying `streams` streams. */
-  const expand = (name: string, streams: number): string => {
+  const no = (reason: string): NotStackable => ({ ok: false, reason });
+  /** The input as seen by a node carrying `streams` streams, or why it cannot be had. */
+  const expand = (name: string, streams: number): string | NotStackable => {
     const st = stacked.get(name);
     if (st?.streams === streams) return st.name;
     if (!st) {
@@ -83,11 +91,11 @@ export function emitStackedPass(
       if (graph.isConstant(name)) return name;
       // A value computed at run time from unstacked tensors (e.g. a shape with batch N) would
       // not match the stacked batch.
-      throw new NotStackable();
+      return no(`"${name}" is computed at run time outside the remainders`);
     }
     // Only float activations can be completed with original rows; anything else (e.g. a shape
     // vector computed from fewer streams) means the graph is not stackable.
-    if (!batchDependent(name)) throw new NotStackable();
+    if (!batchDependent(name)) return no(`"${name}" is not a float activation with a batch axis`);
     return op(
       "Concat",
       [st.name, copies(name, streams - st.streams)],
@@ -103,14 +111,13 @@ export function emitStackedPass(
     const outs = node.output ?? [];
     if (streams > 0) {
       if (node.opType === "Reshape" && !batchPreservingReshape(graph, ins[1], stacked)) {
-        return undefined;
+        return no(`Reshape "${node.name || outs[0]}" does not keep the batch axis`);
       }
-      let inputsOfNode: string[];
-      try {
-        inputsOfNode = ins.map((i) => (i ? expand(i, streams) : i));
-      } catch (e) {
-        if (e instanceof NotStackable) return undefined;
-        throw e;
+      const inputsOfNode: string[] = [];
+      for (const i of ins) {
+        const e = i ? expand(i, streams) : i;
+        if (typeof e !== "string") return e;
+        inputsOfNode.push(e);
       }
       const renamed = outs.map((o) => (o ? b.fresh(`${o}#${tag}`) : o));
       emit({
@@ -130,7 +137,9 @@ export function emitStackedPass(
       if (l === undefined) continue;
       // The stream of R_l starts here; stacking needs the streams before it to be 0…l−1.
       const before = stacked.get(o);
-      if ((before?.streams ?? 0) !== l) return undefined;
+      if ((before?.streams ?? 0) !== l) {
+        return no(`split "${o}" is not downstream of exactly the splits before it`);
+      }
       info.set(inputs[l], shapes.get(o)!);
       const name = before
         ? op("Concat", [before.name, inputs[l]], o, `stack${tag}/split`, true)
@@ -139,11 +148,11 @@ export function emitStackedPass(
     }
   }
   const logits = stacked.get(graph.outputNames[0]);
-  if (!logits || logits.streams !== splits.length) return undefined;
-  return { nodes, logits: logits.name, info: (n) => info.get(n) ?? shapes.get(n) };
+  if (!logits || logits.streams !== splits.length) {
+    return no("the logits do not depend on every split");
+  }
+  return { ok: true, nodes, logits: logits.name, info: (n) => info.get(n) ?? shapes.get(n) };
 }
-
-class NotStackable extends Error {}
 
 /**
  * A Reshape keeps rows independent if its target shape keeps (0) or infers (−1) the batch, or

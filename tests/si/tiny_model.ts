@@ -11,8 +11,12 @@ import { mulberry32 } from "../../src/inputs/noise.ts";
 /** Deterministic uniform [0, 1) numbers (the noise inputs' mulberry32). */
 export const rng = mulberry32;
 
-/** Serialized tiny model: input "input" [N,3,8,8], output "logits" [N,5]. */
-export function tinyModel(seed = 1): Uint8Array {
+/**
+ * Serialized tiny model: input "input" [N,3,8,8], output "logits" [N,5]. `parallel` replaces the
+ * residual block by two parallel Conv→BN branches, a topology the stacked remainder passes
+ * cannot take (the second branch's split is not downstream of the first's).
+ */
+export function tinyModel(seed = 1, parallel = false): Uint8Array {
   const r = rng(seed);
   const rand = (n: number, scale: number) => Array.from({ length: n }, () => (r() * 2 - 1) * scale);
   const b = new GraphBuilder(17, ["input", "logits"], "m");
@@ -32,7 +36,8 @@ export function tinyModel(seed = 1): Uint8Array {
     ], { epsilon: { float: 1e-5 } });
   const a = b.op("Relu", [bn(conv("input", 3, 8, 1), 8)]);
   const c = b.op("LeakyRelu", [bn(conv(a, 8, 8, 1), 8)], { alpha: { float: 0.1 } });
-  const sum = b.op("Add", [a, c]);
+  const other = parallel ? b.op("Relu", [bn(conv(a, 8, 8, 1), 8)]) : a;
+  const sum = b.op("Add", [other, c]);
   const d = b.op("Sigmoid", [bn(conv(sum, 8, 12, 2), 12)]);
   const pooled = b.op("GlobalAveragePool", [d]);
   const flat = b.op("Flatten", [pooled], { axis: 1 });

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { Graph } from "../../src/onnx/graph.ts";
+import { readModel } from "../../src/onnx/proto.ts";
+import { SiEngine } from "../../src/si/engine.ts";
+import {
+  activationBytesPerImage,
+  BASE_BYTES,
+  MemoryBudgetError,
+  planMemory,
+} from "../../src/si/memory_plan.ts";
+import type { ScoreSettings } from "../../src/si/types.ts";
+import { tinyInputs, tinyModel } from "./tiny_model.ts";
+
+const MB = 2 ** 20;
+const settings: ScoreSettings = {
+  method: "si",
+  alpha: 0.05,
+  iterations: 2,
+  loss: "ce",
+  integrate: "add",
+};
+const options = {
+  modelBytes: tinyModel(),
+  backend: "wasm" as const,
+  inputDims: [3, 8, 8] as [number, number, number],
+  splitPolicy: { kind: "normalization" as const },
+};
+
+Deno.test("activationBytesPerImage() never grows with smaller split chunks", async () => {
+  const engine = await SiEngine.create(options);
+  const graph = new Graph(readModel(options.modelBytes));
+  const splits = engine.splits(settings);
+  assert.equal(splits.length, 3);
+  const sizes = [3, 2, 1].map((c) => activationBytesPerImage(graph, engine.shapes, splits, 2, c));
+  assert.ok(sizes[0] >= sizes[1] && sizes[1] >= sizes[2], `sizes ${sizes}`);
+  // Iteration 0 alone: the forward pass and a two-seed backward, 3 × the forward activations.
+  const forward = [...engine.shapes.entries()]
+    .filter(([n, i]) => i.type === "float32" && i.dims[0] === -1 && n !== "input")
+    .reduce((a, [, i]) => a + 4 * i.dims.slice(1).reduce((x, y) => x * y, 1), 0);
+  assert.equal(activationBytesPerImage(graph, engine.shapes, splits, 1, 3), 3 * forward);
+});
+
+Deno.test("planMemory() trades split chunk for batch and names the need when nothing fits", () => {
+  const perImage = (chunk: number) => chunk * 10 * MB; // 30 MB per image and chunk unit
+  const base = { weightBytes: 0, maxBatch: 8, splitCount: 4, perImage };
+  const roomy = planMemory({ ...base, budgetBytes: BASE_BYTES + 8 * 3 * 40 * MB });
+  assert.deepEqual([roomy.batch, roomy.splitChunk], [8, 4]);
+  const tight = planMemory({ ...base, budgetBytes: BASE_BYTES + 2 * 3 * 40 * MB });
+  assert.ok(tight.peakBytes <= BASE_BYTES + 2 * 3 * 40 * MB);
+  assert.equal(tight.batch * tight.splitChunk, 8);
+  const tiny = planMemory({ ...base, budgetBytes: BASE_BYTES + 3 * 10 * MB });
+  assert.deepEqual([tiny.batch, tiny.splitChunk], [1, 1]);
+  assert.throws(
+    () => planMemory({ ...base, budgetBytes: BASE_BYTES + 10 * MB }),
+    (e: unknown) =>
+      e instanceof MemoryBudgetError && /budget of \d+ MB is too small/.test(e.message) &&
+      /needs about \d+ MB; raise MEMORY_BUDGET_MB/.test(e.message),
+  );
+});
+
+Deno.test("SiEngine scores alike under a budget that forces split chunks, and rejects a tiny one", async () => {
+  const roomy = await SiEngine.create(options);
+  assert.equal(roomy.plan(settings).splitChunk, 3);
+  const graph = new Graph(readModel(options.modelBytes));
+  const splits = roomy.splits(settings);
+  // A budget for one image with one split per pass, and no more.
+  const need = (c: number) => 3 * activationBytesPerImage(graph, roomy.shapes, splits, 2, c);
+  const fixed = BASE_BYTES + 4 * options.modelBytes.length;
+  const tight = await SiEngine.create({
+    ...options,
+    memoryBudgetMb: Math.ceil((fixed + need(1) + 1) / MB),
+  });
+  const plan = tight.plan(settings);
+  assert.ok(plan.splitChunk < 3 || plan.batch < 8, JSON.stringify(plan));
+  const input = { data: tinyInputs(5), dims: [5, 3, 8, 8] as [number, number, number, number] };
+  const want = await roomy.fractions(input, settings);
+  const got = await tight.fractions(input, settings);
+  assert.deepEqual(
+    got.map((r) => r.map((v) => Math.round(v * 1e6))),
+    want.map((r) => r.map((v) => Math.round(v * 1e6))),
+  );
+  const starved = await SiEngine.create({ ...options, memoryBudgetMb: 64 });
+  await assert.rejects(() => starved.score(input, settings), MemoryBudgetError);
+});
