@@ -9,9 +9,12 @@
  * recomputed in R_l) — tiled rows of the unperturbed tensor. The FLOPs are those of the
  * separate remainders, but the graph holds each node once and kernels see large batches.
  *
- * This needs every stream set to be a prefix of the split order, which holds for chain-like
- * networks (VGG, ResNets, MobileNets). Other topologies get `{ ok: false, reason }`, and the
- * caller clones one remainder per split instead.
+ * Every tensor carries a prefix 0…m−1 of the streams (splits in graph order): a tensor with m
+ * streams is downstream of no split ≥ m, so original rows are its value in those remainders.
+ * Parallel branches (a projection shortcut with its own normalization) therefore stack too. What
+ * cannot is a value computed at run time outside the remainders that a remainder reads (e.g. a
+ * shape vector with batch N) and a Reshape that does not keep the batch axis: those get
+ * `{ ok: false, reason }`, and the caller clones one remainder per split instead.
  * @module
  */
 import type { GraphBuilder } from "../onnx/builder.ts";
@@ -135,15 +138,21 @@ export function emitStackedPass(
     for (const o of outs) {
       const l = splitIndex.get(o);
       if (l === undefined) continue;
-      // The stream of R_l starts here; stacking needs the streams before it to be 0…l−1.
+      // The stream of R_l starts here, after streams 0…l−1. A split on a parallel branch (e.g. a
+      // projection shortcut's normalization) is not downstream of the splits l' < l of the other
+      // branch: it carries fewer streams, and its value in their remainders is the original one,
+      // so original rows complete it, as for any other input.
       const before = stacked.get(o);
-      if ((before?.streams ?? 0) !== l) {
-        return no(`split "${o}" is not downstream of exactly the splits before it`);
+      if ((before?.streams ?? 0) > l) {
+        return no(`split "${o}" is downstream of a later split (splits out of graph order)`);
       }
       info.set(inputs[l], shapes.get(o)!);
-      const name = before
-        ? op("Concat", [before.name, inputs[l]], o, `stack${tag}/split`, true)
-        : inputs[l];
+      let name = inputs[l];
+      if (l > 0) {
+        const prior = expand(o, l);
+        if (typeof prior !== "string") return prior;
+        name = op("Concat", [prior, inputs[l]], o, `stack${tag}/split`, true);
+      }
       stacked.set(o, { name, streams: l + 1 });
     }
   }

@@ -4,9 +4,10 @@ import { Graph } from "../../src/onnx/graph.ts";
 import { readModel } from "../../src/onnx/proto.ts";
 import { SiEngine } from "../../src/si/engine.ts";
 import { stackingFallbackCounts } from "../../src/si/fallbacks.ts";
+import { referenceScores } from "../../src/si/reference_loop.ts";
 import { emitStackedPass } from "../../src/si/stacked.ts";
 import type { ScoreSettings } from "../../src/si/types.ts";
-import { tinyInputs, tinyModel } from "./tiny_model.ts";
+import { tinyInputs, tinyModel, type TinyVariant } from "./tiny_model.ts";
 
 const options = {
   backend: "wasm" as const,
@@ -22,38 +23,54 @@ const settings: ScoreSettings = {
 };
 const input = { data: tinyInputs(2), dims: [2, 3, 8, 8] as [number, number, number, number] };
 
-Deno.test("emitStackedPass() says why parallel branches cannot be stacked", async () => {
-  const bytes = tinyModel(1, true);
-  const engine = await SiEngine.create({ ...options, modelBytes: bytes, source: "parallel-a" });
+async function stackedPass(variant: TinyVariant) {
+  const bytes = tinyModel(1, variant);
+  const engine = await SiEngine.create({ ...options, modelBytes: bytes, source: variant });
   const graph = new Graph(readModel(bytes));
   const splits = engine.splits(settings);
   const b = new GraphBuilder(17, graph.nodes.flatMap((n) => n.output ?? []), "t");
-  const pass = emitStackedPass(b, graph, engine.shapes, splits, splits.map((s) => `${s}_z`), "t1");
-  assert.equal(pass.ok, false);
-  assert.match(pass.ok ? "" : pass.reason, /not downstream of exactly the splits before it/);
+  return emitStackedPass(b, graph, engine.shapes, splits, splits.map((s) => `${s}_z`), "t1");
+}
 
-  const chain = tinyModel(1, false);
-  const chainEngine = await SiEngine.create({ ...options, modelBytes: chain });
-  const g2 = new Graph(readModel(chain));
-  const s2 = chainEngine.splits(settings);
-  const b2 = new GraphBuilder(17, g2.nodes.flatMap((n) => n.output ?? []), "t");
-  assert.equal(
-    emitStackedPass(b2, g2, chainEngine.shapes, s2, s2.map((s) => `${s}_z`), "t1").ok,
-    true,
-  );
+Deno.test("emitStackedPass() stacks parallel branches and says why a batch-fixing Reshape cannot be", async () => {
+  assert.equal((await stackedPass("residual")).ok, true);
+  assert.equal((await stackedPass("parallel")).ok, true);
+  const pass = await stackedPass("input-shape");
+  assert.equal(pass.ok, false);
+  assert.match(pass.ok ? "" : pass.reason, /Reshape .* does not keep the batch axis/);
+});
+
+Deno.test("stacked passes over a projection shortcut give the slow loop's masks", async () => {
+  const bytes = tinyModel(1, "parallel");
+  const engine = await SiEngine.create({ ...options, modelBytes: bytes, source: "parallel" });
+  const splits = engine.splits(settings);
+  assert.equal(splits.length, 4);
+  const model = readModel(bytes);
+  for (const s of [settings, { ...settings, iterations: 3, integrate: "multiply" as const }]) {
+    const slow = await referenceScores(model, engine.runtime, engine.shapes, splits, s, input);
+    const fast = await engine.fractions(input, s);
+    fast.forEach((f, i) =>
+      assert.deepEqual(
+        f.map((v) => Math.round(v * 1e6)),
+        slow[i].fractions.map((v) => Math.round(v * 1e6)),
+        `${JSON.stringify(s)} image ${i}`,
+      )
+    );
+  }
+  assert.equal(stackingFallbackCounts().get("parallel"), undefined);
 });
 
 Deno.test("SiEngine falls back to per-split clones once per graph, counts it, and scores alike", async () => {
-  const bytes = tinyModel(1, true);
+  const bytes = tinyModel(1, "input-shape");
   const warn = console.warn;
   const warnings: string[] = [];
   console.warn = (m: string) => warnings.push(m);
   try {
-    const engine = await SiEngine.create({ ...options, modelBytes: bytes, source: "parallel-b" });
+    const engine = await SiEngine.create({ ...options, modelBytes: bytes, source: "shape-b" });
     const clones = await SiEngine.create({
       ...options,
       modelBytes: bytes,
-      source: "parallel-c",
+      source: "shape-c",
       stackRemainders: false,
     });
     const got = await engine.score(input, settings);
@@ -61,9 +78,9 @@ Deno.test("SiEngine falls back to per-split clones once per graph, counts it, an
     await engine.score(input, { ...settings, iterations: 3 }); // a new graph falls back again
     const want = await clones.score(input, settings);
     assert.deepEqual(got.map((r) => r.score), want.map((r) => r.score));
-    assert.equal(stackingFallbackCounts().get("parallel-b"), 2);
-    assert.equal(stackingFallbackCounts().get("parallel-c"), undefined, "stacking was off");
-    assert.equal(warnings.filter((w) => w.includes('"parallel-b"')).length, 1, "logged once");
+    assert.equal(stackingFallbackCounts().get("shape-b"), 2);
+    assert.equal(stackingFallbackCounts().get("shape-c"), undefined, "stacking was off");
+    assert.equal(warnings.filter((w) => w.includes('"shape-b"')).length, 1, "logged once");
   } finally {
     console.warn = warn;
   }

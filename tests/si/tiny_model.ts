@@ -11,12 +11,17 @@ import { mulberry32 } from "../../src/inputs/noise.ts";
 /** Deterministic uniform [0, 1) numbers (the noise inputs' mulberry32). */
 export const rng = mulberry32;
 
-/**
- * Serialized tiny model: input "input" [N,3,8,8], output "logits" [N,5]. `parallel` replaces the
- * residual block by two parallel Conv→BN branches, a topology the stacked remainder passes
- * cannot take (the second branch's split is not downstream of the first's).
- */
-export function tinyModel(seed = 1, parallel = false): Uint8Array {
+/** Topology variants of the tiny model. */
+export type TinyVariant =
+  /** Conv→BN→Relu, residual block, strided block, GAP, Flatten, Gemm. */
+  | "residual"
+  /** The residual block's skip gets its own Conv→BN branch (a projection shortcut). */
+  | "parallel"
+  /** Flatten as Reshape to [Shape(input)[0], −1]: a shape computed outside the remainders. */
+  | "input-shape";
+
+/** Serialized tiny model: input "input" [N,3,8,8], output "logits" [N,5]. */
+export function tinyModel(seed = 1, variant: TinyVariant = "residual"): Uint8Array {
   const r = rng(seed);
   const rand = (n: number, scale: number) => Array.from({ length: n }, () => (r() * 2 - 1) * scale);
   const b = new GraphBuilder(17, ["input", "logits"], "m");
@@ -36,11 +41,19 @@ export function tinyModel(seed = 1, parallel = false): Uint8Array {
     ], { epsilon: { float: 1e-5 } });
   const a = b.op("Relu", [bn(conv("input", 3, 8, 1), 8)]);
   const c = b.op("LeakyRelu", [bn(conv(a, 8, 8, 1), 8)], { alpha: { float: 0.1 } });
-  const other = parallel ? b.op("Relu", [bn(conv(a, 8, 8, 1), 8)]) : a;
+  const other = variant === "parallel" ? b.op("Relu", [bn(conv(a, 8, 8, 1), 8)]) : a;
   const sum = b.op("Add", [other, c]);
   const d = b.op("Sigmoid", [bn(conv(sum, 8, 12, 2), 12)]);
   const pooled = b.op("GlobalAveragePool", [d]);
-  const flat = b.op("Flatten", [pooled], { axis: 1 });
+  const flat = variant === "input-shape"
+    ? b.op("Reshape", [
+      pooled,
+      b.op("Concat", [
+        b.op("Slice", [b.op("Shape", ["input"]), b.int64([0]), b.int64([1])]),
+        b.int64([-1]),
+      ], { axis: 0 }),
+    ])
+    : b.op("Flatten", [pooled], { axis: 1 });
   const w = b.floatInit("fc", [5, 12], rand(60, 1.5));
   b.nodes.push({
     opType: "Gemm",

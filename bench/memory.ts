@@ -1,0 +1,118 @@
+/**
+ * `deno run -A bench/memory.ts [--models dir,…] [--budgets 512,1024,2048] [--images 32]
+ * [--backend native] [--out file]`: peak RSS against the memory budget.
+ *
+ * For each model directory and budget, runs `deno task score` on noise images in a child process
+ * under `/usr/bin/time -v` (peak RSS = "Maximum resident set size") with a cold compile cache,
+ * and records the engine's plan (images per run, splits per stacked pass, estimated peak) and the
+ * wall time. Writes JSON under bench/results/.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { readManifest } from "../src/models/loader.ts";
+import { splitPolicyOf } from "../src/models/manifest.ts";
+import { SiEngine } from "../src/si/engine.ts";
+import { MemoryBudgetError } from "../src/si/memory_plan.ts";
+import { hostInfo } from "./host.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    models: { type: "string", default: "models/fmnist-wrn40" },
+    budgets: { type: "string", default: "512,1024,2048" },
+    images: { type: "string", default: "32" },
+    backend: { type: "string", default: "native" },
+    out: { type: "string" },
+  },
+});
+
+interface Row {
+  model: string;
+  budgetMb: number;
+  images: number;
+  plan?: { batch: number; splitChunk: number; estimatedPeakMb: number };
+  error?: string;
+  peakRssMb?: number;
+  wallSeconds?: number;
+  cpuSeconds?: number;
+  withinBudget?: boolean;
+}
+
+/** The engine's plan for the manifest's default settings (probe only, no compile). */
+async function planFor(dir: string, budgetMb: number) {
+  const manifest = await readManifest(dir);
+  const engine = await SiEngine.create({
+    modelBytes: await Deno.readFile(join(dir, manifest.model.file)),
+    backend: values.backend as "native",
+    inputDims: [manifest.input.channels, manifest.input.height, manifest.input.width],
+    splitPolicy: splitPolicyOf(manifest),
+    memoryBudgetMb: budgetMb,
+  });
+  const p = engine.plan(manifest.defaults);
+  return {
+    batch: p.batch,
+    splitChunk: p.splitChunk,
+    estimatedPeakMb: Math.round(p.peakBytes / 2 ** 20),
+  };
+}
+
+async function measure(dir: string, budgetMb: number, images: number): Promise<Row> {
+  const row: Row = { model: dir, budgetMb, images };
+  try {
+    row.plan = await planFor(dir, budgetMb);
+  } catch (e) {
+    if (!(e instanceof MemoryBudgetError)) throw e;
+    row.error = e.message;
+    return row;
+  }
+  await Deno.remove(join(dir, ".cache"), { recursive: true }).catch(() => undefined);
+  const manifest = await readManifest(dir);
+  const size = `${manifest.input.height}x${manifest.input.width}`;
+  const cmd = new Deno.Command("/usr/bin/time", {
+    args: [
+      "-v",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "src/cli/score.ts",
+      "--model",
+      dir,
+      `noise:uniform:${images}:${size}`,
+      "--backend",
+      values.backend!,
+      "--memory-budget-mb",
+      String(budgetMb),
+    ],
+    stdout: "null",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  const err = new TextDecoder().decode(out.stderr);
+  const num = (re: RegExp) => Number(re.exec(err)?.[1] ?? NaN);
+  row.peakRssMb = Math.round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024);
+  const [, m, s] = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?([\d:.]+)/.exec(err) ?? [];
+  const parts = (s ?? "").split(":").map(Number);
+  row.wallSeconds = parts.length === 2
+    ? parts[0] * 60 + parts[1]
+    : Number(m ?? 0) * 3600 + (parts[0] ?? NaN);
+  row.cpuSeconds = num(/User time \(seconds\): ([\d.]+)/) +
+    num(/System time \(seconds\): ([\d.]+)/);
+  row.withinBudget = row.peakRssMb <= budgetMb;
+  if (!out.success) row.error = err.split("\n").slice(-6).join("\n");
+  return row;
+}
+
+const rows: Row[] = [];
+for (const dir of values.models!.split(",")) {
+  for (const budget of values.budgets!.split(",").map(Number)) {
+    const row = await measure(dir, budget, Number(values.images));
+    console.log(JSON.stringify(row));
+    rows.push(row);
+  }
+}
+const report = { host: await hostInfo([values.backend as "native"]), rows };
+const out = values.out ?? `bench/results/memory-${new Date().toISOString().slice(0, 16)}.json`;
+await Deno.writeTextFile(out, JSON.stringify(report, null, 2) + "\n");
+console.log(`wrote ${out}`);
+Deno.exit(0);
