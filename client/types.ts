@@ -15,12 +15,15 @@ export type ErrorCode =
   | "unauthorized"
   | "not_found"
   | "method_not_allowed"
+  | "url_too_long"
   | "payload_too_large"
   | "image_too_large"
   | "unsupported_media_type"
   | "corrupt_image"
   | "overloaded"
+  | "timeout"
   | "shutting_down"
+  | "not_ready"
   | "internal"
   // Keeps autocompletion for the known codes while accepting new ones.
   | (string & Record<never, never>);

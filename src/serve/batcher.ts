@@ -1,25 +1,45 @@
 /**
  * Dynamic batching: images from concurrent requests are scored together, grouped by model and
  * settings, up to `batchMax` images or `batchWaitMs` after the first one waits — like the dynamic
- * batching of inference servers. A bounded queue (`queueMaxImages`) turns excess load into 503s
- * instead of memory growth; each image gets its own promise so each request streams its own lines.
+ * batching of inference servers. Each image gets its own promise so each request streams its own
+ * lines.
+ *
+ * Back-pressure is bounded twice: by image count (`queueMaxImages`, memory) and by expected wait
+ * (`maxWaitSeconds`): the measured scorer seconds per image (see drain_rate.ts) times the images
+ * already admitted, i.e. how long a new request's first image would wait. A request that does not fit gets 503 with a `Retry-After` of the time the
+ * queue needs to drain until it would fit, at the measured rate.
  * @module
  */
+import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import { DrainRate } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Batcher limits. */
 export interface BatcherOptions {
   readonly batchMax: number;
   readonly batchWaitMs: number;
+  /** Most images admitted and not finished, over all requests (bounds memory). */
   readonly queueMaxImages: number;
-  /** Seconds for Retry-After on 503 (default 1). */
-  readonly retryAfterSeconds?: number;
+  /** Longest expected wait (seconds) a newly admitted image may face (default: unbounded). */
+  readonly maxWaitSeconds?: number;
+  /** Drain rate (images/s) assumed until a batch has been measured (default 2). */
+  readonly priorImagesPerSecond?: number;
   /** Scorer calls allowed to run at once over all models (default 1: the CPU is shared). */
   readonly concurrency?: number;
   readonly metrics?: Metrics;
+  /** The drain-rate record to use (default: a new one with the prior); tests seed it. */
+  readonly drainRate?: DrainRate;
+}
+
+/** Per-request admission options. */
+export interface AdmitOptions {
+  /** Aborting it drops the request's queued images (they reject with `signal.reason`). */
+  readonly signal?: AbortSignal;
+  /** The request's own wait limit in seconds (its deadline); the tighter of it and the batcher's applies. */
+  readonly waitLimitSeconds?: number;
 }
 
 /** Queue slots reserved for one request; images are submitted into them one by one. */
@@ -45,6 +65,11 @@ interface Group {
   readonly items: Item[];
 }
 
+interface RunningBatch {
+  readonly items: readonly Item[];
+  readonly abort: AbortController;
+}
+
 /** The error an image's promise rejects with when its request went away before scoring. */
 export function cancelledError(): DOMException {
   return new DOMException("The client disconnected before the image was scored", "AbortError");
@@ -63,21 +88,44 @@ class AdmissionImpl implements Admission {
     this.unused = count;
   }
   submit(input: Float32Array): Promise<ImageScore> {
-    if (this.signal?.aborted) return Promise.reject(cancelledError());
+    if (this.signal?.aborted) return Promise.reject(this.signal.reason ?? cancelledError());
     if (this.unused <= 0) throw new RangeError("Admission has no unused slots left");
     this.unused--;
     return this.batcher.enqueue(this, input);
   }
   release(): void {
-    this.batcher.free(this.unused);
+    this.batcher.free(this.key, this.unused);
     this.unused = 0;
   }
+}
+
+/** The batch key of a model and settings: images share batches only within one key. */
+export function batchKey(model: LoadedModel, settings: ScoreSettings): string {
+  return `${model.id}\u0000${JSON.stringify(settings)}`;
+}
+
+/** A batcher with the limits of `config`, reporting to `metrics` (queue gauges attached). */
+export function createBatcher(config: Config, metrics?: Metrics): Batcher {
+  const batcher = new Batcher({
+    batchMax: config.batchMax,
+    batchWaitMs: config.batchWaitMs,
+    queueMaxImages: config.queueMaxImages,
+    maxWaitSeconds: config.queueMaxWaitS,
+    priorImagesPerSecond: 1000 / config.queuePriorMsPerImage,
+    metrics,
+  });
+  metrics?.attachQueue(() => batcher.depth, () => batcher.expectedWaitSeconds);
+  return batcher;
 }
 
 /** Groups queued images into batches and runs them on the models' scorers. */
 export class Batcher {
   readonly #opts: BatcherOptions;
   readonly #groups = new Map<string, Group>();
+  /** Admitted, unfinished images per batch key. */
+  readonly #outstanding = new Map<string, number>();
+  readonly #runningBatches = new Set<RunningBatch>();
+  readonly #rate: DrainRate;
   #reserved = 0;
   #running = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -85,6 +133,7 @@ export class Batcher {
 
   constructor(options: BatcherOptions) {
     this.#opts = options;
+    this.#rate = options.drainRate ?? new DrainRate(options.priorImagesPerSecond ?? 2);
   }
 
   /** Images admitted and not yet finished (queued, reserved or being scored). */
@@ -92,38 +141,69 @@ export class Batcher {
     return this.#reserved;
   }
 
+  /** Seconds until every admitted image is scored, at the measured drain rate. */
+  get expectedWaitSeconds(): number {
+    let s = 0;
+    for (const [key, n] of this.#outstanding) s += n * this.#rate.secondsPerImage(key);
+    return s / (this.#opts.concurrency ?? 1);
+  }
+
+  /** Measured (or prior) images per second for one model and settings. */
+  imagesPerSecond(model: LoadedModel, settings: ScoreSettings): number {
+    return 1 / this.#rate.secondsPerImage(batchKey(model, settings));
+  }
+
   /**
    * Reserves `count` queue slots for one request on `model` with `settings`.
-   * An aborted `signal` rejects the request's queued images and frees its slots.
+   * An aborted `options.signal` rejects the request's queued images and frees its slots.
    * @throws {ApiError} 503 overloaded (with Retry-After) when the queue cannot take them.
    */
   admit(
     model: LoadedModel,
     settings: ScoreSettings,
     count: number,
-    signal?: AbortSignal,
+    options: AdmitOptions = {},
   ): Admission {
-    this.assertRoom(count);
+    this.assertRoom(model, settings, count, options.waitLimitSeconds);
+    const key = batchKey(model, settings);
     this.#reserved += count;
-    const key = `${model.id}\u0000${JSON.stringify(settings)}`;
-    const admission = new AdmissionImpl(this, key, model, settings, count, signal);
-    signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
+    this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + count);
+    const admission = new AdmissionImpl(this, key, model, settings, count, options.signal);
+    options.signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
     return admission;
   }
 
   /**
-   * Throws the 503 `admit` would throw for `count` images, without reserving anything: lets a
-   * request be refused before its body is read.
+   * Throws the 503 `admit` would throw, without reserving anything: lets a request be refused
+   * before its body is read. The wait bound looks at the queue ahead (when the request's first
+   * image would start): `maxWaitSeconds`, and the request's own limit less one image's time.
+   * Into an empty queue a request is always admitted (waiting cannot make it faster); its
+   * deadline then cuts what it cannot finish.
    */
-  assertRoom(count: number): void {
-    if (this.#reserved + count > this.#opts.queueMaxImages) {
-      throw new ApiError(
-        503,
-        "overloaded",
-        `Cannot queue ${count} image(s): ${this.#reserved} of ${this.#opts.queueMaxImages} queue slots are in use`,
-        { "retry-after": String(this.#opts.retryAfterSeconds ?? 1) },
-      );
-    }
+  assertRoom(
+    model: LoadedModel,
+    settings: ScoreSettings,
+    count: number,
+    waitLimitSeconds?: number,
+  ): void {
+    const spi = this.#rate.secondsPerImage(batchKey(model, settings));
+    const concurrency = this.#opts.concurrency ?? 1;
+    const overCount = this.#reserved + count - this.#opts.queueMaxImages;
+    const ahead = this.expectedWaitSeconds;
+    const limit = Math.min(
+      this.#opts.maxWaitSeconds ?? Infinity,
+      (waitLimitSeconds ?? Infinity) - spi / concurrency,
+    );
+    const overWait = ahead > 0 ? ahead - limit : 0;
+    if (overCount <= 0 && overWait <= 0) return;
+    const waitFor = Math.max(overWait, (overCount * spi) / concurrency);
+    const why = overCount > 0
+      ? `${this.#reserved} of ${this.#opts.queueMaxImages} queue slots are in use`
+      : `the queue ahead needs about ${ahead.toFixed(1)} s at ${(1 / spi).toFixed(2)} ` +
+        `images/s, over the wait limit of ${Math.max(0, limit).toFixed(1)} s`;
+    throw new ApiError(503, "overloaded", `Cannot queue ${count} image(s): ${why}`, {
+      "retry-after": String(Math.min(3600, Math.max(1, Math.ceil(waitFor)))),
+    });
   }
 
   /** Resolves once every admitted image has finished. */
@@ -145,10 +225,13 @@ export class Batcher {
     });
   }
 
-  /** @internal Frees `n` slots. */
-  free(n: number): void {
+  /** @internal Frees `n` slots of `key`. */
+  free(key: string, n: number): void {
     if (n <= 0) return;
     this.#reserved -= n;
+    const left = (this.#outstanding.get(key) ?? 0) - n;
+    if (left > 0) this.#outstanding.set(key, left);
+    else this.#outstanding.delete(key);
     if (this.#reserved === 0) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -157,16 +240,22 @@ export class Batcher {
   }
 
   #cancel(admission: AdmissionImpl): void {
+    const reason = admission.signal?.reason ?? cancelledError();
     const group = this.#groups.get(admission.key);
     const mine = group?.items.filter((it) => it.owner === admission) ?? [];
     if (group && mine.length > 0) {
       const rest = group.items.filter((it) => it.owner !== admission);
       group.items.splice(0, group.items.length, ...rest);
       if (rest.length === 0) this.#groups.delete(group.key);
-      for (const it of mine) it.reject(cancelledError());
-      this.free(mine.length);
+      for (const it of mine) it.reject(reason);
+      this.free(admission.key, mine.length);
     }
     admission.release();
+    // A running batch whose every image belongs to requests that went away is not worth
+    // finishing: scorers that honour the signal stop early.
+    for (const run of this.#runningBatches) {
+      if (run.items.every((it) => it.owner.signal?.aborted)) run.abort.abort(reason);
+    }
   }
 
   #schedule(): void {
@@ -218,17 +307,22 @@ export class Batcher {
     const data = new Float32Array(ok.length * per);
     ok.forEach((it, i) => data.set(it.input, i * per));
     const labels = { model: group.model.id };
-    this.#opts.metrics?.batchSize.observe(ok.length, labels);
+    const run: RunningBatch = { items: ok, abort: new AbortController() };
+    this.#runningBatches.add(run);
     try {
       if (ok.length === 0) return;
+      this.#opts.metrics?.batchSize.observe(ok.length, labels);
+      const started = performance.now();
       const scores = await group.model.scorer.score(
         { data, dims: [ok.length, c, h, w] },
         group.settings,
+        { signal: run.abort.signal },
       );
       if (scores.length !== ok.length) {
         throw new Error(`Scorer returned ${scores.length} results for ${ok.length} images`);
       }
       const done = performance.now();
+      this.#rate.record(group.key, ok.length, (done - started) / 1000);
       ok.forEach((it, i) => {
         this.#opts.metrics?.imageSeconds.observe((done - it.queuedAt) / 1000, labels);
         it.resolve(scores[i]);
@@ -236,7 +330,8 @@ export class Batcher {
     } catch (err) {
       for (const it of ok) it.reject(err);
     } finally {
-      this.free(batch.length);
+      this.#runningBatches.delete(run);
+      this.free(group.key, batch.length);
     }
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startServer } from "../../src/serve/server.ts";
+import { startServer } from "../../src/http/server.ts";
 import { lines, multipart, testApp } from "./setup.ts";
 import { solidPng } from "./png.ts";
 
