@@ -86,3 +86,19 @@ Deno.test("handler() sends no CORS headers when CORS_ORIGINS is empty and * when
   assert.equal(star.headers.get("access-control-allow-origin"), "*");
   await star.body?.cancel();
 });
+
+Deno.test("handler() checks the bearer token before answering 404 or 405 under /v1/", async () => {
+  const { app } = testApp({ authToken: "tok-123" });
+  for (const [method, path] of [["GET", "/v1/nothing"], ["PUT", "/v1/models"], ["GET", "/v1/"]]) {
+    const res = await app.handler(new Request(url(path), { method }));
+    assert.equal(res.status, 401, `${method} ${path}`);
+    await res.body?.cancel();
+  }
+  const auth = { authorization: "Bearer tok-123" };
+  const missing = await app.handler(new Request(url("/v1/nothing"), { headers: auth }));
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
+  const wrong = await app.handler(new Request(url("/v1/models"), { method: "PUT", headers: auth }));
+  assert.equal(wrong.status, 405);
+  await wrong.body?.cancel();
+});
