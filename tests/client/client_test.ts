@@ -111,7 +111,7 @@ Deno.test("scoreImages() throws SiApiError for a bad parameter", async () => {
 });
 
 Deno.test("scoreImages() exposes Retry-After on 503 back-pressure", async () => {
-  const t = createTestApp({ queueMaxImages: 1, retryAfterSeconds: 7 });
+  const t = createTestApp({ queueMaxImages: 1, queuePriorMsPerImage: 7000 }); // 1 image over × 7 s
   const images = [await solidPng(1), await solidPng(2)];
   await assert.rejects(clientFor(t).scoreImages("fake", images).collect(), (e: unknown) => {
     assert.ok(e instanceof SiApiError);

@@ -51,7 +51,7 @@ Deno.test("createUploadGate() rejects an upload containing an OOD image", async 
 
 Deno.test("createUploadGate() fails closed when the service is overloaded", async () => {
   const accepted: string[][] = [];
-  const gate = gateFor(createTestApp({ queueMaxImages: 1, retryAfterSeconds: 4 }), accepted);
+  const gate = gateFor(createTestApp({ queueMaxImages: 1, queuePriorMsPerImage: 4000 }), accepted);
   const res = await gate(
     await upload([["a.png", await solidPng(153)], ["b.png", await solidPng(153)]]),
   );

@@ -210,3 +210,15 @@ Deno.test("Batcher aborts a running batch once every request in it went away", a
   assert.equal(b.depth, 0);
   release();
 });
+
+Deno.test("DrainRate averages seconds per image per key and falls back to any key, then the prior", () => {
+  const rate = new DrainRate(4); // prior: 0.25 s per image
+  assert.equal(rate.secondsPerImage("a"), 0.25);
+  assert.equal(rate.measured, false);
+  rate.record("a", 2, 1); // 0.5 s per image
+  assert.equal(rate.secondsPerImage("a"), 0.5);
+  assert.equal(rate.secondsPerImage("b"), 0.5, "an unmeasured key borrows the measured mean");
+  rate.record("a", 1, 1); // 1 s per image, weighted 0.3: 0.5 + 0.3 × 0.5
+  assert.ok(Math.abs(rate.secondsPerImage("a") - 0.65) < 1e-12);
+  assert.equal(rate.measured, true);
+});
