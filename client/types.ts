@@ -150,6 +150,11 @@ export interface ScoreOptions {
   readonly integrate?: "add" | "multiply";
   /** Aborts the request and the remaining scoring on the server. */
   readonly signal?: AbortSignal;
+  /**
+   * Deadline in seconds (sent as `X-Request-Timeout`, capped by the service): images not scored
+   * by then arrive as error lines with code `timeout`.
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /** True when the line reports a per-image error rather than a score. */

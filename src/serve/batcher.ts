@@ -14,8 +14,12 @@ import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
 import { DrainRate } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
+
+export { cancelledError };
+export type { Admission, AdmitOptions };
 
 /** Batcher limits. */
 export interface BatcherOptions {
@@ -32,22 +36,6 @@ export interface BatcherOptions {
   readonly metrics?: Metrics;
   /** The drain-rate record to use (default: a new one with the prior); tests seed it. */
   readonly drainRate?: DrainRate;
-}
-
-/** Per-request admission options. */
-export interface AdmitOptions {
-  /** Aborting it drops the request's queued images (they reject with `signal.reason`). */
-  readonly signal?: AbortSignal;
-  /** The request's own wait limit in seconds (its deadline); the tighter of it and the batcher's applies. */
-  readonly waitLimitSeconds?: number;
-}
-
-/** Queue slots reserved for one request; images are submitted into them one by one. */
-export interface Admission {
-  /** Queues one pre-processed input [C, H, W]; resolves with its score. */
-  submit(input: Float32Array): Promise<ImageScore>;
-  /** Frees the slots not used by `submit` (call when done submitting). */
-  release(): void;
 }
 
 interface Item {
@@ -68,35 +56,6 @@ interface Group {
 interface RunningBatch {
   readonly items: readonly Item[];
   readonly abort: AbortController;
-}
-
-/** The error an image's promise rejects with when its request went away before scoring. */
-export function cancelledError(): DOMException {
-  return new DOMException("The client disconnected before the image was scored", "AbortError");
-}
-
-class AdmissionImpl implements Admission {
-  unused: number;
-  constructor(
-    readonly batcher: Batcher,
-    readonly key: string,
-    readonly model: LoadedModel,
-    readonly settings: ScoreSettings,
-    count: number,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.unused = count;
-  }
-  submit(input: Float32Array): Promise<ImageScore> {
-    if (this.signal?.aborted) return Promise.reject(this.signal.reason ?? cancelledError());
-    if (this.unused <= 0) throw new RangeError("Admission has no unused slots left");
-    this.unused--;
-    return this.batcher.enqueue(this, input);
-  }
-  release(): void {
-    this.batcher.free(this.key, this.unused);
-    this.unused = 0;
-  }
 }
 
 /** The batch key of a model and settings: images share batches only within one key. */

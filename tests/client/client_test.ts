@@ -149,3 +149,18 @@ Deno.test("getModel() returns labels and calibrations with their ID scores", asy
     return e instanceof SiApiError && e.status === 404 && e.code === "not_found";
   });
 });
+
+Deno.test("scoreImages() sends timeoutSeconds as X-Request-Timeout and yields timeout lines", async () => {
+  const t = createTestApp({ batchMax: 1 });
+  const release = t.model.hold();
+  try {
+    const images = [await solidPng(1), await solidPng(2)];
+    const { results, summary } = await clientFor(t).scoreImages("fake", images, {
+      timeoutSeconds: 0.1,
+    }).collect();
+    assert.deepEqual(results.map((l) => isErrorLine(l) && l.error.code), ["timeout", "timeout"]);
+    assert.equal(summary.errors, 2);
+  } finally {
+    release();
+  }
+});

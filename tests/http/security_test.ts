@@ -51,6 +51,7 @@ Deno.test("handler() answers a CORS preflight for an allowed origin only", async
   assert.equal(ok.headers.get("access-control-allow-origin"), "https://edge.example");
   assert.match(ok.headers.get("access-control-allow-methods")!, /POST/);
   assert.match(ok.headers.get("access-control-allow-headers")!, /authorization/);
+  assert.match(ok.headers.get("access-control-allow-headers")!, /x-request-timeout/);
   const other = await preflight("https://evil.example");
   assert.equal(other.headers.get("access-control-allow-origin"), null);
 });
@@ -62,6 +63,7 @@ Deno.test("handler() adds CORS headers to responses and errors for allowed origi
   const ok = await get("/v1/models", "https://edge.example");
   assert.equal(ok.headers.get("access-control-allow-origin"), "https://edge.example");
   assert.equal(ok.headers.get("vary"), "Origin");
+  assert.equal(ok.headers.get("access-control-expose-headers"), "retry-after, x-request-timeout");
   await ok.body?.cancel();
   const missing = await get("/v1/models/nope", "https://edge.example");
   assert.equal(missing.status, 404);
