@@ -76,7 +76,7 @@ export const DEFAULT_CONFIG: Config = {
   maxPixels: 16_777_216,
   queueMaxImages: 256,
   queueMaxWaitS: 30,
-  queuePriorMsPerImage: 500,
+  queuePriorMsPerImage: 1000,
   requestTimeoutMaxS: 120,
   maxUrlBytes: 8192,
   batchMax: 32,

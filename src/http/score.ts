@@ -49,7 +49,14 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
     untrack();
   };
 
-  await (body.single ? run.line(0) : run.validated);
+  try {
+    await (body.single ? run.line(0) : run.validated);
+  } catch (e) {
+    // A bug, not a request problem: stop the run so nothing stays queued or tracked.
+    run.cancel();
+    finish(false);
+    throw e;
+  }
   if (run.cancelled) {
     finish(false);
     // Nobody reads it; 499 ("client closed request") keeps the request metrics honest.

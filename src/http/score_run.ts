@@ -56,8 +56,10 @@ export class ScoreRun {
   /** Resolves once every image is decoded and queued (or failed), or everything settled. */
   readonly validated: Promise<void>;
   readonly #ctx: AppContext;
-  readonly #req: RunRequest;
+  readonly #req: Omit<RunRequest, "parts">;
+  /** Parts not yet decoded; each is dropped once decoded so the stream does not pin the body. */
   readonly #parts: (ImagePart | undefined)[];
+  readonly #names: readonly string[];
   readonly #slots: PromiseWithResolvers<Slot>[];
   /** Per settled image: its ApiError when it failed (undefined when scored or pending). */
   readonly #errors: (ApiError | undefined)[];
@@ -74,14 +76,16 @@ export class ScoreRun {
    */
   constructor(ctx: AppContext, req: RunRequest) {
     this.#ctx = ctx;
-    this.#req = req;
-    this.n = req.parts.length;
+    const { parts, ...rest } = req;
+    this.#req = rest;
+    this.n = parts.length;
     const leftMs = req.started + req.timeoutS * 1000 - performance.now();
     const admission = ctx.batcher.admit(req.model, req.settings, this.n, {
       signal: this.stop.signal,
       waitLimitSeconds: leftMs / 1000,
     });
-    this.#parts = [...req.parts];
+    this.#parts = [...parts];
+    this.#names = parts.map((p) => p.name);
     this.#slots = Array.from({ length: this.n }, () => Promise.withResolvers<Slot>());
     this.#errors = new Array(this.n).fill(undefined);
     this.#timer = setTimeout(() => this.expire(), Math.max(0, leftMs));
@@ -118,8 +122,7 @@ export class ScoreRun {
   /** The deadline passed: every unsettled image gets a timeout line, queued ones are dropped. */
   expire(): void {
     for (let i = 0; i < this.n; i++) {
-      const name = this.#req.parts[i].name;
-      this.#fail(i, timeoutError(name, this.#req.timeoutS));
+      this.#fail(i, timeoutError(this.#names[i], this.#req.timeoutS));
     }
     this.#end(new ApiError(504, "timeout", `Deadline of ${this.#req.timeoutS} s passed`));
   }
@@ -138,7 +141,6 @@ export class ScoreRun {
     const { model, settings } = this.#req;
     try {
       for (let i = 0; i < this.n && !this.stop.signal.aborted; i++) {
-        // Parts are dropped once decoded so a long stream does not pin the whole request body.
         const part = this.#parts[i]!;
         this.#parts[i] = undefined;
         let input: Float32Array;
@@ -153,6 +155,9 @@ export class ScoreRun {
           (e) => this.#fail(i, e),
         );
       }
+    } catch (e) {
+      // Unexpected (a bug): fail what is left rather than leave a request hanging.
+      for (let i = 0; i < this.n; i++) this.#fail(i, e);
     } finally {
       admission.release();
     }
@@ -160,7 +165,7 @@ export class ScoreRun {
 
   #fail(i: number, err: unknown): void {
     if (this.#settled[i]) return;
-    const line = errorLine(i, this.#req.parts[i].name, err);
+    const line = errorLine(i, this.#names[i], err);
     this.#errors[i] = err instanceof ApiError
       ? err
       : new ApiError(500, "internal", line.error.message);
