@@ -6,7 +6,7 @@
  *
  * Back-pressure is bounded twice: by image count (`queueMaxImages`, memory) and by expected wait
  * (`maxWaitSeconds`): the measured scorer seconds per image (see drain_rate.ts) times the images
- * already admitted, i.e. how long a new request's first image would wait. A request that does not fit gets 503 with a `Retry-After` of the time the
+ * already admitted, batch by batch, i.e. how long a new request's first image would wait. A request that does not fit gets 503 with a `Retry-After` of the time the
  * queue needs to drain until it would fit, at the measured rate.
  * @module
  */
@@ -15,7 +15,7 @@ import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../si/types.ts";
 import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
-import { DrainRate } from "./drain_rate.ts";
+import { type DrainEvent, DrainRate, drainSchedule, refusal } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
 
 export { cancelledError };
@@ -54,8 +54,10 @@ interface Group {
 }
 
 interface RunningBatch {
+  readonly key: string;
   readonly items: readonly Item[];
   readonly abort: AbortController;
+  readonly startedAt: number;
 }
 
 /** The batch key of a model and settings: images share batches only within one key. */
@@ -102,9 +104,24 @@ export class Batcher {
 
   /** Seconds until every admitted image is scored, at the measured drain rate. */
   get expectedWaitSeconds(): number {
-    let s = 0;
-    for (const [key, n] of this.#outstanding) s += n * this.#rate.secondsPerImage(key);
-    return s / (this.#opts.concurrency ?? 1);
+    return this.#drainPlan().at(-1)?.at ?? 0;
+  }
+
+  /** The drain schedule of what is admitted now (see `drainSchedule`). */
+  #drainPlan(): DrainEvent[] {
+    const now = performance.now();
+    const running = [...this.#runningBatches].map((r) => ({
+      key: r.key,
+      images: r.items.length,
+      elapsedS: (now - r.startedAt) / 1000,
+    }));
+    return drainSchedule(
+      this.#rate,
+      running,
+      this.#outstanding,
+      this.#opts.batchMax,
+      this.#opts.concurrency,
+    );
   }
 
   /** Measured (or prior) images per second for one model and settings. */
@@ -133,11 +150,13 @@ export class Batcher {
   }
 
   /**
-   * Throws the 503 `admit` would throw, without reserving anything: lets a request be refused
+   * Throws the error `admit` would throw, without reserving anything: lets a request be refused
    * before its body is read. The wait bound looks at the queue ahead (when the request's first
    * image would start): `maxWaitSeconds`, and the request's own limit less one image's time.
    * Into an empty queue a request is always admitted (waiting cannot make it faster); its
-   * deadline then cuts what it cannot finish.
+   * deadline then cuts what it cannot finish. `Retry-After` is the time, on the drain schedule,
+   * at which the request would fit.
+   * @throws {ApiError} 503 overloaded; 413 when `count` exceeds the whole queue.
    */
   assertRoom(
     model: LoadedModel,
@@ -145,24 +164,27 @@ export class Batcher {
     count: number,
     waitLimitSeconds?: number,
   ): void {
+    const max = this.#opts.queueMaxImages;
+    if (count > max) {
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `Cannot queue ${count} images in one request: the queue holds at most ${max}`,
+      );
+    }
     const spi = this.#rate.secondsPerImage(batchKey(model, settings));
-    const concurrency = this.#opts.concurrency ?? 1;
-    const overCount = this.#reserved + count - this.#opts.queueMaxImages;
-    const ahead = this.expectedWaitSeconds;
     const limit = Math.min(
       this.#opts.maxWaitSeconds ?? Infinity,
-      (waitLimitSeconds ?? Infinity) - spi / concurrency,
+      (waitLimitSeconds ?? Infinity) - spi / (this.#opts.concurrency ?? 1),
     );
-    const overWait = ahead > 0 ? ahead - limit : 0;
-    if (overCount <= 0 && overWait <= 0) return;
-    const waitFor = Math.max(overWait, (overCount * spi) / concurrency);
-    const why = overCount > 0
-      ? `${this.#reserved} of ${this.#opts.queueMaxImages} queue slots are in use`
-      : `the queue ahead needs about ${ahead.toFixed(1)} s at ${(1 / spi).toFixed(2)} ` +
-        `images/s, over the wait limit of ${Math.max(0, limit).toFixed(1)} s`;
-    throw new ApiError(503, "overloaded", `Cannot queue ${count} image(s): ${why}`, {
-      "retry-after": String(Math.min(3600, Math.max(1, Math.ceil(waitFor)))),
+    const refused = refusal(this.#drainPlan(), {
+      reserved: this.#reserved,
+      count,
+      queueMax: max,
+      limit,
+      imagesPerSecond: 1 / spi,
     });
+    if (refused) throw refused;
   }
 
   /** Resolves once every admitted image has finished. */
@@ -266,12 +288,16 @@ export class Batcher {
     const data = new Float32Array(ok.length * per);
     ok.forEach((it, i) => data.set(it.input, i * per));
     const labels = { model: group.model.id };
-    const run: RunningBatch = { items: ok, abort: new AbortController() };
+    const run: RunningBatch = {
+      key: group.key,
+      items: ok,
+      abort: new AbortController(),
+      startedAt: performance.now(),
+    };
     this.#runningBatches.add(run);
     try {
       if (ok.length === 0) return;
       this.#opts.metrics?.batchSize.observe(ok.length, labels);
-      const started = performance.now();
       const scores = await group.model.scorer.score(
         { data, dims: [ok.length, c, h, w] },
         group.settings,
@@ -281,7 +307,7 @@ export class Batcher {
         throw new Error(`Scorer returned ${scores.length} results for ${ok.length} images`);
       }
       const done = performance.now();
-      this.#rate.record(group.key, ok.length, (done - started) / 1000);
+      this.#rate.record(group.key, ok.length, (done - run.startedAt) / 1000);
       ok.forEach((it, i) => {
         this.#opts.metrics?.imageSeconds.observe((done - it.queuedAt) / 1000, labels);
         it.resolve(scores[i]);

@@ -111,15 +111,21 @@ Deno.test("scoreImages() throws SiApiError for a bad parameter", async () => {
 });
 
 Deno.test("scoreImages() exposes Retry-After on 503 back-pressure", async () => {
-  const t = createTestApp({ queueMaxImages: 1, queuePriorMsPerImage: 7000 }); // 1 image over × 7 s
-  const images = [await solidPng(1), await solidPng(2)];
-  await assert.rejects(clientFor(t).scoreImages("fake", images).collect(), (e: unknown) => {
+  // 7 s per image before any measurement; a held single image occupies the 1-slot queue.
+  const t = createTestApp({ queueMaxImages: 1, queuePriorMsPerImage: 7000 });
+  const release = t.model.hold();
+  const busy = clientFor(t).scoreImages("fake", [await solidPng(1)]).collect();
+  await t.model.started(1);
+  await assert.rejects(clientFor(t).scoreImages("fake", [await solidPng(2)]).collect(), (e) => {
     assert.ok(e instanceof SiApiError);
     assert.equal(e.status, 503);
     assert.equal(e.code, "overloaded");
+    // The slot frees when the running image is scored: after 7 s.
     assert.equal(e.retryAfter, 7);
     return true;
   });
+  release();
+  await busy;
 });
 
 Deno.test("createClient() sends the bearer token", async () => {

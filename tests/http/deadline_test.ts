@@ -60,14 +60,15 @@ Deno.test("handler() caps X-Request-Timeout at REQUEST_TIMEOUT_MAX_S and rejects
 });
 
 Deno.test("handler() refuses work whose expected wait exceeds QUEUE_MAX_WAIT_S, Retry-After from the rate", async () => {
-  // Prior 5 s per image; 2 images admitted into the empty queue = 10 s ahead; limit 3 s.
+  // Prior 5 s per image; 2 images admitted into the empty queue = 10 s ahead; limit 3 s. Image 0
+  // runs alone (batch wait 0) and image 1 follows: room only when both finished, after 10 s.
   const t = testApp({ queuePriorMsPerImage: 5000, queueMaxWaitS: 3 });
   const release = t.model.hold();
   const first = await t.app.handler(post(await images(2)));
   assert.equal(first.status, 200);
   const refused = await t.app.handler(post(await solidPng(1)));
   assert.equal(refused.status, 503);
-  assert.equal(refused.headers.get("retry-after"), "7");
+  assert.equal(refused.headers.get("retry-after"), "10");
   const { error } = await refused.json();
   assert.equal(error.code, "overloaded");
   assert.match(error.message, /about 10\.0 s at 0\.20 images\/s/);
@@ -78,11 +79,13 @@ Deno.test("handler() refuses work whose expected wait exceeds QUEUE_MAX_WAIT_S, 
 Deno.test("handler() refuses a request whose own deadline the queue ahead would overrun", async () => {
   const t = testApp({ queuePriorMsPerImage: 1000, queueMaxWaitS: 60 });
   const release = t.model.hold();
-  const first = await t.app.handler(post(await images(4))); // 4 s ahead
+  // 4 s ahead: image 0 runs alone (1 s), images 1–3 follow in one batch (3 s more).
+  const first = await t.app.handler(post(await images(4)));
   const short = await t.app.handler(post(await solidPng(1), { "x-request-timeout": "2" }));
   assert.equal(short.status, 503);
-  // 4 s ahead + 1 s for its own image, 2 s allowed → fits in 3 s.
-  assert.equal(short.headers.get("retry-after"), "3");
+  // 4 s ahead + 1 s for its own image > 2 s; after the first batch 3 s are still ahead, so it
+  // fits only once all 4 are done.
+  assert.equal(short.headers.get("retry-after"), "4");
   await short.body?.cancel();
   release();
   await first.text();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../src/errors.ts";
 import { Batcher, batchKey } from "../../src/serve/batcher.ts";
-import { DrainRate } from "../../src/serve/drain_rate.ts";
+import { DrainRate, drainSchedule } from "../../src/serve/drain_rate.ts";
 import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
@@ -60,7 +60,8 @@ Deno.test("Batcher never mixes settings or models in one batch", async () => {
 
 Deno.test("Batcher.admit() refuses over queueMaxImages with Retry-After from the drain rate", () => {
   const model = createFakeModel();
-  // 0.25 images/s = 4 s per image: one image too many must drain for 4 s.
+  // 0.25 images/s = 4 s per image. The 2 admitted images will be scored in one batch of 2
+  // (batchMax 4): slots free only when it finishes, after 8 s.
   const b = new Batcher({
     batchMax: 4,
     batchWaitMs: 0,
@@ -72,7 +73,7 @@ Deno.test("Batcher.admit() refuses over queueMaxImages with Retry-After from the
     assert.ok(e instanceof ApiError);
     assert.equal(e.status, 503);
     assert.equal(e.code, "overloaded");
-    assert.equal(e.headers["retry-after"], "4");
+    assert.equal(e.headers["retry-after"], "8");
     assert.match(e.message, /2 of 3 queue slots are in use/);
     return true;
   });
@@ -100,8 +101,9 @@ Deno.test("Batcher bounds the expected wait at the measured rate and derives Ret
   assert.throws(() => b.admit(model, DEFAULT_SETTINGS, 1), (e: unknown) => {
     assert.ok(e instanceof ApiError);
     assert.equal(e.code, "overloaded");
-    // 5 s ahead, 2 s allowed: the queue must drain 3 s before the request fits.
-    assert.equal(e.headers["retry-after"], "3");
+    // Batches of 4, 4 and 2 images finish at 2 s, 4 s and 5 s; after the second, 1 s is left
+    // ahead, within the 2 s allowed.
+    assert.equal(e.headers["retry-after"], "4");
     assert.match(e.message, /about 5\.0 s at 2\.00 images\/s/);
     return true;
   });
@@ -112,11 +114,11 @@ Deno.test("Batcher refuses a request whose deadline ends before its first image 
   const rate = new DrainRate(1000);
   rate.record(batchKey(model, DEFAULT_SETTINGS), 1, 0.5);
   const b = new Batcher({ batchMax: 4, batchWaitMs: 0, queueMaxImages: 1000, drainRate: rate });
-  b.admit(model, DEFAULT_SETTINGS, 10); // 5 s ahead
-  // 5 s ahead + 0.5 s for its own first image > 5 s: refused, 1 s (rounded up) too early.
+  b.admit(model, DEFAULT_SETTINGS, 10); // batches of 4, 4, 2 finish at 2, 4 and 5 s
+  // 5 s ahead + 0.5 s for its own first image > 5 s. After the first batch (2 s), 3 s are left.
   assert.throws(
     () => b.admit(model, DEFAULT_SETTINGS, 1, { waitLimitSeconds: 5 }),
-    (e: unknown) => e instanceof ApiError && e.headers["retry-after"] === "1",
+    (e: unknown) => e instanceof ApiError && e.headers["retry-after"] === "2",
   );
   b.admit(model, DEFAULT_SETTINGS, 1, { waitLimitSeconds: 5.5 });
   assert.equal(b.depth, 11);
@@ -221,4 +223,31 @@ Deno.test("DrainRate averages seconds per image per key and falls back to any ke
   rate.record("a", 1, 1); // 1 s per image, weighted 0.3: 0.5 + 0.3 × 0.5
   assert.ok(Math.abs(rate.secondsPerImage("a") - 0.65) < 1e-12);
   assert.equal(rate.measured, true);
+});
+
+Deno.test("Batcher answers 413 for more images than the whole queue holds", () => {
+  const b = new Batcher({ batchMax: 4, batchWaitMs: 0, queueMaxImages: 3 });
+  assert.throws(() => b.admit(createFakeModel(), DEFAULT_SETTINGS, 4), (e: unknown) => {
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.status, 413);
+    assert.equal(e.message, "Cannot queue 4 images in one request: the queue holds at most 3");
+    return true;
+  });
+});
+
+Deno.test("drainSchedule() counts down the running batch and queues the rest in batchMax chunks", () => {
+  const rate = new DrainRate(1); // 1 s per image
+  const events = drainSchedule(
+    rate,
+    [{ key: "k", images: 3, elapsedS: 2 }],
+    new Map([["k", 8]]),
+    2,
+  );
+  // Running: 3 s of work, 2 s done → 1 s. Then 5 waiting images in batches of 2, 2, 1.
+  assert.deepEqual(events, [
+    { at: 1, images: 3 },
+    { at: 3, images: 2 },
+    { at: 5, images: 2 },
+    { at: 6, images: 1 },
+  ]);
 });
