@@ -33,30 +33,9 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   });
   const run = new ScoreRun(ctx, { model, settings, parts: body.parts, timeoutS, started });
 
-  const untrack = ctx.track();
-  const onClientGone = () => run.cancel();
-  rc.req.signal.addEventListener("abort", onClientGone, { once: true });
-  let finished = false;
-  const finish = (streamed: boolean) => {
-    if (finished) return;
-    finished = true;
-    rc.req.signal.removeEventListener("abort", onClientGone);
-    run.close();
-    // Non-200 answers are timed by the request-metrics middleware.
-    if (streamed) {
-      ctx.metrics.requestSeconds.observe((performance.now() - started) / 1000, { route: "score" });
-    }
-    untrack();
-  };
-
-  try {
-    await (body.single ? run.line(0) : run.validated);
-  } catch (e) {
-    // A bug, not a request problem: stop the run so nothing stays queued or tracked.
-    run.cancel();
-    finish(false);
-    throw e;
-  }
+  const finish = followRun(ctx, rc.req, run, started);
+  // Never rejects: image failures settle as error lines.
+  await (body.single ? run.line(0) : run.validated);
   if (run.cancelled) {
     finish(false);
     // Nobody reads it; 499 ("client closed request") keeps the request metrics honest.
@@ -75,4 +54,31 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
       "x-request-timeout": String(timeoutS),
     },
   });
+}
+
+/**
+ * Ties a run to its request: a client disconnect cancels it, and the drain waits for it. Returns
+ * `finish(streamed)`, to call once when the response ends (idempotent); a streamed response
+ * records its own latency, other answers are timed by the request-metrics middleware.
+ */
+function followRun(
+  ctx: AppContext,
+  req: Request,
+  run: ScoreRun,
+  started: number,
+): (streamed: boolean) => void {
+  const untrack = ctx.track();
+  const onClientGone = () => run.cancel();
+  req.signal.addEventListener("abort", onClientGone, { once: true });
+  let finished = false;
+  return (streamed) => {
+    if (finished) return;
+    finished = true;
+    req.signal.removeEventListener("abort", onClientGone);
+    run.close();
+    if (streamed) {
+      ctx.metrics.requestSeconds.observe((performance.now() - started) / 1000, { route: "score" });
+    }
+    untrack();
+  };
 }
