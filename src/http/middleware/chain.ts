@@ -28,9 +28,3 @@ export type Middleware = (next: Handler) => Handler;
 export function compose(middleware: readonly Middleware[], end: Handler): Handler {
   return middleware.reduceRight((next, mw) => mw(next), end);
 }
-
-/** The parsed URL of an exchange (throws if the URL middleware did not run: a wiring bug). */
-export function urlOf(x: Exchange): URL {
-  if (!x.url) throw new Error("Exchange has no parsed URL: the URL middleware must run first");
-  return x.url;
-}
