@@ -9,10 +9,17 @@ import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
+import {
+  compileScoringModel,
+  effectiveSettings,
+  isAMethod,
+  isGradientMethod,
+  OUT,
+} from "./compile.ts";
 import { resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
+import { LAST_NORMALIZATION_COUNT } from "./types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
 
 /** How to build an engine. */
@@ -110,11 +117,29 @@ export class SiEngine implements Scorer {
     return engine;
   }
 
-  /** Split tensors a method uses (empty for output-based methods). */
+  /**
+   * Split tensors a method uses (empty for output-based methods). The A variant (si_a, gaia_a)
+   * is defined over the last normalization outputs: it takes the manifest's policy when that is
+   * `last-normalization` or `tensors`, else the last 10; gaia_a uses all but the last (its output
+   * component is taken at the pooled features).
+   */
   splits(settings: ScoreSettings): readonly string[] {
     if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
     if (settings.method === "gaia_z") {
       return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    }
+    if (isAMethod(settings.method)) {
+      const p = this.#splitPolicy;
+      const policy = p.kind === "last-normalization" || p.kind === "tensors"
+        ? p
+        : { kind: "last-normalization" as const, count: LAST_NORMALIZATION_COUNT };
+      const names = resolveSplits(this.graph, this.shapes, policy);
+      if (names.length < 2) {
+        throw new Error(
+          `Method "${settings.method}" needs at least 2 split tensors, the split policy gives ${names.length}`,
+        );
+      }
+      return settings.method === "gaia_a" ? names.slice(0, -1) : names;
     }
     return [];
   }
@@ -126,6 +151,7 @@ export class SiEngine implements Scorer {
       compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
         stack: this.#stack,
         dynamicBatch: this.staticBatch === undefined,
+        pooled: this.#splitPolicy.pooled,
       }),
     );
   }
@@ -155,7 +181,7 @@ export class SiEngine implements Scorer {
     if (!this.#cacheDir) return this.compile(s);
     const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};splits=${
       this.splits(s).join("|")
-    }`;
+    };pooled=${this.#splitPolicy.pooled ?? ""}`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
     const key = await compileKey(await this.#modelSha, what);
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));
