@@ -228,7 +228,11 @@ function stackedStep(
   const pass = emitStackedPass(b, graph, ctx.shapes, s.splits, z, `a${t}`);
   const h = pass?.allStreams(s.pooled);
   if (!pass || !h) return undefined;
-  const fwd: Forward = { nodes: pass.nodes, info: pass.info, constant: (n) => graph.constantValue(n) };
+  const fwd: Forward = {
+    nodes: pass.nodes,
+    info: pass.info,
+    constant: (n) => graph.constantValue(n),
+  };
   const ht = head(b, pass.logits, ctx.k);
   const mask = innerMask(ctx, fwd, pass.logits, h);
   const seeds = new Map([

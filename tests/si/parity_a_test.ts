@@ -84,8 +84,10 @@ for (const [method, key] of METHODS) {
       const worstRel = Math.max(
         ...got.map((g, i) => Math.abs(g - expected[i]) / Math.abs(expected[i])),
       );
-      console.log(`${key} ${set}: worst error ${worst.toFixed(3)}× the tolerance, ` +
-        `worst relative error ${worstRel.toExponential(2)}`);
+      console.log(
+        `${key} ${set}: worst error ${worst.toFixed(3)}× the tolerance, ` +
+          `worst relative error ${worstRel.toExponential(2)}`,
+      );
       (ours[key] ??= {})[set] = got;
       const bound = LOOSE[key][set];
       if (bound === undefined) {
@@ -104,7 +106,9 @@ Deno.test("FPR95 and AUROC on the tiny-BiT fixture equal the reference's", () =>
       const fpr = fpr95Authors(mine["id-fmnist"], mine[ood]);
       const area = auroc(mine["id-fmnist"], mine[ood]);
       console.log(
-        `${key} vs ${ood}: FPR95 ${(100 * fpr).toFixed(2)} (ref ${(100 * ref.fpr95).toFixed(2)}), ` +
+        `${key} vs ${ood}: FPR95 ${(100 * fpr).toFixed(2)} (ref ${
+          (100 * ref.fpr95).toFixed(2)
+        }), ` +
           `AUROC ${(100 * area).toFixed(2)} (ref ${(100 * ref.auroc).toFixed(2)})`,
       );
       // Against MNIST (same forward pass): one ID image may cross the threshold, a few pairs swap.
