@@ -9,7 +9,7 @@
  * the Fashion-MNIST and noise images the reference logits themselves differ from model.onnx's
  * (max logit up to 4.8e-4 and 2.5e-3 relative; onnxruntime native and wasm agree with each other
  * to 1.2e-6, and every Conv/InstanceNormalization/MaxPool/Pad/pool output checks against float64
- * to 1e-6), and the gradient-value scores amplify that difference (S&I-A about 20×). There the
+ * to 1e-6), and the gradient-value scores amplify that difference (S&I-A 10–20×). There the
  * test holds those scores to bounds from the measured discrepancy (LOOSE), and the metrics to
  * the reference's.
  */
