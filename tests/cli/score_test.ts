@@ -73,7 +73,10 @@ Deno.test("score CLI scores the bundled tiny-BiT model with S&I-A (the authors' 
   assert.deepEqual(rows.map((r) => r.index), [0, 1, 2]);
   for (const r of rows) {
     const expected = bitRef.sets["ood-mnist"].si_a[r.index];
-    assert.ok(Math.abs(r.score - expected) <= 1e-3 * Math.abs(expected), `${r.score} vs ${expected}`);
+    assert.ok(
+      Math.abs(r.score - expected) <= 1e-3 * Math.abs(expected),
+      `${r.score} vs ${expected}`,
+    );
     assert.equal(r.class, bitRef.sets["ood-mnist"].class[r.index]);
     assert.equal(r.method, "si_a");
   }

@@ -48,7 +48,11 @@ Deno.test("a JPEG photo posted to the bundled tiny-BiT model with method=si_a ge
   assert.ok(Number.isFinite(row.score) && row.score < 0, `score ${row.score}`);
   assert.ok(Number.isInteger(row.class) && row.class >= 0 && row.class < 10);
   assert.equal(typeof row.label, "string");
-  assert.equal(row.layers.length, 9, "one value per inner split (the last ten GroupNorms minus one)");
+  assert.equal(
+    row.layers.length,
+    9,
+    "one value per inner split (the last ten GroupNorms minus one)",
+  );
   assert.equal(typeof row.ood, "boolean", "the bundled model is calibrated for si_a");
   assert.ok(row.p_value >= 0 && row.p_value <= 1);
   assert.equal(summary.scored, 1);

@@ -81,7 +81,10 @@ Deno.test("findCalibration() matches method and the settings relevant to it", ()
   // S&I-A depends on α and T like S&I.
   const a = [mk("si_a", 0.001)];
   assert.equal(findCalibration(a, { ...DEFAULT_SETTINGS, method: "si_a" }), a[0]);
-  assert.equal(findCalibration(a, { ...DEFAULT_SETTINGS, method: "si_a", iterations: 3 }), undefined);
+  assert.equal(
+    findCalibration(a, { ...DEFAULT_SETTINGS, method: "si_a", iterations: 3 }),
+    undefined,
+  );
 });
 
 Deno.test("upsertCalibration() replaces the entry for the same method and settings", () => {
