@@ -68,8 +68,9 @@ export function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefin
     const n = graph.nodes[k];
     if (!POOLS.has(n.opType!)) continue;
     const dims = shapes.get(n.output![0])?.dims;
-    // dims[0] = −1: computed per image (a ReduceMean of a weight-standardized kernel is not).
-    if (dims && dims.length >= 2 && dims[0] === -1 && dims.slice(2).every((d) => d === 1)) {
+    // Computed per image: a ReduceMean of a weight-standardized kernel is a compile-time constant.
+    const perImage = !graph.isConstant(n.output![0]);
+    if (dims && dims.length >= 2 && perImage && dims.slice(2).every((d) => d === 1)) {
       return n.output![0];
     }
   }
@@ -160,7 +161,7 @@ export function resolvePooled(
     throw new Error(`Cannot compute "${method}": ${where} is no node output of the model`);
   }
   const info = shapes.get(pooled);
-  if (!info || info.type !== "float32" || info.dims[0] !== -1) {
+  if (!info || info.type !== "float32" || info.dims.length < 2 || graph.isConstant(pooled)) {
     throw new Error(`Cannot compute "${method}": ${where} must be a float tensor [N, C, …]`);
   }
   const last = splits[splits.length - 1];

@@ -59,6 +59,50 @@ Deno.test("si_a and gaia_a equal the obvious per-split loop, stacked or not", as
   assert.equal(seen.size, combos.length);
 });
 
+Deno.test("si_a and gaia_a on fixed-batch and GroupNormalization exports equal the per-split loop", async () => {
+  for (const file of ["cnn-op13-bn-static.onnx", "groupnorm-op18-dyn.onnx"]) {
+    const bytes = await Deno.readFile(new URL(`../fixtures/tiny/${file}`, import.meta.url));
+    const engine = await SiEngine.create({
+      modelBytes: bytes,
+      backend: "wasm",
+      inputDims: [3, 16, 16],
+      splitPolicy: { kind: "normalization" },
+    });
+    const r = tinyInputs(2 * 16, 5).subarray(0, 2 * 3 * 256);
+    const batch = { data: r, dims: [2, 3, 16, 16] as [number, number, number, number] };
+    const model = readModel(bytes);
+    const pooled = pooledFeatures(engine.graph, engine.shapes)!;
+    for (const method of ["si_a", "gaia_a"] as const) {
+      const s: ScoreSettings = { ...base, method, iterations: 3 };
+      const splits = engine.splits({ ...s, method: "si_a" });
+      // One image per oracle run: the fixed-batch export takes batches of one.
+      const slow: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const single = {
+          data: r.subarray(i * 768, (i + 1) * 768),
+          dims: [1, 3, 16, 16] as [number, number, number, number],
+        };
+        slow.push(
+          ...await referenceAScores(
+            model,
+            engine.runtime,
+            engine.shapes,
+            splits,
+            pooled,
+            s,
+            single,
+          ),
+        );
+      }
+      const fast = await engine.score(batch, s);
+      for (let i = 0; i < 2; i++) {
+        const rel = Math.abs(fast[i].score - slow[i]) / Math.abs(slow[i]);
+        assert.ok(rel < 1e-4, `${file} ${method} image ${i}: ${fast[i].score} vs ${slow[i]}`);
+      }
+    }
+  }
+});
+
 Deno.test("si_a scores do not depend on batch composition", async () => {
   const s: ScoreSettings = { ...base, method: "si_a" };
   const together = await stacked.score(input, s);
@@ -116,4 +160,31 @@ Deno.test("the A variant names what is missing when it cannot find or use the po
     () => resolveSplits(bit.graph, bit.shapes, { kind: "last-normalization", count: 0 }),
     /positive integer count/,
   );
+});
+
+Deno.test("weight standardization carries no gradient: the backward reads only its final kernels", () => {
+  const model = compileScoringModel(
+    bit.model,
+    bit.graph,
+    bit.shapes,
+    { ...base, method: "si_a" },
+    bitReference.splits,
+  );
+  // Tensors computed from initializers only (the standardization subgraphs), Constant nodes aside.
+  const computedConstants = new Set(
+    bit.graph.nodes.filter((n) => n.opType !== "Constant").flatMap((n) => n.output ?? [])
+      .filter((o) => bit.graph.isConstant(o)),
+  );
+  const kernels = new Set(
+    bit.graph.nodes.filter((n) => n.opType === "Conv").map((n) => n.input![1]),
+  );
+  const original = new Set(bit.graph.nodes.map((n) => n.name));
+  const read = new Set<string>();
+  for (const n of model.graph!.node!) {
+    if (original.has(n.name)) continue;
+    for (const i of n.input ?? []) if (computedConstants.has(i)) read.add(i);
+  }
+  assert.ok(read.size > 0, "the backward convolutions read standardized kernels");
+  const other = [...read].filter((t) => !kernels.has(t));
+  assert.deepEqual(other, [], "no gradient flows into the standardization arithmetic");
 });
