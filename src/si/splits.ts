@@ -23,8 +23,16 @@ const NORMALIZATION_OPS = new Set([
  */
 export function normalizationOutputs(graph: Graph): string[] {
   return graph.nodes.filter((n) => NORMALIZATION_OPS.has(n.opType!)).map((n) =>
-    n.opType === "InstanceNormalization" ? groupNormOutput(graph, n) : n.output![0]
+    normalizationOutput(graph, n)
   );
+}
+
+/**
+ * The output of a normalization node's layer: its own output, or for an InstanceNormalization
+ * inside the exported GroupNorm pattern, the pattern's final Add (see {@link normalizationOutputs}).
+ */
+export function normalizationOutput(graph: Graph, node: NodeProto): string {
+  return node.opType === "InstanceNormalization" ? groupNormOutput(graph, node) : node.output![0];
 }
 
 /** The end of the exported GroupNorm pattern around an InstanceNormalization node. */
