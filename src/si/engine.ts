@@ -16,10 +16,9 @@ import {
   isGradientMethod,
   OUT,
 } from "./compile.ts";
-import { resolveSplits } from "./splits.ts";
+import { aVariantSplits, resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
-import { LAST_NORMALIZATION_COUNT } from "./types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
 
 /** How to build an engine. */
@@ -118,10 +117,8 @@ export class SiEngine implements Scorer {
   }
 
   /**
-   * Split tensors a method uses (empty for output-based methods). The A variant (si_a, gaia_a)
-   * is defined over the last normalization outputs: it takes the manifest's policy when that is
-   * `last-normalization` or `tensors`, else the last 10; gaia_a uses all but the last (its output
-   * component is taken at the pooled features).
+   * Split tensors a method uses (empty for output-based methods); the A variant's are chosen by
+   * {@link aVariantSplits}.
    */
   splits(settings: ScoreSettings): readonly string[] {
     if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
@@ -129,17 +126,7 @@ export class SiEngine implements Scorer {
       return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
     }
     if (isAMethod(settings.method)) {
-      const p = this.#splitPolicy;
-      const policy = p.kind === "last-normalization" || p.kind === "tensors"
-        ? p
-        : { kind: "last-normalization" as const, count: LAST_NORMALIZATION_COUNT };
-      const names = resolveSplits(this.graph, this.shapes, policy);
-      if (names.length < 2) {
-        throw new Error(
-          `Method "${settings.method}" needs at least 2 split tensors, the split policy gives ${names.length}`,
-        );
-      }
-      return settings.method === "gaia_a" ? names.slice(0, -1) : names;
+      return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, settings.method);
     }
     return [];
   }

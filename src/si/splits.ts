@@ -6,7 +6,7 @@ import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { penultimate } from "./baselines.ts";
-import type { SplitPolicy } from "./types.ts";
+import { LAST_NORMALIZATION_COUNT, type SplitPolicy } from "./types.ts";
 
 const NORMALIZATION_OPS = new Set([
   "BatchNormalization",
@@ -182,4 +182,29 @@ export function resolvePooled(
     throw new Error(`Cannot compute "${method}": the logits do not depend on ${where}`);
   }
   return pooled;
+}
+
+/**
+ * The splits of the A variant, defined over the last normalization outputs: the model's policy
+ * when it is `last-normalization` or `tensors`, else the last 10. `si_a` uses z_1 … z_L (z_L for
+ * the output component); `gaia_a` all but the last (its output component is taken at h).
+ */
+export function aVariantSplits(
+  graph: Graph,
+  shapes: ShapeMap,
+  policy: SplitPolicy,
+  method: "si_a" | "gaia_a",
+): string[] {
+  const own = policy.kind === "last-normalization" || policy.kind === "tensors";
+  const names = resolveSplits(
+    graph,
+    shapes,
+    own ? policy : { kind: "last-normalization", count: LAST_NORMALIZATION_COUNT },
+  );
+  if (names.length < 2) {
+    throw new Error(
+      `Method "${method}" needs at least 2 split tensors, the split policy gives ${names.length}`,
+    );
+  }
+  return method === "gaia_a" ? names.slice(0, -1) : names;
 }
