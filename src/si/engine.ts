@@ -13,10 +13,11 @@ import {
   ALPHA_INPUT,
   compileScoringModel,
   graphSettings,
+  isAMethod,
   isGradientMethod,
   OUT,
 } from "./compile.ts";
-import { resolveSplits } from "./splits.ts";
+import { aVariantSplits, resolveSplits } from "./splits.ts";
 import { recordStackingFallback } from "./fallbacks.ts";
 import {
   activationBytesPerImage,
@@ -64,7 +65,7 @@ export interface EngineOptions {
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-4";
+const COMPILER_VERSION = "si-compiler-5";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
@@ -167,11 +168,17 @@ export class SiEngine implements Scorer {
     return this.#sessionsCreated;
   }
 
-  /** Split tensors a method uses (empty for output-based methods). */
+  /**
+   * Split tensors a method uses (empty for output-based methods); the A variant's are chosen by
+   * {@link aVariantSplits}.
+   */
   splits(settings: ScoreSettings): readonly string[] {
     if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
     if (settings.method === "gaia_z") {
       return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    }
+    if (isAMethod(settings.method)) {
+      return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, settings.method);
     }
     return [];
   }
@@ -185,6 +192,7 @@ export class SiEngine implements Scorer {
         dynamicBatch: this.staticBatch === undefined,
         splitChunk: this.plan(s).splitChunk,
         onFallback: (reason) => recordStackingFallback(this.#name, reason),
+        pooled: this.#splitPolicy.pooled,
       }),
     );
   }
@@ -219,7 +227,7 @@ export class SiEngine implements Scorer {
     if (!this.#cacheDir) return this.compile(s);
     const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};chunk=${
       this.plan(s).splitChunk
-    };splits=${this.splits(s).join("|")}`;
+    };splits=${this.splits(s).join("|")};pooled=${this.#splitPolicy.pooled ?? ""}`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
     const key = await compileKey(await this.#modelSha, what);
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));

@@ -30,6 +30,8 @@ export interface StackedPass {
   readonly logits: string;
   /** Info of every tensor the nodes read or write. */
   info(name: string): TensorInfo | undefined;
+  /** The stacked version of an original tensor when it carries every stream, else undefined. */
+  allStreams(original: string): string | undefined;
 }
 
 /** Why a graph cannot be stacked (the caller falls back to per-split clones). */
@@ -160,7 +162,16 @@ export function emitStackedPass(
   if (!logits || logits.streams !== splits.length) {
     return no("the logits do not depend on every split");
   }
-  return { ok: true, nodes, logits: logits.name, info: (n) => info.get(n) ?? shapes.get(n) };
+  return {
+    ok: true,
+    nodes,
+    logits: logits.name,
+    info: (n) => info.get(n) ?? shapes.get(n),
+    allStreams: (n) => {
+      const st = stacked.get(n);
+      return st?.streams === splits.length ? st.name : undefined;
+    },
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { Graph } from "../../src/onnx/graph.ts";
 import { readModel } from "../../src/onnx/proto.ts";
 import { SiEngine } from "../../src/si/engine.ts";
 import {
+  ACTIVATION_FACTOR,
   activationBytesPerImage,
   BASE_BYTES,
   MemoryBudgetError,
@@ -41,17 +42,18 @@ Deno.test("activationBytesPerImage() never grows with smaller split chunks", asy
 });
 
 Deno.test("planMemory() trades split chunk for batch and names the need when nothing fits", () => {
-  const perImage = (chunk: number) => chunk * 10 * MB; // 30 MB per image and chunk unit
+  const perImage = (chunk: number) => chunk * 10 * MB;
+  const unit = ACTIVATION_FACTOR * 10 * MB; // estimated peak per image and split of a pass
   const base = { weightBytes: 0, maxBatch: 8, splitCount: 4, perImage };
-  const roomy = planMemory({ ...base, budgetBytes: BASE_BYTES + 8 * 3 * 40 * MB });
+  const roomy = planMemory({ ...base, budgetBytes: BASE_BYTES + 8 * 4 * unit });
   assert.deepEqual([roomy.batch, roomy.splitChunk], [8, 4]);
-  const tight = planMemory({ ...base, budgetBytes: BASE_BYTES + 2 * 3 * 40 * MB });
-  assert.ok(tight.peakBytes <= BASE_BYTES + 2 * 3 * 40 * MB);
+  const tight = planMemory({ ...base, budgetBytes: BASE_BYTES + 2 * 4 * unit });
+  assert.ok(tight.peakBytes <= BASE_BYTES + 2 * 4 * unit);
   assert.equal(tight.batch * tight.splitChunk, 8);
-  const tiny = planMemory({ ...base, budgetBytes: BASE_BYTES + 3 * 10 * MB });
+  const tiny = planMemory({ ...base, budgetBytes: BASE_BYTES + 1.5 * unit });
   assert.deepEqual([tiny.batch, tiny.splitChunk], [1, 1]);
   assert.throws(
-    () => planMemory({ ...base, budgetBytes: BASE_BYTES + 10 * MB }),
+    () => planMemory({ ...base, budgetBytes: BASE_BYTES + 0.5 * unit }),
     (e: unknown) =>
       e instanceof MemoryBudgetError && /budget of \d+ MB is too small/.test(e.message) &&
       /needs about \d+ MB; raise MEMORY_BUDGET_MB/.test(e.message),
@@ -64,7 +66,7 @@ Deno.test("SiEngine scores alike under a budget that forces split chunks, and re
   const graph = new Graph(readModel(options.modelBytes));
   const splits = roomy.splits(settings);
   // A budget for one image with one split per pass, and no more.
-  const need = (c: number) => 3 * activationBytesPerImage(graph, roomy.shapes, splits, 2, c);
+  const need = (c: number) => ACTIVATION_FACTOR * activationBytesPerImage(graph, roomy.shapes, splits, 2, c);
   const fixed = BASE_BYTES + 4 * options.modelBytes.length;
   const tight = await SiEngine.create({
     ...options,
