@@ -66,7 +66,8 @@ Deno.test("SiEngine scores alike under a budget that forces split chunks, and re
   const graph = new Graph(readModel(options.modelBytes));
   const splits = roomy.splits(settings);
   // A budget for one image with one split per pass, and no more.
-  const need = (c: number) => ACTIVATION_FACTOR * activationBytesPerImage(graph, roomy.shapes, splits, 2, c);
+  const need = (c: number) =>
+    ACTIVATION_FACTOR * activationBytesPerImage(graph, roomy.shapes, splits, 2, c);
   const fixed = BASE_BYTES + 4 * options.modelBytes.length;
   const tight = await SiEngine.create({
     ...options,
