@@ -3,41 +3,12 @@
  * while a 64-image S&I request is scored (a tiny model keeps the test short).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
-import { sha256Hex } from "../../src/hash.ts";
 import { createApp } from "../../src/http/app.ts";
 import { lazyRegistry } from "../../src/serve/lazy_registry.ts";
 import { startModels } from "../../src/serve/load_models.ts";
-import { tinyModel } from "../si/tiny_model.ts";
+import { tinyModelsDir } from "./tiny_models_dir.ts";
 import { solidPng } from "../http/png.ts";
-
-/** A models dir holding the tiny residual CNN (input 3×8×8, 5 classes) as model "tiny". */
-async function tinyModelsDir(): Promise<string> {
-  const root = await Deno.makeTempDir();
-  const dir = join(root, "tiny");
-  await Deno.mkdir(dir);
-  const bytes = tinyModel();
-  await Deno.writeFile(join(dir, "model.onnx"), bytes);
-  const manifest = {
-    name: "tiny",
-    description: "tiny residual CNN for tests",
-    labels: ["a", "b", "c", "d", "e"],
-    model: { file: "model.onnx", sha256: await sha256Hex(bytes), input: "input", output: "logits" },
-    input: { layout: "NCHW", channels: 3, height: 8, width: 8 },
-    preprocess: {
-      color: "rgb",
-      resize: { width: 8, height: 8, method: "area" },
-      scale: 1 / 255,
-      mean: [0.5, 0.5, 0.5],
-      std: [0.25, 0.25, 0.25],
-    },
-    splits: { policy: "normalization+pool" },
-    defaults: { method: "si", alpha: 0.05, iterations: 2, loss: "ce", integrate: "add" },
-  };
-  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest));
-  return root;
-}
 
 Deno.test("with BACKEND=wasm, /healthz answers within 100 ms while a 64-image batch is scored", async () => {
   const modelsDir = await tinyModelsDir();

@@ -150,3 +150,22 @@ Deno.test("SiEngine reuses one compiled graph for every alpha (alpha is a graph 
   assert.notDeepEqual(seen[0], seen[1]);
   assert.deepEqual(seen[0], seen[2]);
 });
+
+Deno.test("SiEngine compiles a new graph once for concurrent requests that need it", async () => {
+  const engine = await SiEngine.create(options);
+  const s: ScoreSettings = {
+    method: "si",
+    alpha: 0.05,
+    iterations: 3,
+    loss: "ce",
+    integrate: "add",
+  };
+  const [a, b, c] = await Promise.all([
+    engine.score(input, s),
+    engine.score(input, { ...s, alpha: 0.07 }),
+    engine.score(input, s),
+  ]);
+  assert.equal(engine.sessionsCreated, 1);
+  assert.deepEqual(a, c);
+  assert.equal(b.length, N);
+});
