@@ -91,11 +91,8 @@ async function measure(dir: string, budgetMb: number, images: number): Promise<R
   const err = new TextDecoder().decode(out.stderr);
   const num = (re: RegExp) => Number(re.exec(err)?.[1] ?? NaN);
   row.peakRssMb = Math.round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024);
-  const [, m, s] = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?([\d:.]+)/.exec(err) ?? [];
-  const parts = (s ?? "").split(":").map(Number);
-  row.wallSeconds = parts.length === 2
-    ? parts[0] * 60 + parts[1]
-    : Number(m ?? 0) * 3600 + (parts[0] ?? NaN);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(err)?.[1] ?? "";
+  row.wallSeconds = wall.split(":").map(Number).reduce((a, v) => a * 60 + v, 0);
   row.cpuSeconds = num(/User time \(seconds\): ([\d.]+)/) +
     num(/System time \(seconds\): ([\d.]+)/);
   row.withinBudget = row.peakRssMb <= budgetMb;

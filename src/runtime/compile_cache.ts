@@ -14,6 +14,11 @@ import { sha256Hex } from "../hash.ts";
 const memory = new Map<string, Promise<Uint8Array>>();
 /** In-memory entries kept (oldest dropped first): settings from requests are unbounded. */
 const MEMORY_ENTRIES = 8;
+/**
+ * Larger entries are not kept in memory once built: the session holds its own copy, and a
+ * ResNet-34 scoring graph (164 MB) would otherwise stay resident next to it for nothing.
+ */
+const MEMORY_ENTRY_MAX_BYTES = 32 * 2 ** 20;
 
 /** Keys become file names, so they are restricted to a safe alphabet. */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -45,7 +50,12 @@ export function getOrCompile(
   if (!entry) {
     entry = loadOrBuild(path, compile);
     memory.set(path, entry);
-    entry.catch(() => memory.delete(path));
+    entry.then(
+      (bytes) => {
+        if (bytes.length > MEMORY_ENTRY_MAX_BYTES && memory.get(path) === entry) memory.delete(path);
+      },
+      () => memory.delete(path),
+    );
     while (memory.size > MEMORY_ENTRIES) memory.delete(memory.keys().next().value!);
   }
   return entry;

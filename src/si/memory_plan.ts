@@ -12,16 +12,22 @@
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 
-/** RSS of the process before any model: Deno, onnxruntime, the HTTP stack (measured ≈ 180 MB). */
-export const BASE_BYTES = 200e6;
-/** Copies of the model's weights alive at once (ModelProto, compiled graph bytes, session). */
-export const WEIGHT_COPIES = 4;
+/** RSS of the process apart from the model: Deno, onnxruntime, the CLI or HTTP stack. */
+export const BASE_BYTES = 120 * 2 ** 20;
 /**
- * Peak bytes per estimated activation byte. Measured: the WRN-40-2 grows by ≈ 138 MB of RSS per
- * image of a stacked pass whose estimate is 137 MB (peaks of 1.09 GB at batch 8 and 4.4 GB at 32);
- * the rest is margin for the allocator's arena growth.
+ * Bytes held per byte of the model file: the file and its parsed ModelProto, the compiled graph
+ * (which adds flipped kernels for the Conv gradients: about twice the weights) in JS and in the
+ * session, and onnxruntime's re-laid-out weights. Fitted to the CIFAR ResNet-34 (85 MB file):
+ * peak RSS 1274 MB at batch 2 and 1921 MB at batch 7 gave ≈ 1016 MB fixed, of which the 164 MB
+ * in-memory copy of the compiled graph is no longer kept (compile_cache.ts).
  */
-export const ACTIVATION_FACTOR = 1.25;
+export const WEIGHT_COPIES = 9;
+/**
+ * Peak bytes per estimated activation byte. Measured per image of the stacked pass: 164 MB of RSS
+ * for an estimate of 137 MB on the WRN-40-2 (341 MB at batch 1, 832 MB at batch 4), 129 MB for
+ * an estimate of 146 MB on the ResNet-34; the larger ratio is taken.
+ */
+export const ACTIVATION_FACTOR = 1.2;
 
 /** What one compiled gradient graph and its runs are sized to. */
 export interface MemoryPlan {

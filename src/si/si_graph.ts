@@ -178,7 +178,7 @@ function emitChunkedIteration(
       ...it,
       splits: it.splits.slice(first, last),
       z: it.z.slice(first, last),
-    });
+    }, first === 0 ? `t${it.t}` : `t${it.t}c${first}`);
     if (!part.ok) return part;
     g.push(...part.g);
     if (part.d) d.push(...part.d);
@@ -188,9 +188,10 @@ function emitChunkedIteration(
 
 /** Remainders of iteration t in one stacked pass (see stacked.ts), or why they cannot be. */
 function emitStackedIteration(
-  { b, graph, shapes, splits, z, onehot0, k, needD, t }: Iteration,
+  { b, graph, shapes, splits, z, onehot0, k, needD }: Iteration,
+  tag: string,
 ): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
-  const pass = emitStackedPass(b, graph, shapes, splits, z, `t${t}`);
+  const pass = emitStackedPass(b, graph, shapes, splits, z, tag);
   if (!pass.ok) return pass;
   const ht = head(b, pass.logits, k);
   const spec = {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Graph } from "../../src/onnx/graph.ts";
-import { readModel } from "../../src/onnx/proto.ts";
+import { readModel, writeModel } from "../../src/onnx/proto.ts";
+import { ALPHA_INPUT, compileScoringModel } from "../../src/si/compile.ts";
 import { SiEngine } from "../../src/si/engine.ts";
 import {
   ACTIVATION_FACTOR,
@@ -60,28 +61,41 @@ Deno.test("planMemory() trades split chunk for batch and names the need when not
   );
 });
 
-Deno.test("SiEngine scores alike under a budget that forces split chunks, and rejects a tiny one", async () => {
+Deno.test("SiEngine rejects a budget too small for its model when it first scores", async () => {
   const roomy = await SiEngine.create(options);
   assert.equal(roomy.plan(settings).splitChunk, 3);
-  const graph = new Graph(readModel(options.modelBytes));
-  const splits = roomy.splits(settings);
-  // A budget for one image with one split per pass, and no more.
-  const need = (c: number) =>
-    ACTIVATION_FACTOR * activationBytesPerImage(graph, roomy.shapes, splits, 2, c);
-  const fixed = BASE_BYTES + 4 * options.modelBytes.length;
-  const tight = await SiEngine.create({
-    ...options,
-    memoryBudgetMb: Math.ceil((fixed + need(1) + 1) / MB),
-  });
-  const plan = tight.plan(settings);
-  assert.ok(plan.splitChunk < 3 || plan.batch < 8, JSON.stringify(plan));
-  const input = { data: tinyInputs(5), dims: [5, 3, 8, 8] as [number, number, number, number] };
-  const want = await roomy.fractions(input, settings);
-  const got = await tight.fractions(input, settings);
-  assert.deepEqual(
-    got.map((r) => r.map((v) => Math.round(v * 1e6))),
-    want.map((r) => r.map((v) => Math.round(v * 1e6))),
-  );
+  assert.equal(roomy.plan(settings).batch, 8);
+  const input = { data: tinyInputs(2), dims: [2, 3, 8, 8] as [number, number, number, number] };
   const starved = await SiEngine.create({ ...options, memoryBudgetMb: 64 });
   await assert.rejects(() => starved.score(input, settings), MemoryBudgetError);
+  // Output-based methods have no gradient passes to plan.
+  assert.equal((await starved.score(input, { ...settings, method: "msp" })).length, 2);
+});
+
+Deno.test("a graph compiled with one split per stacked pass gives the same fractions", async () => {
+  const engine = await SiEngine.create(options);
+  const graph = new Graph(readModel(options.modelBytes));
+  const input = { data: tinyInputs(3), dims: [3, 3, 8, 8] as [number, number, number, number] };
+  for (const s of [settings, { ...settings, iterations: 3, integrate: "multiply" as const }]) {
+    const model = compileScoringModel(engine.model, graph, engine.shapes, s, engine.splits(s), {
+      splitChunk: 1,
+    });
+    const session = await engine.runtime.createSession(writeModel(model));
+    const out = await session.run({
+      input: { type: "float32", dims: input.dims, data: input.data },
+      [ALPHA_INPUT]: { type: "float32", dims: [], data: new Float32Array([s.alpha]) },
+    });
+    await session.release();
+    const f = out.fractions;
+    const w = f.dims[1];
+    const got = Array.from(
+      { length: 3 },
+      (_, i) => Array.from((f.data as Float32Array).subarray(i * w, (i + 1) * w)),
+    );
+    const want = await engine.fractions(input, s);
+    assert.deepEqual(
+      got.map((r) => r.map((v) => Math.round(v * 1e6))),
+      want.map((r) => r.map((v) => Math.round(v * 1e6))),
+    );
+  }
 });
