@@ -16,12 +16,12 @@ import type { ShapeMap } from "../onnx/shapes.ts";
 export const BASE_BYTES = 120 * 2 ** 20;
 /**
  * Bytes held per byte of the model file: the file and its parsed ModelProto, the compiled graph
- * (which adds flipped kernels for the Conv gradients: about twice the weights) in JS and in the
- * session, and onnxruntime's re-laid-out weights. Fitted to the CIFAR ResNet-34 (85 MB file):
- * peak RSS 1274 MB at batch 2 and 1921 MB at batch 7 gave ≈ 1016 MB fixed, of which the 164 MB
- * in-memory copy of the compiled graph is no longer kept (compile_cache.ts).
+ * (which adds flipped kernels for the Conv gradients: about twice the weights) in JS, and
+ * onnxruntime's session, whose creation alone adds ≈ 620 MB for the 164 MB ResNet-34 graph
+ * (measured RSS before and after). Fitted to the CIFAR ResNet-34 (85 MB file): peak RSS 1211 MB
+ * at batch 1 with 18 splits per pass, of which ≈ 120 MB are activations.
  */
-export const WEIGHT_COPIES = 9;
+export const WEIGHT_COPIES = 12;
 /**
  * Peak bytes per estimated activation byte. Measured per image of the stacked pass: 164 MB of RSS
  * for an estimate of 137 MB on the WRN-40-2 (341 MB at batch 1, 832 MB at batch 4), 129 MB for
