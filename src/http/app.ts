@@ -5,7 +5,7 @@
  */
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
-import { decodeImage } from "../image/decode.ts";
+import { sharedDecodePool } from "../image/decode_pool.ts";
 import type { ModelRegistry } from "../models/types.ts";
 import { Batcher } from "../serve/batcher.ts";
 import { Metrics } from "../serve/metrics.ts";
@@ -21,7 +21,7 @@ export interface AppDeps {
   readonly registry: ModelRegistry;
   readonly config: Config;
   readonly metrics?: Metrics;
-  /** Image decoder (default: `decodeImage` of src/image/decode.ts). */
+  /** Image decoder (default: the shared worker pool of src/image/decode_pool.ts). */
   readonly decode?: DecodeFn;
 }
 
@@ -67,7 +67,11 @@ export function createApp(deps: AppDeps): App {
     config,
     metrics,
     batcher,
-    decode: deps.decode ?? decodeImage,
+    decode: deps.decode ??
+      sharedDecodePool({
+        workers: config.decodeWorkers,
+        maxInflightBytes: config.decodeMaxBytes,
+      }).decode,
     track,
   };
 
