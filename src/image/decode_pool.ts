@@ -71,6 +71,8 @@ interface Slot {
   worker: Worker;
   /** Estimated bytes of the decodes this worker has run (see `recycleBytes`). */
   served: number;
+  /** Handed to a caller (set synchronously, before its job is posted, so no two callers share it). */
+  busy: boolean;
   job?: { id: number; done: PromiseWithResolvers<DecodedImage>; name: string };
 }
 
@@ -126,11 +128,10 @@ export class DecodePool {
 
   #slot(): Promise<Slot> {
     clearTimeout(this.#idleTimer);
-    const free = this.#slots.find((s) => !s.job);
-    if (free) return Promise.resolve(free);
-    if (this.#slots.length < this.#size) {
-      const slot = this.#spawn();
-      this.#slots.push(slot);
+    let slot = this.#slots.find((s) => !s.busy);
+    if (!slot && this.#slots.length < this.#size) this.#slots.push(slot = this.#spawn());
+    if (slot) {
+      slot.busy = true;
       return Promise.resolve(slot);
     }
     const wait = Promise.withResolvers<Slot>();
@@ -153,7 +154,7 @@ export class DecodePool {
     const worker = new Worker(new URL("./decode_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    const slot: Slot = { worker, served: 0 };
+    const slot: Slot = { worker, served: 0, busy: false };
     worker.onmessage = (ev: MessageEvent<DecodeReply>) => {
       const job = slot.job;
       if (!job || job.id !== ev.data.id) return;
@@ -186,8 +187,9 @@ export class DecodePool {
   #handOn(slot: Slot | undefined): void {
     if (!slot) return;
     const next = this.#queue.shift();
+    slot.busy = next !== undefined;
     if (next) return next.resolve(slot);
-    if (this.#slots.every((s) => !s.job)) {
+    if (this.#slots.every((s) => !s.busy)) {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = setTimeout(() => this.#retire(), this.#idleMs);
       Deno.unrefTimer(this.#idleTimer);
@@ -195,7 +197,7 @@ export class DecodePool {
   }
 
   #retire(): void {
-    for (const slot of this.#slots.filter((s) => !s.job)) {
+    for (const slot of this.#slots.filter((s) => !s.busy)) {
       this.#slots.splice(this.#slots.indexOf(slot), 1);
       slot.worker.terminate();
     }
