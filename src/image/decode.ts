@@ -1,10 +1,12 @@
 /**
- * Image decoding: with `decode_tiff.ts`, the only code that reads pixel data (imagescript).
+ * Image decoding: with `decode_tiff.ts` and `codec_png.ts`, the only code that reads pixel data
+ * (imagescript's codecs).
  * Sniffs the header first and refuses oversized images before any pixel is decoded.
  * @module
  */
 import { GIF, Image } from "imagescript";
 import { ApiError } from "../errors.ts";
+import { decodePngRgba } from "./codec_png.ts";
 import { decodeTiff, TiffTooLargeError } from "./decode_tiff.ts";
 import { applyOrientation, jpegOrientation } from "./exif.ts";
 import { sniffImage } from "./sniff.ts";
@@ -35,6 +37,8 @@ export async function decodeImage(
       ({ width, height, bitmap } = frames[0]);
     } else if (info.format === "tiff") {
       ({ width, height, data: bitmap } = decodeTiff(bytes, options.maxPixels));
+    } else if (info.format === "png") {
+      ({ width, height, data: bitmap } = await decodePngRgba(bytes));
     } else {
       ({ width, height, bitmap } = await Image.decode(bytes));
     }

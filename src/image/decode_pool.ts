@@ -44,11 +44,12 @@ export interface DecodePoolOptions {
   /** Terminate workers idle this long (default 30 s). */
   readonly idleMs?: number;
   /**
-   * Replace a worker once the estimated bytes of the decodes it served reach this (default
-   * 256 MiB). Why: imagescript instantiates a fresh WebAssembly module per decode, and V8 frees
-   * those wasm memories only when it collects them, which it does lazily: decoding eight 4096²
-   * PNGs in a row on one thread grew RSS by 1.3 GB (docs/reliability.md). Ending the worker frees
-   * its whole heap at once.
+   * Replace a worker once the estimated bytes of the JPEG/GIF decodes it served reach this
+   * (default 256 MiB). Why: for those, imagescript instantiates a fresh WebAssembly module per
+   * decode, and V8 frees those wasm memories only when it collects them, which it does lazily:
+   * decoding eight 4096² PNGs in a row that way on one thread grew RSS by 1.3 GB
+   * (docs/reliability.md). Ending the worker frees its whole heap at once. PNG decodes keep one
+   * codec instance (`codec_png.ts`) and do not count.
    */
   readonly recycleBytes?: number;
 }
@@ -109,7 +110,8 @@ export class DecodePool {
     try {
       if (this.#size === 0) return await decodeImage(bytes, name, options);
       const slot = await this.#slot();
-      slot.served += estimate;
+      // PNG decodes leave no garbage in the worker (kept codec instance, pixels transferred out).
+      if (info.format !== "png") slot.served += estimate;
       return await this.#run(slot, bytes, name, options.maxPixels);
     } finally {
       release();

@@ -105,11 +105,11 @@ const jpegDuplicateSegment: Mutator = (b, rng) => {
 const gifSizeLie: Mutator = (b, rng) => {
   const out = b.slice();
   const v = new DataView(out.buffer);
-  const descriptors = [...out.keys()].filter((i) =>
-    i > 12 && out[i] === 0x2c && i + 9 < out.length
-  );
+  const descriptors = gifDescriptors(out);
   const at = descriptors.length > 0 && rng.int(3) > 0 ? rng.pick(descriptors) + 5 : 6;
-  v.setUint16(at + 2 * rng.int(2), rng.pick(SIZE_LIES), true);
+  const lie = rng.int(2) === 0 ? rng.pick(SIZE_LIES) : rng.int(65536);
+  v.setUint16(at + 2 * rng.int(2), lie, true);
+  if (rng.int(2) === 0) v.setUint16(at + 2 * rng.int(2), rng.int(65536), true);
   return out;
 };
 
@@ -179,6 +179,25 @@ function jpegSegments(b: Uint8Array): [number, number][] {
     out.push([at, marker]);
     if (marker === 0xda) break;
     at += 2 + ((b[at + 2] << 8) | b[at + 3]);
+  }
+  return out;
+}
+
+/** Offsets of the GIF image descriptors (0x2C), found by walking blocks and sub-blocks. */
+function gifDescriptors(b: Uint8Array): number[] {
+  const table = (p: number) => (p & 0x80 ? 3 * 2 ** ((p & 7) + 1) : 0);
+  const skip = (i: number) => {
+    while (i < b.length && b[i] !== 0) i += b[i] + 1;
+    return i + 1;
+  };
+  const out: number[] = [];
+  let i = 13 + table(b[10]);
+  while (i < b.length) {
+    if (b[i] === 0x21) i = skip(i + 2);
+    else if (b[i] === 0x2c && i + 10 < b.length) {
+      out.push(i);
+      i = skip(i + 11 + table(b[i + 9]));
+    } else break;
   }
   return out;
 }
