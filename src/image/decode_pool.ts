@@ -65,6 +65,9 @@ export function estimateDecodeBytes(info: ImageInfo, encodedBytes: number): numb
   return 2 * encodedBytes + pixels * 4 * DECODE_COPIES;
 }
 
+/** What one fresh codec instance is counted as, beyond its image (see `recycleBytes`). */
+const INSTANCE_BYTES = 4 * 2 ** 20;
+
 /** RGBA copies alive at a decode's peak (see `estimateDecodeBytes`). */
 export const DECODE_COPIES = 4;
 
@@ -111,7 +114,9 @@ export class DecodePool {
       if (this.#size === 0) return await decodeImage(bytes, name, options);
       const slot = await this.#slot();
       // PNG decodes leave no garbage in the worker (kept codec instance, pixels transferred out).
-      if (info.format !== "png") slot.served += estimate;
+      // Each fresh JPEG/GIF codec instance also holds at least ~1 MiB of wasm memory until
+      // collected, so small images count too.
+      if (info.format !== "png") slot.served += estimate + INSTANCE_BYTES;
       return await this.#run(slot, bytes, name, options.maxPixels);
     } finally {
       release();

@@ -1,5 +1,5 @@
 /**
- * Decoder fuzzer: `deno task fuzz [--seconds N] [--seed S] [--rss-mb M]`.
+ * Decoder fuzzer: `deno task fuzz [--seconds N] [--seed S] [--rss-mb M] [--max-pixels P]`.
  *
  * Mutates valid PNG, JPEG, GIF and TIFF files (tools/fuzz/mutate.ts) and posts each one to the
  * in-process HTTP app (fake scorer, real decoders and decode pool), one request at a time.
@@ -20,18 +20,24 @@ interface Args {
   seconds: number;
   seed: number;
   rssMb: number;
+  maxPixels: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seconds: 60, seed: Date.now() % 2 ** 31, rssMb: 300 };
+  // MAX_PIXELS 2048² by default: a legitimate decode then peaks near +100 MB, so the RSS bound
+  // separates a limit bypass (GIF frame bombs reached +1.6 GB) from honest large images. With the
+  // service default (4096²) a legitimate 200x65535 JPEG alone peaks near +330 MB.
+  const args: Args = { seconds: 60, seed: Date.now() % 2 ** 31, rssMb: 300, maxPixels: 2 ** 22 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, "");
     const value = Number(argv[++i]);
-    if (!["seconds", "seed", "rss-mb"].includes(key) || !Number.isFinite(value)) {
-      console.error(`Usage: deno task fuzz [--seconds N] [--seed S] [--rss-mb M]`);
+    const known = ["seconds", "seed", "rss-mb", "max-pixels"];
+    if (!known.includes(key) || !Number.isFinite(value) || value < 0) {
+      console.error(`Usage: deno task fuzz [--seconds N] [--seed S] [--rss-mb M] [--max-pixels P]`);
       Deno.exit(2);
     }
     if (key === "rss-mb") args.rssMb = value;
+    else if (key === "max-pixels") args.maxPixels = value;
     else args[key as "seconds" | "seed"] = value;
   }
   return args;
@@ -98,14 +104,21 @@ async function main(): Promise<number> {
   const rng = new Rng(args.seed);
   const seeds = await makeSeeds();
   const model = createFakeModel();
-  const config = { ...DEFAULT_CONFIG, batchWaitMs: 0, publicDir: "/nonexistent" };
+  const config = {
+    ...DEFAULT_CONFIG,
+    batchWaitMs: 0,
+    publicDir: "/nonexistent",
+    maxPixels: args.maxPixels,
+  };
   const app = createApp({ registry: createFakeRegistry([model]), config });
   // Warm up: every seed once (workers started, codecs compiled), then take the baseline.
   for (const s of seeds) await post(app, s.bytes, s.name);
   const baseline = rssMb();
   console.log(
     `fuzz: seed ${args.seed}, ${args.seconds} s, ${seeds.length} seeds, ` +
-      `baseline RSS ${baseline.toFixed(0)} MB, bound +${args.rssMb} MB`,
+      `MAX_PIXELS ${args.maxPixels}, baseline RSS ${
+        baseline.toFixed(0)
+      } MB, bound +${args.rssMb} MB`,
   );
   const statuses = new Map<string, number>();
   const worst: { rise: number; what: string }[] = [];
@@ -143,7 +156,10 @@ async function main(): Promise<number> {
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
       console.log(
-        `  ${n} inputs, RSS ${rssMb().toFixed(0)} MB, worst rise ${worst[0].rise.toFixed(0)} MB`,
+        `  ${n} inputs, RSS ${rssMb().toFixed(0)} MB (this thread's JS heap ` +
+          `${(Deno.memoryUsage().heapTotal / MiB).toFixed(0)} MB, external ` +
+          `${(Deno.memoryUsage().external / MiB).toFixed(0)} MB), ` +
+          `worst rise ${worst[0].rise.toFixed(0)} MB`,
       );
     }
   }
