@@ -67,11 +67,7 @@ export function createApp(deps: AppDeps): App {
     config,
     metrics,
     batcher,
-    decode: deps.decode ??
-      sharedDecodePool({
-        workers: config.decodeWorkers,
-        maxInflightBytes: config.decodeMaxBytes,
-      }).decode,
+    ...(deps.decode ? { decode: deps.decode } : decodePool(config)),
     track,
   };
 
@@ -210,4 +206,13 @@ export function createApp(deps: AppDeps): App {
     metrics,
     batcher,
   };
+}
+
+/** The process-wide decode pool's decode and prepare for this configuration. */
+function decodePool(config: Config): Pick<AppContext, "decode" | "prepare"> {
+  const pool = sharedDecodePool({
+    workers: config.decodeWorkers,
+    maxInflightBytes: config.decodeMaxBytes,
+  });
+  return { decode: pool.decode, prepare: pool.prepare };
 }

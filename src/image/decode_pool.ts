@@ -12,6 +12,7 @@
 import { ApiError, type ErrorCode } from "../errors.ts";
 import { ByteBudget } from "./byte_budget.ts";
 import { assertWithinLimit, decodeImage, type DecodeOptions } from "./decode.ts";
+import { createPreprocessor, type PreprocessJob } from "./preprocess.ts";
 import { sniffImage } from "./sniff.ts";
 import type { DecodedImage, ImageInfo } from "./types.ts";
 
@@ -21,12 +22,15 @@ export interface DecodeRequest {
   readonly bytes: Uint8Array;
   readonly name: string;
   readonly maxPixels: number;
+  /** When set, the worker also pre-processes and returns only the model input. */
+  readonly job?: PreprocessJob;
 }
 
-/** Worker → pool: the pixels, or an error (with HTTP status when it was an ApiError). */
+/** Worker → pool: the pixels (or the model input), or an error (with HTTP status when it was an ApiError). */
 export interface DecodeReply {
   readonly id: number;
   readonly image?: DecodedImage;
+  readonly input?: Float32Array;
   readonly error?: {
     readonly message: string;
     readonly status?: number;
@@ -77,7 +81,7 @@ interface Slot {
   served: number;
   /** Handed to a caller (set synchronously, before its job is posted, so no two callers share it). */
   busy: boolean;
-  job?: { id: number; done: PromiseWithResolvers<DecodedImage>; name: string };
+  job?: { id: number; done: PromiseWithResolvers<DecodeReply>; name: string };
 }
 
 /** A decode pool; `decode` has the `DecodeFn` shape the HTTP app takes. */
@@ -104,24 +108,46 @@ export class DecodePool {
     bytes: Uint8Array,
     name: string,
     options: DecodeOptions,
-  ): Promise<DecodedImage> => {
+  ): Promise<DecodedImage> => (await this.#submit(bytes, name, options)).image!;
+
+  /**
+   * Decodes AND pre-processes off-thread (`createPreprocessor(job)` in the worker), returning only
+   * the model input: the full-size pixels never reach the calling thread, whose event loop a
+   * 4096² area resize would otherwise block for 0.6–0.9 s (docs/reliability.md).
+   */
+  prepare = async (
+    bytes: Uint8Array,
+    name: string,
+    options: DecodeOptions,
+    job: PreprocessJob,
+  ): Promise<Float32Array> => (await this.#submit(bytes, name, options, job)).input!;
+
+  async #submit(
+    bytes: Uint8Array,
+    name: string,
+    options: DecodeOptions,
+    job?: PreprocessJob,
+  ): Promise<{ image?: DecodedImage; input?: Float32Array }> {
     if (this.#closed) throw new Error("Cannot decode: the decode pool is closed");
     const info = sniffImage(bytes, name);
     assertWithinLimit(info, name, options.maxPixels);
     const estimate = estimateDecodeBytes(info, bytes.length);
     const release = await this.budget.acquire(estimate);
     try {
-      if (this.#size === 0) return await decodeImage(bytes, name, options);
+      if (this.#size === 0) {
+        const image = await decodeImage(bytes, name, options);
+        return job ? { input: createPreprocessor(job.preprocess, job.input)(image) } : { image };
+      }
       const slot = await this.#slot();
       // PNG decodes leave no garbage in the worker (kept codec instance, pixels transferred out).
       // Each fresh JPEG/GIF codec instance also holds at least ~1 MiB of wasm memory until
       // collected, so small images count too.
       if (info.format !== "png") slot.served += estimate + INSTANCE_BYTES;
-      return await this.#run(slot, bytes, name, options.maxPixels);
+      return await this.#run(slot, { id: this.#nextId++, bytes, name, ...options, job });
     } finally {
       release();
     }
-  };
+  }
 
   /** Terminates every worker; pending decodes reject. */
   close(): void {
@@ -146,14 +172,12 @@ export class DecodePool {
     return wait.promise;
   }
 
-  #run(slot: Slot, bytes: Uint8Array, name: string, maxPixels: number): Promise<DecodedImage> {
-    const id = this.#nextId++;
-    const done = Promise.withResolvers<DecodedImage>();
-    slot.job = { id, done, name };
+  #run(slot: Slot, req: DecodeRequest): Promise<DecodeReply> {
+    const done = Promise.withResolvers<DecodeReply>();
+    slot.job = { id: req.id, done, name: req.name };
     // A private copy is transferred: the caller's bytes may be a view of a whole request body.
-    const copy = bytes.slice();
-    const msg: DecodeRequest = { id, bytes: copy, name, maxPixels };
-    slot.worker.postMessage(msg, [copy.buffer]);
+    const copy = req.bytes.slice();
+    slot.worker.postMessage({ ...req, bytes: copy }, [copy.buffer]);
     return done.promise;
   }
 
@@ -166,9 +190,9 @@ export class DecodePool {
       const job = slot.job;
       if (!job || job.id !== ev.data.id) return;
       slot.job = undefined;
-      const { image, error } = ev.data;
-      if (image) job.done.resolve(image);
-      else job.done.reject(rebuildError(error!));
+      const { error } = ev.data;
+      if (error) job.done.reject(rebuildError(error));
+      else job.done.resolve(ev.data);
       this.#handOn(slot.served < this.#recycleBytes ? slot : this.#replace(slot));
     };
     worker.onerror = (ev: ErrorEvent) => {

@@ -5,6 +5,7 @@ import { ByteBudget } from "../../src/image/byte_budget.ts";
 import { decodeImage } from "../../src/image/decode.ts";
 import { DecodePool, estimateDecodeBytes } from "../../src/image/decode_pool.ts";
 import { gifFrameBomb } from "./bombs.ts";
+import { createPreprocessor } from "../../src/image/preprocess.ts";
 import { makeTiff } from "./helpers.ts";
 
 const opts = { maxPixels: 1_000_000 };
@@ -129,4 +130,24 @@ Deno.test("DecodePool.close() rejects running and waiting decodes", async () => 
   await new Promise((r) => setTimeout(r, 0));
   pool.close();
   await failed;
+});
+
+Deno.test("DecodePool.prepare() gives the same model input as decoding then pre-processing here", async () => {
+  const manifest = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
+  const pre = createPreprocessor(manifest.preprocess, manifest.input);
+  assert.ok(pre.job, "createPreprocessor() records its job for the worker");
+  const png = await pngOf(300, 170);
+  const here = pre(await decodeImage(png, "a.png", opts));
+  for (const workers of [0, 1]) {
+    const pool = new DecodePool({ workers, maxInflightBytes: 2 ** 30 });
+    try {
+      const there = await pool.prepare(png, "a.png", opts, pre.job);
+      assert.equal(there.length, 3 * 32 * 32);
+      assert.deepEqual(there, here);
+      const bomb = await rejection(pool.prepare(gifFrameBomb(), "bomb.gif", opts, pre.job));
+      assert.equal(bomb.status, 413);
+    } finally {
+      pool.close();
+    }
+  }
 });
