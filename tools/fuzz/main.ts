@@ -99,49 +99,73 @@ async function saveInput(bytes: Uint8Array, name: string): Promise<string> {
   return path;
 }
 
+/** What a run has seen: outcome counts and the inputs that raised RSS most. */
+class Tally {
+  readonly statuses = new Map<string, number>();
+  readonly worst: { rise: number; what: string }[] = [];
+  readonly jumps: { rise: number; what: string }[] = [];
+
+  add(key: string, rise: number, jump: number, what: string): void {
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+    Tally.#keep(this.worst, { rise, what });
+    // The rise during this input alone attributes growth to an input (garbage of earlier
+    // decodes not yet collected shows up in `rise` but not here).
+    Tally.#keep(this.jumps, { rise: jump, what });
+  }
+
+  static #keep(top: { rise: number; what: string }[], x: { rise: number; what: string }): void {
+    top.push(x);
+    top.sort((a, b) => b.rise - a.rise).splice(5);
+  }
+
+  print(n: number, rssBound: number): void {
+    console.log(`fuzz: ${n} inputs, no 5xx, RSS within +${rssBound} MB. Outcomes:`);
+    for (const [k, c] of [...this.statuses].sort()) console.log(`  ${k.padEnd(40)} ${c}`);
+    console.log("Largest RSS rises (peak during the request, over the baseline):");
+    for (const w of this.worst) console.log(`  ${w.what}`);
+    console.log("Largest RSS jumps during one input:");
+    for (const w of this.jumps) console.log(`  +${w.rise.toFixed(0)} MB: ${w.what}`);
+  }
+}
+
+function progress(n: number, tally: Tally): void {
+  const m = Deno.memoryUsage();
+  console.log(
+    `  ${n} inputs, RSS ${(m.rss / MiB).toFixed(0)} MB (this thread's JS heap ` +
+      `${(m.heapTotal / MiB).toFixed(0)} MB, external ${(m.external / MiB).toFixed(0)} MB), ` +
+      `worst rise ${tally.worst[0].rise.toFixed(0)} MB`,
+  );
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(Deno.args);
   const rng = new Rng(args.seed);
   const seeds = await makeSeeds();
-  const model = createFakeModel();
   const config = {
     ...DEFAULT_CONFIG,
     batchWaitMs: 0,
-    publicDir: "/nonexistent",
+    publicDir: "/none",
     maxPixels: args.maxPixels,
   };
-  const app = createApp({ registry: createFakeRegistry([model]), config });
+  const app = createApp({ registry: createFakeRegistry([createFakeModel()]), config });
   // Warm up: every seed once (workers started, codecs compiled), then take the baseline.
   for (const s of seeds) await post(app, s.bytes, s.name);
   const baseline = rssMb();
   console.log(
-    `fuzz: seed ${args.seed}, ${args.seconds} s, ${seeds.length} seeds, ` +
-      `MAX_PIXELS ${args.maxPixels}, baseline RSS ${
-        baseline.toFixed(0)
-      } MB, bound +${args.rssMb} MB`,
+    `fuzz: seed ${args.seed}, ${args.seconds} s, ${seeds.length} seeds, MAX_PIXELS ` +
+      `${args.maxPixels}, baseline RSS ${baseline.toFixed(0)} MB, bound +${args.rssMb} MB`,
   );
-  const statuses = new Map<string, number>();
-  const worst: { rise: number; what: string }[] = [];
-  const jumps: { rise: number; what: string }[] = [];
+  const tally = new Tally();
   const end = performance.now() + args.seconds * 1000;
   let lastReport = performance.now();
-  let n = 0;
-  while (performance.now() < end) {
+  for (let n = 1; performance.now() < end; n++) {
     const seed = rng.pick(seeds);
     const { bytes, how } = mutate(seed, rng);
     const out = await post(app, bytes, seed.name);
-    n++;
-    const key = `${seed.format} ${out.status} ${out.code}`;
-    statuses.set(key, (statuses.get(key) ?? 0) + 1);
     const rise = out.peakMb - baseline;
     const what = `${seed.name} [${how.join("+")}] → ${out.status} ${out.code}, ` +
       `${bytes.length} B, ${out.ms.toFixed(0)} ms, peak +${rise.toFixed(0)} MB`;
-    worst.push({ rise, what });
-    worst.sort((a, b) => b.rise - a.rise).splice(5);
-    // The rise during this input alone attributes growth to an input (garbage of earlier
-    // decodes not yet collected shows up in `rise` but not here).
-    jumps.push({ rise: out.peakMb - out.before, what });
-    jumps.sort((a, b) => b.rise - a.rise).splice(5);
+    tally.add(`${seed.format} ${out.status} ${out.code}`, rise, out.peakMb - out.before, what);
     const failure = out.status >= 500 || out.internal
       ? `server error ${out.status}`
       : rise > args.rssMb
@@ -155,20 +179,10 @@ async function main(): Promise<number> {
     }
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      console.log(
-        `  ${n} inputs, RSS ${rssMb().toFixed(0)} MB (this thread's JS heap ` +
-          `${(Deno.memoryUsage().heapTotal / MiB).toFixed(0)} MB, external ` +
-          `${(Deno.memoryUsage().external / MiB).toFixed(0)} MB), ` +
-          `worst rise ${worst[0].rise.toFixed(0)} MB`,
-      );
+      progress(n, tally);
     }
+    if (performance.now() >= end) tally.print(n, args.rssMb);
   }
-  console.log(`fuzz: ${n} inputs, no 5xx, RSS within +${args.rssMb} MB. Outcomes:`);
-  for (const [k, c] of [...statuses].sort()) console.log(`  ${k.padEnd(40)} ${c}`);
-  console.log("Largest RSS rises (peak during the request, over the baseline):");
-  for (const w of worst) console.log(`  ${w.what}`);
-  console.log("Largest RSS jumps during one input:");
-  for (const w of jumps) console.log(`  +${w.rise.toFixed(0)} MB: ${w.what}`);
   return 0;
 }
 
