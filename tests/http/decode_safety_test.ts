@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
 import { gifFrameBomb, tiffWidthBypass } from "../image/bombs.ts";
+import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { createPreprocessor } from "../../src/image/preprocess.ts";
 import { multipart, ndjson, testApp, url } from "./setup.ts";
 
@@ -38,7 +39,8 @@ Deno.test("handler() answers /healthz under 200 ms while a 16-PNG request decode
   // The real model's manifest-driven pre-processing (area resize of all 16.7 M pixels), which the
   // app runs in the decode worker next to the decoder; the fake scorer stands in for the model.
   const manifest = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
-  const { app, model } = testApp({}, { model: { inputDims: [3, 32, 32] } });
+  const decodeWorkers = DEFAULT_CONFIG.decodeWorkers; // the service default: one per core
+  const { app, model } = testApp({ decodeWorkers }, { model: { inputDims: [3, 32, 32] } });
   model.preprocess = createPreprocessor(manifest.preprocess, manifest.input);
   // Warm the decode workers so the measured window is decoding, not worker start-up.
   await (await app.handler(score(png as Uint8Array<ArrayBuffer>, { "content-type": "image/png" })))
