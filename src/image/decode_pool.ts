@@ -69,9 +69,6 @@ export function estimateDecodeBytes(info: ImageInfo, encodedBytes: number): numb
   return 2 * encodedBytes + pixels * 4 * DECODE_COPIES;
 }
 
-/** What one fresh codec instance is counted as, beyond its image (see `recycleBytes`). */
-const INSTANCE_BYTES = 4 * 2 ** 20;
-
 /** RGBA copies alive at a decode's peak (see `estimateDecodeBytes`). */
 export const DECODE_COPIES = 4;
 
@@ -140,9 +137,7 @@ export class DecodePool {
       }
       const slot = await this.#slot();
       // PNG decodes leave no garbage in the worker (kept codec instance, pixels transferred out).
-      // Each fresh JPEG/GIF codec instance also holds at least ~1 MiB of wasm memory until
-      // collected, so small images count too.
-      if (info.format !== "png") slot.served += estimate + INSTANCE_BYTES;
+      if (info.format !== "png") slot.served += estimate;
       return await this.#run(slot, { id: this.#nextId++, bytes, name, ...options, job });
     } finally {
       release();

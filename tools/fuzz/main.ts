@@ -21,23 +21,33 @@ interface Args {
   seed: number;
   rssMb: number;
   maxPixels: number;
+  workers: number;
 }
 
 function parseArgs(argv: string[]): Args {
   // MAX_PIXELS 2048² by default: a legitimate decode then peaks near +100 MB, so the RSS bound
   // separates a limit bypass (GIF frame bombs reached +1.6 GB) from honest large images. With the
   // service default (4096²) a legitimate 200x65535 JPEG alone peaks near +330 MB.
-  const args: Args = { seconds: 60, seed: Date.now() % 2 ** 31, rssMb: 300, maxPixels: 2 ** 22 };
+  const args: Args = {
+    seconds: 60,
+    seed: Date.now() % 2 ** 31,
+    rssMb: 300,
+    maxPixels: 2 ** 22,
+    workers: DEFAULT_CONFIG.decodeWorkers,
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, "");
     const value = Number(argv[++i]);
-    const known = ["seconds", "seed", "rss-mb", "max-pixels"];
+    const known = ["seconds", "seed", "rss-mb", "max-pixels", "workers"];
     if (!known.includes(key) || !Number.isFinite(value) || value < 0) {
-      console.error(`Usage: deno task fuzz [--seconds N] [--seed S] [--rss-mb M] [--max-pixels P]`);
+      console.error(
+        `Usage: deno task fuzz [--seconds N] [--seed S] [--rss-mb M] [--max-pixels P] [--workers W]`,
+      );
       Deno.exit(2);
     }
     if (key === "rss-mb") args.rssMb = value;
     else if (key === "max-pixels") args.maxPixels = value;
+    else if (key === "workers") args.workers = value;
     else args[key as "seconds" | "seed"] = value;
   }
   return args;
@@ -146,6 +156,7 @@ async function main(): Promise<number> {
     batchWaitMs: 0,
     publicDir: "/none",
     maxPixels: args.maxPixels,
+    decodeWorkers: args.workers,
   };
   const app = createApp({ registry: createFakeRegistry([createFakeModel()]), config });
   // Warm up: every seed once (workers started, codecs compiled), then take the baseline.
