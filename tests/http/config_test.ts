@@ -37,6 +37,7 @@ Deno.test("loadConfig() reads every variable", () => {
     SHUTDOWN_TIMEOUT_MS: "5000",
     RETRY_AFTER_S: "3",
     PUBLIC_DIR: "./www",
+    MEMORY_BUDGET_MB: "1024",
   });
   assert.deepEqual(c, {
     port: 9000,
@@ -62,6 +63,7 @@ Deno.test("loadConfig() reads every variable", () => {
     shutdownTimeoutMs: 5000,
     retryAfterSeconds: 3,
     publicDir: "./www",
+    memoryBudgetMb: 1024,
   });
 });
 
