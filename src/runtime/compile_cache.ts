@@ -52,7 +52,9 @@ export function getOrCompile(
     memory.set(path, entry);
     entry.then(
       (bytes) => {
-        if (bytes.length > MEMORY_ENTRY_MAX_BYTES && memory.get(path) === entry) memory.delete(path);
+        if (bytes.length > MEMORY_ENTRY_MAX_BYTES && memory.get(path) === entry) {
+          memory.delete(path);
+        }
       },
       () => memory.delete(path),
     );
