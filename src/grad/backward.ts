@@ -35,6 +35,45 @@ export interface BackwardSpec {
 
 const FLOAT_TYPES = new Set(["float32"]);
 
+/** Which tensors and nodes a backward pass needs: the activity analysis, apart from emission. */
+export interface Activity {
+  /** Tensors that depend on `wrt` through differentiable ops (forward activity). */
+  readonly varied: ReadonlySet<string>;
+  /** Varied tensors a seed depends on (backward activity). */
+  readonly useful: ReadonlySet<string>;
+  /** Nodes to differentiate, in reverse topological order. */
+  readonly active: readonly NodeProto[];
+}
+
+/** The activity analysis of {@link buildBackward}: nodes on a path from `wrt` to a seed. */
+export function activity(
+  spec: Pick<BackwardSpec, "nodes" | "info" | "seeds" | "wrt">,
+): Activity {
+  const varied = new Set<string>(spec.wrt);
+  const activeFwd: NodeProto[] = [];
+  for (const n of spec.nodes) {
+    if (RULES[n.opType!] === NO_GRADIENT) continue;
+    if (!(n.input ?? []).some((i) => i && varied.has(i))) continue;
+    let any = false;
+    for (const o of n.output ?? []) {
+      if (o && FLOAT_TYPES.has(spec.info(o)?.type ?? "float32")) {
+        varied.add(o);
+        any = true;
+      }
+    }
+    if (any) activeFwd.push(n);
+  }
+  const useful = new Set<string>(spec.seeds.keys());
+  const active: NodeProto[] = [];
+  for (let k = activeFwd.length - 1; k >= 0; k--) {
+    const n = activeFwd[k];
+    if (!(n.output ?? []).some((o) => o && useful.has(o))) continue;
+    active.push(n);
+    for (const i of n.input ?? []) if (i && varied.has(i)) useful.add(i);
+  }
+  return { varied, useful, active };
+}
+
 /** Emits the backward pass; returns wrt tensor → gradient tensor (same shape, × seedCount batch). */
 export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, string> {
   const seedCount = spec.seedCount ?? 1;
@@ -57,30 +96,7 @@ export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, 
     return t;
   };
 
-  // Forward activity: what depends on wrt through differentiable ops.
-  const varied = new Set<string>(spec.wrt);
-  const activeFwd: NodeProto[] = [];
-  for (const n of spec.nodes) {
-    if (RULES[n.opType!] === NO_GRADIENT) continue;
-    if (!(n.input ?? []).some((i) => i && varied.has(i))) continue;
-    let any = false;
-    for (const o of n.output ?? []) {
-      if (o && FLOAT_TYPES.has(spec.info(o)?.type ?? "float32")) {
-        varied.add(o);
-        any = true;
-      }
-    }
-    if (any) activeFwd.push(n);
-  }
-  // Backward activity: what a seed depends on.
-  const useful = new Set<string>(spec.seeds.keys());
-  const active: NodeProto[] = [];
-  for (let k = activeFwd.length - 1; k >= 0; k--) {
-    const n = activeFwd[k];
-    if (!(n.output ?? []).some((o) => o && useful.has(o))) continue;
-    active.push(n);
-    for (const i of n.input ?? []) if (i && varied.has(i)) useful.add(i);
-  }
+  const { varied, useful, active } = activity(spec);
 
   const pending = new Map<string, string[]>();
   const final = new Map<string, string | null>();

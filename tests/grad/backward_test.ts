@@ -1,6 +1,6 @@
 /** The backward driver: fan-out sums, pruning, several seeds per pass, errors. */
 import assert from "node:assert/strict";
-import { buildBackward } from "../../src/grad/backward.ts";
+import { activity, buildBackward } from "../../src/grad/backward.ts";
 import { gradientModel } from "../../src/grad/gradient_model.ts";
 import { RULES } from "../../src/grad/registry.ts";
 import { assembleModel } from "../../src/onnx/assemble.ts";
@@ -153,4 +153,24 @@ Deno.test("the finite-difference check catches a wrong rule", async () => {
   } finally {
     rules.Neg = neg;
   }
+});
+
+Deno.test("activity() keeps only nodes on a path from wrt to a seed, in reverse order", () => {
+  const f32 = { type: "float32" as const, dims: [-1, 4] };
+  const nodes = [
+    { opType: "Relu", input: ["x"], output: ["a"], name: "n1" },
+    { opType: "Exp", input: ["a"], output: ["dead"], name: "n2" }, // not on a path to the seed
+    { opType: "Mul", input: ["a", "c"], output: ["y"], name: "n3" },
+    { opType: "Neg", input: ["c"], output: ["unvaried"], name: "n4" }, // does not depend on x
+  ];
+  const act = activity({
+    nodes,
+    info: () => f32,
+    seeds: new Map([["y", "gy"]]),
+    wrt: ["x"],
+  });
+  assert.deepEqual(act.active.map((n) => n.name), ["n3", "n1"]);
+  assert.ok(act.varied.has("dead") && !act.useful.has("dead"));
+  assert.ok(!act.varied.has("unvaried"));
+  assert.deepEqual([...act.useful].sort(), ["a", "x", "y"]);
 });
