@@ -7,8 +7,11 @@
 import { drawChart } from "./chart.js";
 import { fillError, fillScore, pendingCard } from "./results.js";
 
-/** Methods the service offers; `si` is the product's method, the others baselines. */
-const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"];
+/**
+ * Methods the service offers; `si` is the product's method, `fused` combines S&I and energy
+ * p-values, the others are baselines.
+ */
+const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm", "fused"];
 const ACCEPTED = ["image/png", "image/jpeg", "image/gif", "image/tiff"];
 
 /**

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "overloaded"
   | "shutting_down"
   | "not_ready"
+  | "not_calibrated"
   | "internal";
 
 /** An error with an HTTP status and a stable code; its message is safe to show to clients. */

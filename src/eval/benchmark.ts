@@ -91,7 +91,8 @@ export async function runBenchmark(
       let last = 0;
       return await scoreInputs(model, items, s, {
         batch: args.batch,
-        cache,
+        // Fused scores depend on the calibration too, which the cache key does not cover.
+        cache: s.method === "fused" ? undefined : cache,
         onProgress: (done, fromCache) => {
           bar.advance(done - last, fromCache);
           last = done;

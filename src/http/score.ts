@@ -3,6 +3,8 @@
  * NDJSON line per image, in input order, as soon as it is scored, then a summary line.
  * @module
  */
+import { ApiError } from "../errors.ts";
+import { fusedCalibration, NotCalibratedError } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../si/types.ts";
 import { parseImages, readBody } from "./body.ts";
@@ -29,6 +31,7 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   const started = performance.now();
   const model = findModel(ctx, rc.params.model);
   const settings = parseSettings(rc.url.searchParams, model.defaults);
+  assertScorable(model, settings);
   // Refuse before reading the body when the queue is already full: bodies are the big memory.
   ctx.batcher.assertRoom(1);
   const bytes = await readBody(rc.req, ctx.config.maxBodyBytes);
@@ -138,6 +141,17 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   return new Response(stream, {
     headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" },
   });
+}
+
+/** `fused` needs its calibration (component distributions): refused up front, not per image. */
+function assertScorable(model: LoadedModel, settings: ScoreSettings): void {
+  if (settings.method !== "fused") return;
+  try {
+    fusedCalibration(model.manifest.calibration, settings, model.id);
+  } catch (e) {
+    if (e instanceof NotCalibratedError) throw new ApiError(409, "not_calibrated", e.message);
+    throw e;
+  }
 }
 
 function countCancelled(ctx: AppContext, labels: { model: string }, k: number): void {

@@ -28,6 +28,13 @@ export const settingsSchema = z.strictObject({
   integrate: z.enum(["add", "multiply"]).default(DEFAULT_SETTINGS.integrate),
 });
 
+/** One component distribution of a `fused` calibration. */
+const componentSchema = z.strictObject({
+  method: z.enum(METHODS),
+  scores: z.array(z.number()).min(1),
+  count: positiveInt,
+});
+
 /** One stored calibration (see `Calibration` in types.ts). */
 export const calibrationSchema = z.strictObject({
   method: z.enum(METHODS),
@@ -38,6 +45,23 @@ export const calibrationSchema = z.strictObject({
   count: positiveInt,
   data: z.string(),
   created: z.string(),
+  components: z.array(componentSchema).min(2).optional(),
+}).superRefine((c, ctx) => {
+  if (c.method === "fused" && !c.components) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["components"],
+      message: 'required for method "fused" (re-run deno task calibrate --method fused)',
+    });
+  }
+});
+
+/**
+ * What `fused` combines: one gradient method (scored in one pass, which also yields the energy
+ * of the same logits) and energy.
+ */
+const fusionSchema = z.strictObject({
+  components: z.tuple([z.enum(["si", "gaia_z"]), z.literal("energy")]),
 });
 
 /** How pixels become the model's input tensor. */
@@ -106,6 +130,8 @@ export const manifestSchema = z.strictObject({
   splits: splitsSchema,
   defaults: settingsSchema.default({ ...DEFAULT_SETTINGS }),
   calibration: z.array(calibrationSchema).default([]),
+  /** Components of `fused` (default: the default method when it is S&I-like, else si; + energy). */
+  fusion: fusionSchema.optional(),
   provenance: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
 }).superRefine((m, ctx) => {
   const p = m.preprocess;

@@ -12,6 +12,7 @@ import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/
 import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
 import { resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
+import { componentSettings, fusionComponents } from "../models/fusion.ts";
 import type { ScorerFactory } from "../models/types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
 
@@ -46,7 +47,7 @@ export interface EngineOptions {
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-3";
+const COMPILER_VERSION = "si-compiler-4";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
@@ -233,6 +234,7 @@ function toScores(
   const cls = out[OUT.cls].data as BigInt64Array;
   const conf = out[OUT.confidence].data as Float32Array;
   const layers = withLayers ? out[OUT.layers] : undefined;
+  const energy = withLayers ? out[OUT.energy]?.data as Float32Array | undefined : undefined;
   const l = layers ? layers.dims[1] : 0;
   return Array.from({ length: count }, (_, i) => ({
     score: score[i],
@@ -241,6 +243,7 @@ function toScores(
     ...(layers
       ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) }
       : {}),
+    ...(energy ? { energy: energy[i] } : {}),
   }));
 }
 
@@ -277,6 +280,10 @@ export const createLazyScorer: ScorerFactory = (args) =>
  */
 export const createScorer: ScorerFactory = async (args) => {
   const engine = await createLazyScorer(args) as SiEngine;
-  await engine.warmup(args.manifest.defaults);
+  const d = args.manifest.defaults;
+  // `fused` runs its gradient component's graph (src/models/fusion.ts scores around the engine).
+  await engine.warmup(
+    d.method === "fused" ? componentSettings(d, fusionComponents(args.manifest)) : d,
+  );
   return engine;
 };

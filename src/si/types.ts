@@ -4,8 +4,11 @@
  * @module
  */
 
-/** Scoring methods. `si` is the product's method; the others are baselines. */
-export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
+/**
+ * Scoring methods. `si` is the product's method; `fused` combines S&I with energy through their
+ * calibration p-values (`src/models/fusion.ts`); the others are baselines.
+ */
+export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm", "fused"] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
 
@@ -50,6 +53,18 @@ export interface ImageScore {
   readonly confidence: number;
   /** For gradient methods: per split layer, the mean of squared channel fractions. */
   readonly layers?: readonly number[];
+  /** For gradient methods: the energy score (logsumexp of the logits) of the same forward pass. */
+  readonly energy?: number;
+  /** For `fused`: each component's score and its calibration p-value. */
+  readonly components?: readonly ComponentScore[];
+}
+
+/** One component of a fused score. */
+export interface ComponentScore {
+  readonly method: Method;
+  readonly score: number;
+  /** (calibration ID scores ≤ score, + 1) / (n + 1). */
+  readonly p_value: number;
 }
 
 /** A batch of pre-processed inputs, NCHW float32. */
