@@ -4,7 +4,7 @@
  * @module
  */
 import { ApiError } from "../errors.ts";
-import { fusedCalibration, NotCalibratedError } from "../models/fusion.ts";
+import { NotCalibratedError } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../si/types.ts";
 import { parseImages, readBody } from "./body.ts";
@@ -145,12 +145,8 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
 
 /** `fused` needs its calibration (component distributions): refused up front, not per image. */
 function assertScorable(model: LoadedModel, settings: ScoreSettings): void {
-  if (settings.method !== "fused") return;
-  try {
-    fusedCalibration(model.manifest.calibration, settings, model.id);
-  } catch (e) {
-    if (e instanceof NotCalibratedError) throw new ApiError(409, "not_calibrated", e.message);
-    throw e;
+  if (settings.method === "fused" && !model.calibrationFor(settings)?.components) {
+    throw new ApiError(409, "not_calibrated", new NotCalibratedError(model.id).message);
   }
 }
 

@@ -82,11 +82,17 @@ export async function calibrateModel(
   model: LoadedModel,
   images: AsyncIterable<NamedImage>,
   settings: ScoreSettings,
-  opts: ScoreImagesOptions & { readonly data: string; readonly created?: string },
+  opts: ScoreImagesOptions & {
+    readonly data: string;
+    readonly created?: string;
+    /** `fused` only: receives the per-image component values (e.g. to compare fitting schemes). */
+    readonly onRows?: (rows: readonly (readonly number[])[]) => void;
+  },
 ): Promise<Calibration> {
   const created = opts.created ?? new Date().toISOString();
   if (settings.method === "fused") {
     const rows = await fusedRows(model, images, settings, opts);
+    opts.onRows?.(rows);
     const components = fusionComponents(model.manifest);
     return buildFusedCalibration({ settings, components, rows, data: opts.data, created });
   }
