@@ -17,7 +17,7 @@ import {
   type RunScores,
   writeReport,
 } from "./report.ts";
-import { scoreInputs } from "./run.ts";
+import { scoreFusedInputs, scoreInputs } from "./run.ts";
 
 /** Where the benchmark prints. */
 export interface BenchmarkIO {
@@ -89,10 +89,10 @@ export async function runBenchmark(
     const score = async (name: string, items: InputItem[]) => {
       bar.label(`${s.method === "si" ? `si α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
       let last = 0;
-      return await scoreInputs(model, items, s, {
+      const run = s.method === "fused" ? scoreFusedInputs : scoreInputs;
+      return await run(model, items, s, {
         batch: args.batch,
-        // Fused scores depend on the calibration too, which the cache key does not cover.
-        cache: s.method === "fused" ? undefined : cache,
+        cache,
         onProgress: (done, fromCache) => {
           bar.advance(done - last, fromCache);
           last = done;

@@ -44,7 +44,9 @@ export function componentSettings(
 export function componentValues(r: ImageScore, components: FusionComponents): number[] {
   if (r.energy === undefined) {
     throw new Error(
-      `Cannot score "fused": method "${components[0]}" gave no energy output (stale compiled graph?)`,
+      `Cannot score "fused": method "${
+        components[0]
+      }" gave no energy output (stale compiled graph?)`,
     );
   }
   return [r.score, r.energy];
@@ -96,7 +98,9 @@ export function withFusion(inner: Scorer, manifest: Manifest, model: string): Sc
   const components = fusionComponents(manifest);
   return {
     splits: (settings) =>
-      inner.splits(settings.method === "fused" ? componentSettings(settings, components) : settings),
+      inner.splits(
+        settings.method === "fused" ? componentSettings(settings, components) : settings,
+      ),
     async score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
       if (settings.method !== "fused") return inner.score(batch, settings);
       const cal = fusedCalibration(manifest.calibration, settings, model);
@@ -104,7 +108,9 @@ export function withFusion(inner: Scorer, manifest: Manifest, model: string): Sc
       if (names !== components.join(" + ")) {
         throw new Error(
           `Cannot score "fused" with model "${model}": its calibration combines ${names} but the ` +
-            `manifest asks for ${components.join(" + ")}; re-run deno task calibrate --method fused`,
+            `manifest asks for ${
+              components.join(" + ")
+            }; re-run deno task calibrate --method fused`,
         );
       }
       const raw = await inner.score(batch, componentSettings(settings, components));

@@ -35,7 +35,9 @@ function fisher(references: readonly (readonly number[])[], row: readonly number
 /** Sorted component columns of the rows; throws on a row of the wrong width. */
 function columns(rows: readonly (readonly number[])[], width: number): number[][] {
   const bad = rows.findIndex((r) => r.length !== width);
-  if (bad >= 0) throw new Error(`Cannot calibrate "fused": row ${bad} has ${rows[bad].length} values`);
+  if (bad >= 0) {
+    throw new Error(`Cannot calibrate "fused": row ${bad} has ${rows[bad].length} values`);
+  }
   return Array.from({ length: width }, (_, j) => sortScores(rows.map((r) => r[j])));
 }
 

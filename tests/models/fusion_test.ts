@@ -103,7 +103,9 @@ Deno.test("fusionComponents() defaults to si + energy, or the manifest's fusion 
   assert.deepEqual(fusionComponents(parseManifest(bundled, "m")), ["si", "energy"]);
   const custom = parseManifest({ ...bundled, fusion: { components: ["gaia_z", "energy"] } }, "m");
   assert.deepEqual(fusionComponents(custom), ["gaia_z", "energy"]);
-  assert.throws(() => parseManifest({ ...bundled, fusion: { components: ["msp", "energy"] } }, "m"));
+  assert.throws(() =>
+    parseManifest({ ...bundled, fusion: { components: ["msp", "energy"] } }, "m")
+  );
 });
 
 /** A scorer whose S&I score is the first input value and energy the second; records settings. */
@@ -154,7 +156,10 @@ Deno.test("withFusion() scores fused from ONE pass of the gradient method", asyn
 
 Deno.test("withFusion() refuses fused on an old manifest without component distributions", async () => {
   const manifest = parseManifest(bundled, "m"); // has si and energy calibrations, but no fused one
-  const old = { ...manifest, calibration: manifest.calibration.filter((c) => c.method !== "fused") };
+  const old = {
+    ...manifest,
+    calibration: manifest.calibration.filter((c) => c.method !== "fused"),
+  };
   const scorer = withFusion(twoValueScorer([]), old, "fmnist-wrn40");
   const batch = { data: new Float32Array([2, 20]), dims: [1, 2, 1, 1] as const };
   await assert.rejects(
