@@ -6,10 +6,19 @@
  */
 
 /**
- * Scoring methods the service offers. `si` is the product's method; `fused` combines S&I and
- * energy through their calibration p-values; the others are baselines.
+ * Scoring methods the service offers. `si` is the product's method; `fused` combines S&I (or
+ * S&I-A) and energy through their calibration p-values; the others are baselines.
  */
-export type Method = "si" | "gaia_z" | "msp" | "maxlogit" | "energy" | "gradnorm" | "fused";
+export type Method =
+  | "si"
+  | "si_a"
+  | "gaia_z"
+  | "gaia_a"
+  | "msp"
+  | "maxlogit"
+  | "energy"
+  | "gradnorm"
+  | "fused";
 
 /** Machine-readable error codes used by the API. Unknown future codes pass through as strings. */
 export type ErrorCode =
@@ -18,11 +27,13 @@ export type ErrorCode =
   | "unauthorized"
   | "not_found"
   | "method_not_allowed"
+  | "url_too_long"
   | "payload_too_large"
   | "image_too_large"
   | "unsupported_media_type"
   | "corrupt_image"
   | "overloaded"
+  | "timeout"
   | "shutting_down"
   | "not_ready"
   | "not_calibrated"
@@ -164,6 +175,11 @@ export interface ScoreOptions {
   readonly integrate?: "add" | "multiply";
   /** Aborts the request and the remaining scoring on the server. */
   readonly signal?: AbortSignal;
+  /**
+   * Deadline in seconds (sent as `X-Request-Timeout`, capped by the service): images not scored
+   * by then arrive as error lines with code `timeout`.
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /** True when the line reports a per-image error rather than a score. */

@@ -87,8 +87,10 @@ function countAtOrBelow(sorted: readonly number[], x: number): number {
 
 /** The settings a method's score depends on; others are ignored when matching calibrations. */
 export function relevantSettings(method: Method): readonly (keyof ScoreSettings)[] {
-  // `fused` runs S&I under these settings for its gradient component.
-  return method === "si" || method === "fused" ? ["alpha", "iterations", "loss", "integrate"] : [];
+  // `fused` runs its gradient component (S&I or S&I-A) under these settings.
+  return method === "si" || method === "si_a" || method === "fused"
+    ? ["alpha", "iterations", "loss", "integrate"]
+    : [];
 }
 
 /** True when a stored calibration was made with the same method and relevant settings. */

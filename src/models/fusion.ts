@@ -14,6 +14,7 @@ import type {
   ImageScore,
   InputBatch,
   Method,
+  ScoreCallOptions,
   Scorer,
   ScoreSettings,
 } from "../si/types.ts";
@@ -22,14 +23,13 @@ import type {
 export type FusionComponents = readonly [Method, "energy"];
 
 /**
- * The components of a model's `fused` score: the manifest's `fusion.components`, else its
- * default method when that is a gradient method other than GAIA-Z (S&I variants), else `si`;
- * energy always second.
+ * The components of a model's `fused` score: the manifest's `fusion.components`, else `si_a` for
+ * A-variant models (default method `si_a` or `gaia_a`) and `si` otherwise; energy always second.
  */
 export function fusionComponents(manifest: Manifest): FusionComponents {
   if (manifest.fusion) return manifest.fusion.components;
   const d = manifest.defaults.method;
-  return [d === "si" ? d : "si", "energy"];
+  return [d === "si_a" || d === "gaia_a" ? "si_a" : "si", "energy"];
 }
 
 /** The settings of the one pass that yields every component. */
@@ -101,8 +101,12 @@ export function withFusion(inner: Scorer, manifest: Manifest, model: string): Sc
       inner.splits(
         settings.method === "fused" ? componentSettings(settings, components) : settings,
       ),
-    async score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
-      if (settings.method !== "fused") return inner.score(batch, settings);
+    async score(
+      batch: InputBatch,
+      settings: ScoreSettings,
+      options?: ScoreCallOptions,
+    ): Promise<ImageScore[]> {
+      if (settings.method !== "fused") return inner.score(batch, settings, options);
       const cal = fusedCalibration(manifest.calibration, settings, model);
       const names = cal.components.map((c) => c.method).join(" + ");
       if (names !== components.join(" + ")) {
@@ -113,7 +117,7 @@ export function withFusion(inner: Scorer, manifest: Manifest, model: string): Sc
             }; re-run deno task calibrate --method fused`,
         );
       }
-      const raw = await inner.score(batch, componentSettings(settings, components));
+      const raw = await inner.score(batch, componentSettings(settings, components), options);
       return raw.map((r) => {
         const f = fuse(cal.components, componentValues(r, components));
         return {

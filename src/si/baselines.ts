@@ -36,7 +36,7 @@ export function emitBaseline(
   b: GraphBuilder,
   graph: Graph,
   shapes: ShapeMap,
-  method: Exclude<Method, "si" | "gaia_z" | "fused">,
+  method: Exclude<Method, "si" | "gaia_z" | "si_a" | "gaia_a" | "fused">,
   h: Head,
 ): string {
   const logits = graph.outputNames[0];

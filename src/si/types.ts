@@ -5,10 +5,22 @@
  */
 
 /**
- * Scoring methods. `si` is the product's method; `fused` combines S&I with energy through their
- * calibration p-values (`src/models/fusion.ts`); the others are baselines.
+ * Scoring methods. `si` is the product's method (S&I-Z); `si_a` is the authors' ImageNet/BiT
+ * variant (S&I-A, gradient values near the head); `fused` combines S&I (or S&I-A) with energy
+ * through their calibration p-values (`src/models/fusion.ts`); the others are baselines (`gaia_a`
+ * is GAIA's ImageNet setting, the baseline S&I-A extends).
  */
-export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm", "fused"] as const;
+export const METHODS = [
+  "si",
+  "si_a",
+  "gaia_z",
+  "gaia_a",
+  "msp",
+  "maxlogit",
+  "energy",
+  "gradnorm",
+  "fused",
+] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
 
@@ -19,9 +31,23 @@ export type Integration = "add" | "multiply";
 
 /** Which tensors are split points. */
 export type SplitPolicy =
-  | { readonly kind: "normalization" }
-  | { readonly kind: "normalization+pool" }
-  | { readonly kind: "tensors"; readonly names: readonly string[] };
+  & (
+    | { readonly kind: "normalization" }
+    | { readonly kind: "normalization+pool" }
+    /** The last `count` normalization outputs in graph order (the A variant's splits). */
+    | { readonly kind: "last-normalization"; readonly count: number }
+    | { readonly kind: "tensors"; readonly names: readonly string[] }
+  )
+  & {
+    /**
+     * The pooled pre-head features `h` the A variant (si_a, gaia_a) differentiates; found
+     * automatically when omitted.
+     */
+    readonly pooled?: string;
+  };
+
+/** Default split count of the `last-normalization` policy (the authors' ten BiT splits). */
+export const LAST_NORMALIZATION_COUNT = 10;
 
 /** Settings of one scoring run. Fields irrelevant to a method are ignored by it. */
 export interface ScoreSettings {
@@ -78,6 +104,19 @@ export interface InputBatch {
 export interface Scorer {
   /** Names of the split tensors used by gradient methods under the given settings. */
   splits(settings: ScoreSettings): readonly string[];
-  /** Scores a batch; the i-th result belongs to the i-th image. */
-  score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]>;
+  /**
+   * Scores a batch; the i-th result belongs to the i-th image. `options.signal` aborts when no
+   * image of the batch is wanted any more (its clients went away); a scorer may stop early and
+   * reject, or ignore it.
+   */
+  score(
+    batch: InputBatch,
+    settings: ScoreSettings,
+    options?: ScoreCallOptions,
+  ): Promise<ImageScore[]>;
+}
+
+/** Per-call options of `Scorer.score`. */
+export interface ScoreCallOptions {
+  readonly signal?: AbortSignal;
 }

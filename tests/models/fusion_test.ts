@@ -99,10 +99,12 @@ Deno.test("a fused calibration without component distributions is a manifest err
   );
 });
 
-Deno.test("fusionComponents() defaults to si + energy, or the manifest's fusion entry", () => {
+Deno.test("fusionComponents() defaults to si (si_a for A-variant models) + energy, or the manifest's entry", () => {
   assert.deepEqual(fusionComponents(parseManifest(bundled, "m")), ["si", "energy"]);
   const custom = parseManifest({ ...bundled, fusion: { components: ["gaia_z", "energy"] } }, "m");
   assert.deepEqual(fusionComponents(custom), ["gaia_z", "energy"]);
+  const aVariant = parseManifest({ ...bundled, defaults: { method: "si_a" } }, "m");
+  assert.deepEqual(fusionComponents(aVariant), ["si_a", "energy"]);
   assert.throws(() =>
     parseManifest({ ...bundled, fusion: { components: ["msp", "energy"] } }, "m")
   );
