@@ -14,7 +14,7 @@ import { type BackendName, BACKENDS } from "../src/runtime/types.ts";
 import { hostInfo, loadAverage } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import type { LoadBenchResult } from "./load.ts";
-import { FULL_PLAN, QUICK_PLAN } from "./stats.ts";
+import { PLANS } from "./stats.ts";
 import { loadModel, MODEL_FILES } from "./models.ts";
 import { runMicro, runModelWorkloads, webgpuPlacements } from "./runner.ts";
 import { MODEL_WORKLOADS } from "./workloads.ts";
@@ -27,8 +27,9 @@ const HELP = `deno task bench [options]
   --only LIST          workload names (default: all of ${
   MODEL_WORKLOADS.map((w) => w.name).join(",")
 })
-  --timing quick|full  timing plan only (default: quick with --quick, else full); e.g. every
-                       workload of slow 224-pixel models with few runs: --timing quick
+  --timing PLAN        full, quick or once (one warm-up, one timed run): the timing plan alone
+                       (default: quick with --quick, else full), e.g. every workload of the slow
+                       224-pixel models with few runs: --timing quick
   --no-micro           skip the ConvTranspose-vs-Conv microbenchmark
   --isolate            one child process per model and backend: clean peak memory
                        (default for full runs; --no-isolate turns it off)
@@ -59,8 +60,8 @@ async function main() {
   const started = performance.now();
   const quick = values.quick;
   const timing = values.timing ?? (quick ? "quick" : "full");
-  if (timing !== "quick" && timing !== "full") throw new Error("--timing: quick or full");
-  const plan = timing === "quick" ? QUICK_PLAN : FULL_PLAN;
+  const plan = PLANS[timing];
+  if (!plan) throw new Error(`--timing: one of ${Object.keys(PLANS).join(", ")}`);
   const batches = (list(values.batches) ?? (quick ? ["1", "8"] : ["1", "8", "32"])).map(Number);
   if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
     throw new Error("--batches: positive integers");
