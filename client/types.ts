@@ -6,7 +6,15 @@
  */
 
 /** Scoring methods the service offers. `si` is the product's method; the others are baselines. */
-export type Method = "si" | "gaia_z" | "msp" | "maxlogit" | "energy" | "gradnorm";
+export type Method =
+  | "si"
+  | "si_a"
+  | "gaia_z"
+  | "gaia_a"
+  | "msp"
+  | "maxlogit"
+  | "energy"
+  | "gradnorm";
 
 /** Machine-readable error codes used by the API. Unknown future codes pass through as strings. */
 export type ErrorCode =

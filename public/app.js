@@ -8,7 +8,7 @@ import { drawChart } from "./chart.js";
 import { fillError, fillScore, pendingCard } from "./results.js";
 
 /** Methods the service offers; `si` is the product's method, the others baselines. */
-const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"];
+const METHODS = ["si", "si_a", "gaia_z", "gaia_a", "msp", "maxlogit", "energy", "gradnorm"];
 const ACCEPTED = ["image/png", "image/jpeg", "image/gif", "image/tiff"];
 
 /**

@@ -20,6 +20,7 @@ import { type ModelProto, opsetOf, readModel, writeModel } from "../onnx/proto.t
 import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime, resolveBackend } from "../runtime/runtime.ts";
 import type { BackendChoice } from "../runtime/types.ts";
+import { normalizationOutput } from "../si/splits.ts";
 
 const NORM_OPS = new Set([
   "BatchNormalization",
@@ -82,7 +83,9 @@ export function candidateSplits(graph: Graph, shapes: ShapeMap): Candidate[] {
       : POOL_OPS.has(op)
       ? "pool"
       : undefined;
-    const tensor = n.output?.[0];
+    // An exported GroupNorm (Reshape → InstanceNormalization → Reshape → Mul → Add) is one
+    // normalization ending at the Add, as in the engine's split policies.
+    const tensor = kind === "normalization" ? normalizationOutput(graph, n) : n.output?.[0];
     if (!kind || !tensor) continue;
     out.push({ tensor, op, kind, dims: shapes.get(tensor)?.dims ?? [] });
   }

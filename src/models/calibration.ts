@@ -83,7 +83,7 @@ function countAtOrBelow(sorted: readonly number[], x: number): number {
 
 /** The settings a method's score depends on; others are ignored when matching calibrations. */
 export function relevantSettings(method: Method): readonly (keyof ScoreSettings)[] {
-  return method === "si" ? ["alpha", "iterations", "loss", "integrate"] : [];
+  return method === "si" || method === "si_a" ? ["alpha", "iterations", "loss", "integrate"] : [];
 }
 
 /** True when a stored calibration was made with the same method and relevant settings. */

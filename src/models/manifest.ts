@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { DEFAULT_SETTINGS, METHODS } from "../si/types.ts";
+import { DEFAULT_SETTINGS, LAST_NORMALIZATION_COUNT, METHODS } from "../si/types.ts";
 import type { SplitPolicy } from "../si/types.ts";
 
 const numbers = (what = "expected array of numbers") =>
@@ -94,11 +94,22 @@ export const preprocessSchema = z.strictObject({
 });
 
 const splitsSchema = z.strictObject({
-  policy: z.enum(["normalization", "normalization+pool", "tensors"]),
+  policy: z.enum(["normalization", "normalization+pool", "last-normalization", "tensors"]),
   names: z.array(z.string().min(1)).min(1).optional(),
+  /** How many normalization outputs `last-normalization` keeps (default 10). */
+  count: positiveInt.optional(),
+  /** The pooled pre-head features of the A variant (si_a, gaia_a); found automatically if absent. */
+  pooled: z.string().min(1).optional(),
 }).superRefine((s, ctx) => {
   if (s.policy === "tensors" && !s.names) {
     ctx.addIssue({ code: "custom", path: ["names"], message: 'required when policy is "tensors"' });
+  }
+  if (s.count !== undefined && s.policy !== "last-normalization") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["count"],
+      message: 'only allowed when policy is "last-normalization"',
+    });
   }
 });
 
@@ -207,9 +218,13 @@ export function parseManifest(json: unknown, source: string): Manifest {
 
 /** The split policy a manifest asks for, in the engine's terms. */
 export function splitPolicyOf(m: Manifest): SplitPolicy {
-  return m.splits.policy === "tensors"
-    ? { kind: "tensors", names: m.splits.names ?? [] }
-    : { kind: m.splits.policy };
+  const { policy, names, count, pooled } = m.splits;
+  const extra = pooled ? { pooled } : {};
+  if (policy === "tensors") return { kind: "tensors", names: names ?? [], ...extra };
+  if (policy === "last-normalization") {
+    return { kind: policy, count: count ?? LAST_NORMALIZATION_COUNT, ...extra };
+  }
+  return { kind: policy, ...extra };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -9,8 +9,14 @@ import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
-import { resolveSplits } from "./splits.ts";
+import {
+  compileScoringModel,
+  effectiveSettings,
+  isAMethod,
+  isGradientMethod,
+  OUT,
+} from "./compile.ts";
+import { aVariantSplits, resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
@@ -110,11 +116,17 @@ export class SiEngine implements Scorer {
     return engine;
   }
 
-  /** Split tensors a method uses (empty for output-based methods). */
+  /**
+   * Split tensors a method uses (empty for output-based methods); the A variant's are chosen by
+   * {@link aVariantSplits}.
+   */
   splits(settings: ScoreSettings): readonly string[] {
     if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
     if (settings.method === "gaia_z") {
       return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    }
+    if (isAMethod(settings.method)) {
+      return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, settings.method);
     }
     return [];
   }
@@ -126,6 +138,7 @@ export class SiEngine implements Scorer {
       compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
         stack: this.#stack,
         dynamicBatch: this.staticBatch === undefined,
+        pooled: this.#splitPolicy.pooled,
       }),
     );
   }
@@ -155,7 +168,7 @@ export class SiEngine implements Scorer {
     if (!this.#cacheDir) return this.compile(s);
     const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};splits=${
       this.splits(s).join("|")
-    }`;
+    };pooled=${this.#splitPolicy.pooled ?? ""}`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
     const key = await compileKey(await this.#modelSha, what);
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));

@@ -4,8 +4,21 @@
  * @module
  */
 
-/** Scoring methods. `si` is the product's method; the others are baselines. */
-export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
+/**
+ * Scoring methods. `si` is the product's method (S&I-Z); `si_a` is the authors' ImageNet/BiT
+ * variant (S&I-A, gradient values near the head); the others are baselines (`gaia_a` is GAIA's
+ * ImageNet setting, the baseline S&I-A extends).
+ */
+export const METHODS = [
+  "si",
+  "si_a",
+  "gaia_z",
+  "gaia_a",
+  "msp",
+  "maxlogit",
+  "energy",
+  "gradnorm",
+] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
 
@@ -16,9 +29,23 @@ export type Integration = "add" | "multiply";
 
 /** Which tensors are split points. */
 export type SplitPolicy =
-  | { readonly kind: "normalization" }
-  | { readonly kind: "normalization+pool" }
-  | { readonly kind: "tensors"; readonly names: readonly string[] };
+  & (
+    | { readonly kind: "normalization" }
+    | { readonly kind: "normalization+pool" }
+    /** The last `count` normalization outputs in graph order (the A variant's splits). */
+    | { readonly kind: "last-normalization"; readonly count: number }
+    | { readonly kind: "tensors"; readonly names: readonly string[] }
+  )
+  & {
+    /**
+     * The pooled pre-head features `h` the A variant (si_a, gaia_a) differentiates; found
+     * automatically when omitted.
+     */
+    readonly pooled?: string;
+  };
+
+/** Default split count of the `last-normalization` policy (the authors' ten BiT splits). */
+export const LAST_NORMALIZATION_COUNT = 10;
 
 /** Settings of one scoring run. Fields irrelevant to a method are ignored by it. */
 export interface ScoreSettings {
