@@ -28,8 +28,26 @@ export interface Config {
   readonly maxImagesPerRequest: number;
   /** Largest width × height an image header may declare (checked before decoding). */
   readonly maxPixels: number;
+  /** Decode worker threads; 0 decodes on the HTTP thread (default: one per core). */
+  readonly decodeWorkers: number;
+  /** Most estimated decoded bytes in flight over all requests; further decodes wait. */
+  readonly decodeMaxBytes: number;
   /** Images admitted but not yet scored, over all requests; beyond it requests get 503. */
   readonly queueMaxImages: number;
+  /**
+   * Longest expected wait (measured drain rate × admitted images) before a new request's first
+   * image is scored; beyond it requests get 503 with a Retry-After derived from the same rate.
+   */
+  readonly queueMaxWaitS: number;
+  /** Scorer milliseconds per image assumed until the first batch has been measured. */
+  readonly queuePriorMsPerImage: number;
+  /**
+   * Deadline of a scoring request (seconds from arrival), also the cap on the client's
+   * `X-Request-Timeout`; images not scored by then get a `timeout` error line.
+   */
+  readonly requestTimeoutMaxS: number;
+  /** Longest request URL (path + query) the app accepts; longer → 414. */
+  readonly maxUrlBytes: number;
   /** Largest batch handed to a scorer. */
   readonly batchMax: number;
   /** How long the first image of a batch waits for others to join. */
@@ -40,7 +58,7 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** How long SIGTERM waits for in-flight streams before exiting anyway. */
   readonly shutdownTimeoutMs: number;
-  /** Seconds sent in Retry-After with 503 responses. */
+  /** Seconds sent in Retry-After with 503 not_ready / shutting_down (overloaded measures its own). */
   readonly retryAfterSeconds: number;
   /** Directory of static files served at `/` (the playground). */
   readonly publicDir: string;
@@ -60,7 +78,13 @@ export const DEFAULT_CONFIG: Config = {
   maxBodyBytes: 32 * 1024 * 1024,
   maxImagesPerRequest: 64,
   maxPixels: 16_777_216,
+  decodeWorkers: Math.max(1, navigator.hardwareConcurrency ?? 1),
+  decodeMaxBytes: 1024 * 1024 * 1024,
   queueMaxImages: 256,
+  queueMaxWaitS: 30,
+  queuePriorMsPerImage: 1000,
+  requestTimeoutMaxS: 120,
+  maxUrlBytes: 8192,
   batchMax: 32,
   batchWaitMs: 5,
   authToken: undefined,
@@ -155,7 +179,18 @@ export function loadConfig(
       10000,
     ),
     maxPixels: int("MAX_PIXELS", DEFAULT_CONFIG.maxPixels, 1, 2 ** 30),
+    decodeWorkers: int("DECODE_WORKERS", DEFAULT_CONFIG.decodeWorkers, 0, 256),
+    decodeMaxBytes: int("DECODE_MAX_BYTES", DEFAULT_CONFIG.decodeMaxBytes, 1, 2 ** 40),
     queueMaxImages: int("QUEUE_MAX_IMAGES", DEFAULT_CONFIG.queueMaxImages, 1, 1_000_000),
+    queueMaxWaitS: int("QUEUE_MAX_WAIT_S", DEFAULT_CONFIG.queueMaxWaitS, 1, 86_400),
+    queuePriorMsPerImage: int(
+      "QUEUE_PRIOR_MS_PER_IMAGE",
+      DEFAULT_CONFIG.queuePriorMsPerImage,
+      1,
+      3_600_000,
+    ),
+    requestTimeoutMaxS: int("REQUEST_TIMEOUT_MAX_S", DEFAULT_CONFIG.requestTimeoutMaxS, 1, 86_400),
+    maxUrlBytes: int("MAX_URL_BYTES", DEFAULT_CONFIG.maxUrlBytes, 256, 65_000),
     batchMax: int("BATCH_MAX", DEFAULT_CONFIG.batchMax, 1, 4096),
     batchWaitMs: int("BATCH_WAIT_MS", DEFAULT_CONFIG.batchWaitMs, 0, 60_000),
     authToken: read("AUTH_TOKEN"),

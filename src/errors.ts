@@ -3,18 +3,23 @@
  * @module
  */
 
-/** Machine-readable error codes used in API responses and error lines. */
+/**
+ * Machine-readable error codes used in API responses and error lines. `timeout` (504) marks an
+ * image not scored by its request's deadline; `url_too_long` (414) a URL over MAX_URL_BYTES.
+ */
 export type ErrorCode =
   | "bad_request"
   | "bad_parameter"
   | "unauthorized"
   | "not_found"
   | "method_not_allowed"
+  | "url_too_long"
   | "payload_too_large"
   | "image_too_large"
   | "unsupported_media_type"
   | "corrupt_image"
   | "overloaded"
+  | "timeout"
   | "shutting_down"
   | "not_ready"
   | "internal";

@@ -3,7 +3,7 @@
  * @module
  */
 import { pValue } from "../models/calibration.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, type ErrorCode } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../si/types.ts";
 
@@ -22,11 +22,14 @@ export interface ScoreLine {
   readonly layers?: readonly number[];
 }
 
-/** An image that could not be scored. */
+/**
+ * An image that could not be scored: a decoding problem of its own, `internal` (the scorer
+ * failed), or `timeout` (not scored by the request's deadline).
+ */
 export interface ErrorLine {
   readonly index: number;
   readonly name: string;
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: { readonly code: ErrorCode; readonly message: string };
 }
 
 /** Builds the line of a scored image. */

@@ -16,8 +16,19 @@ import type { DecodedImage } from "./types.ts";
 
 export { grayToImage } from "../inputs/gray.ts";
 
-/** Turns a decoded image into a float32 [C, H, W] tensor. */
-export type Preprocessor = (image: DecodedImage) => Float32Array;
+/** The manifest steps a pre-processor is built from: plain data, so a worker can rebuild it. */
+export interface PreprocessJob {
+  readonly preprocess: PreprocessSpec;
+  readonly input: InputSpec;
+}
+
+/**
+ * Turns a decoded image into a float32 [C, H, W] tensor. `job` (set by `createPreprocessor`) lets
+ * the decode pool run the same steps in its worker, next to the decoder.
+ */
+export type Preprocessor = ((image: DecodedImage) => Float32Array) & {
+  readonly job?: PreprocessJob;
+};
 
 /**
  * Builds the pre-processor of a manifest. Throws if the manifest's steps do not produce the
@@ -41,7 +52,7 @@ export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Prep
   const scale = Math.fround(spec.scale);
   const background = spec.background;
 
-  return (image: DecodedImage): Float32Array => {
+  const run = (image: DecodedImage): Float32Array => {
     const planes = colourPlanes(image, spec.color, background);
     const out = new Float32Array(channels * height * width);
     const hw = height * width;
@@ -76,6 +87,7 @@ export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Prep
     });
     return out;
   };
+  return Object.assign(run, { job: { preprocess: spec, input } });
 }
 
 /** The image size after resize and crop, before padding (fixed for a valid manifest). */
