@@ -9,9 +9,14 @@
  * recomputed in R_l) — tiled rows of the unperturbed tensor. The FLOPs are those of the
  * separate remainders, but the graph holds each node once and kernels see large batches.
  *
- * This needs every stream set to be a prefix of the split order, which holds for chain-like
- * networks (VGG, ResNets, MobileNets). Other topologies return `undefined`, and the caller
- * clones one remainder per split instead.
+ * A tensor's streams are the splits upstream of it, in split order. In chain-like networks
+ * (VGG, CIFAR ResNets, MobileNets) they are always a prefix 0…m−1, and completing an input is one
+ * Concat with original rows. Parallel branches that each start streams (torchvision's ResNet
+ * bottleneck, whose projection shortcut's BatchNorm follows the main branch's three) give an
+ * input streams {…, 3} while its partner has {…, 0, 1, 2}: such an input is cut into its
+ * per-stream blocks (Split) and re-joined with original rows in the missing places. Graphs whose
+ * non-float or shape tensors depend on stacked values return `undefined`, and the caller clones
+ * one remainder per split instead.
  * @module
  */
 import type { GraphBuilder } from "../onnx/builder.ts";
@@ -44,8 +49,8 @@ export function emitStackedPass(
   tag: string,
 ): StackedPass | undefined {
   const splitIndex = new Map(splits.map((s, i) => [s, i]));
-  /** Original tensor → its stacked version and how many (prefix) streams it carries. */
-  const stacked = new Map<string, { name: string; streams: number }>();
+  /** Original tensor → its stacked version and the streams (split indices, ascending) it carries. */
+  const stacked = new Map<string, { name: string; streams: readonly number[] }>();
   const info = new Map<string, TensorInfo>();
   const nodes: NodeProto[] = [];
   const emit = (node: NodeProto) => {
@@ -76,12 +81,12 @@ export function emitStackedPass(
     const i = shapes.get(name);
     return !!i && i.dims[0] === -1 && i.type === "float32";
   };
-  /** The input as seen by a node carrying `streams` streams. */
-  const expand = (name: string, streams: number): string => {
+  /** The input as seen by a node carrying `streams` (a superset of the input's own). */
+  const expand = (name: string, streams: readonly number[]): string => {
     const st = stacked.get(name);
-    if (st?.streams === streams) return st.name;
+    if (st && st.streams.length === streams.length) return st.name;
     if (!st) {
-      if (batchDependent(name)) return copies(name, streams);
+      if (batchDependent(name)) return copies(name, streams.length);
       if (graph.isConstant(name)) return name;
       // A value computed at run time from unstacked tensors (e.g. a shape with batch N) would
       // not match the stacked batch.
@@ -90,20 +95,58 @@ export function emitStackedPass(
     // Only float activations can be completed with original rows; anything else (e.g. a shape
     // vector computed from fewer streams) means the graph is not stackable.
     if (!batchDependent(name)) throw new NotStackable();
-    return op(
-      "Concat",
-      [st.name, copies(name, streams - st.streams)],
-      name,
-      `stack${tag}/expand`,
-      true,
-    );
+    const have = st.streams;
+    if (have.every((v, i) => streams[i] === v)) {
+      const rest = copies(name, streams.length - have.length);
+      return op("Concat", [st.name, rest], name, `stack${tag}/expand`, true);
+    }
+    return op("Concat", interleave(name, st.name, have, streams), name, `stack${tag}/merge`, true);
+  };
+  /** Blocks of `stackedName` (streams `have`) and original rows, in the order of `want`. */
+  const interleave = (
+    name: string,
+    stackedName: string,
+    have: readonly number[],
+    want: readonly number[],
+  ): string[] => {
+    const blocks = have.length === 1 ? [stackedName] : splitRows(stackedName, name, have.length);
+    const parts: string[] = [];
+    let missing = 0;
+    for (const s of want) {
+      const k = have.indexOf(s);
+      if (k < 0) {
+        missing++;
+        continue;
+      }
+      if (missing) parts.push(copies(name, missing));
+      missing = 0;
+      parts.push(blocks[k]);
+    }
+    if (missing) parts.push(copies(name, missing));
+    return parts;
+  };
+  /** Splits a stacked tensor into `count` equal row blocks (one per stream). */
+  const splitRows = (stackedName: string, like: string, count: number): string[] => {
+    const outs = Array.from({ length: count }, () => b.fresh(`stack${tag}/block`));
+    const attribute = [{ name: "axis", type: 2, i: 0 }];
+    // Opset 18 made the number of equal parts an attribute; before, the output count says it.
+    if (b.opset >= 18) attribute.push({ name: "num_outputs", type: 2, i: count });
+    emit({
+      opType: "Split",
+      input: [stackedName],
+      output: outs,
+      name: `${outs[0]}_node`,
+      attribute,
+    });
+    for (const o of outs) info.set(o, shapes.get(like)!);
+    return outs;
   };
 
   for (const node of graph.nodes) {
     const ins = node.input ?? [];
-    const streams = Math.max(0, ...ins.map((i) => stacked.get(i)?.streams ?? 0));
+    const streams = unionOf(ins.map((i) => stacked.get(i)?.streams ?? []));
     const outs = node.output ?? [];
-    if (streams > 0) {
+    if (streams.length > 0) {
       if (node.opType === "Reshape" && !batchPreservingReshape(graph, ins[1], stacked)) {
         return undefined;
       }
@@ -130,30 +173,37 @@ export function emitStackedPass(
     for (const o of outs) {
       const l = splitIndex.get(o);
       if (l === undefined) continue;
-      // The stream of R_l starts here; stacking needs the streams before it to be 0…l−1.
+      // The stream of R_l starts here, after those of the splits upstream (all before l).
       const before = stacked.get(o);
-      if ((before?.streams ?? 0) !== l) return undefined;
+      if (before && before.streams.some((v) => v >= l)) return undefined;
       info.set(inputs[l], shapes.get(o)!);
       const name = before
         ? op("Concat", [before.name, inputs[l]], o, `stack${tag}/split`, true)
         : inputs[l];
-      stacked.set(o, { name, streams: l + 1 });
+      stacked.set(o, { name, streams: [...(before?.streams ?? []), l] });
     }
   }
   const logits = stacked.get(graph.outputNames[0]);
-  if (!logits || logits.streams !== splits.length) return undefined;
+  if (!logits || logits.streams.length !== splits.length) return undefined;
   return {
     nodes,
     logits: logits.name,
     info: (n) => info.get(n) ?? shapes.get(n),
     allStreams: (n) => {
       const st = stacked.get(n);
-      return st?.streams === splits.length ? st.name : undefined;
+      return st?.streams.length === splits.length ? st.name : undefined;
     },
   };
 }
 
 class NotStackable extends Error {}
+
+/** The ascending union of ascending index lists. */
+function unionOf(lists: readonly (readonly number[])[]): readonly number[] {
+  const longest = lists.reduce((a, l) => (l.length > a.length ? l : a), [] as readonly number[]);
+  if (lists.every((l) => l.length === 0 || l.every((v, i) => longest[i] === v))) return longest;
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
+}
 
 /**
  * A Reshape keeps rows independent if its target shape keeps (0) or infers (−1) the batch, or
