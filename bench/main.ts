@@ -14,7 +14,7 @@ import { type BackendName, BACKENDS } from "../src/runtime/types.ts";
 import { hostInfo, loadAverage } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import type { LoadBenchResult } from "./load.ts";
-import { FULL_PLAN, QUICK_PLAN } from "./stats.ts";
+import { PLANS } from "./stats.ts";
 import { loadModel, MODEL_FILES } from "./models.ts";
 import { runMicro, runModelWorkloads, webgpuPlacements } from "./runner.ts";
 import { MODEL_WORKLOADS } from "./workloads.ts";
@@ -27,6 +27,9 @@ const HELP = `deno task bench [options]
   --only LIST          workload names (default: all of ${
   MODEL_WORKLOADS.map((w) => w.name).join(",")
 })
+  --timing PLAN        full, quick or once (one warm-up, one timed run): the timing plan alone
+                       (default: quick with --quick, else full), e.g. every workload of the slow
+                       224-pixel models with few runs: --timing quick
   --no-micro           skip the ConvTranspose-vs-Conv microbenchmark
   --isolate            one child process per model and backend: clean peak memory
                        (default for full runs; --no-isolate turns it off)
@@ -44,6 +47,7 @@ async function main() {
       batches: { type: "string" },
       models: { type: "string" },
       only: { type: "string" },
+      timing: { type: "string" },
       "no-micro": { type: "boolean", default: false },
       isolate: { type: "boolean" },
       "no-isolate": { type: "boolean", default: false },
@@ -55,7 +59,9 @@ async function main() {
   if (values.help) return console.log(HELP);
   const started = performance.now();
   const quick = values.quick;
-  const plan = quick ? QUICK_PLAN : FULL_PLAN;
+  const timing = values.timing ?? (quick ? "quick" : "full");
+  const plan = PLANS[timing];
+  if (!plan) throw new Error(`--timing: one of ${Object.keys(PLANS).join(", ")}`);
   const batches = (list(values.batches) ?? (quick ? ["1", "8"] : ["1", "8", "32"])).map(Number);
   if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
     throw new Error("--batches: positive integers");
@@ -127,7 +133,7 @@ async function main() {
 async function runIsolated(
   backends: readonly BackendName[],
   models: readonly string[],
-  values: { batches?: string; only?: string; quick?: boolean },
+  values: { batches?: string; only?: string; timing?: string; quick?: boolean },
   failures: Record<string, string>,
 ): Promise<BenchReport[]> {
   const reports: BenchReport[] = [];
@@ -138,7 +144,9 @@ async function runIsolated(
       const out = await Deno.makeTempFile({ prefix: `bench-${b}-`, suffix: ".json" });
       const args = ["--backends", b, "--models", m, "--no-micro", "--no-isolate", "--out", out];
       if (values.quick) args.push("--quick");
-      for (const k of ["batches", "only"] as const) if (values[k]) args.push(`--${k}`, values[k]!);
+      for (const k of ["batches", "only", "timing"] as const) {
+        if (values[k]) args.push(`--${k}`, values[k]!);
+      }
       console.log(`-- ${m} on ${b} (child process)`);
       const { code } = await new Deno.Command(Deno.execPath(), {
         args: ["run", "--allow-all", "--config", config, main, ...args],

@@ -13,6 +13,20 @@ export const MODEL_FILES: Record<string, string> = {
   "resnet18-w16": "bench/models/resnet18-w16.onnx",
   /** Standard CIFAR ResNet-18 (11.2 M parameters, 45 MB): generate with make_resnet.py. */
   "resnet18": "out/resnet18.onnx",
+  /** torchvision ResNet-50, random weights, 224×224 (25.6 M parameters, 100 MB): generated. */
+  "resnet50": "bench/models/gen/resnet50/model.onnx",
+  /** torchvision MobileNetV2, random weights, 224×224 (3.5 M parameters, 14 MB): generated. */
+  "mobilenet_v2": "bench/models/gen/mobilenet_v2/model.onnx",
+};
+
+/** 224-pixel ImageNet architectures: scored with the A variant's last-normalization splits. */
+export const IMAGENET_MODELS: ReadonlySet<string> = new Set(["resnet50", "mobilenet_v2"]);
+
+/** How to make a model file that is not committed. */
+const HINTS: Record<string, string> = {
+  resnet18: "/usr/bin/python3 bench/models/make_resnet.py --width 64 --out out/resnet18.onnx",
+  resnet50: "deno task bench:models",
+  mobilenet_v2: "deno task bench:models",
 };
 
 const ROOT = new URL("../", import.meta.url);
@@ -28,9 +42,7 @@ export async function loadModel(name: string, optional: boolean): Promise<BenchM
   try {
     bytes = await Deno.readFile(new URL(rel, ROOT));
   } catch (e) {
-    const hint = name === "resnet18"
-      ? " (generate: /usr/bin/python3 bench/models/make_resnet.py --width 64 --out out/resnet18.onnx)"
-      : "";
+    const hint = HINTS[name] ? ` (generate: ${HINTS[name]})` : "";
     if (!optional) throw new Error(`Cannot read model "${name}" at ${rel}${hint}`, { cause: e });
     console.log(`  skipped model ${name}: ${rel} not found${hint}`);
     return undefined;
@@ -48,5 +60,6 @@ export async function loadModel(name: string, optional: boolean): Promise<BenchM
     bytes,
     inputName: input.name,
     inputDims: dims as [number, number, number],
+    family: IMAGENET_MODELS.has(name) ? "imagenet" : "cifar",
   };
 }

@@ -11,7 +11,8 @@ import {
   type ScoreSettings,
   type SplitPolicy,
 } from "../src/si/types.ts";
-import type { WorkloadFactory } from "./workloads.ts";
+import type { BackendName } from "../src/runtime/types.ts";
+import type { BenchModel, WorkloadContext, WorkloadFactory } from "./workloads.ts";
 
 /**
  * A workload scoring `ctx.input` with `settings` (default: the paper's defaults) over the
@@ -21,10 +22,12 @@ export function siWorkload(
   name: string,
   settings: ScoreSettings = DEFAULT_SETTINGS,
   splitPolicy: SplitPolicy = { kind: "normalization+pool" },
+  only: WorkloadFilter = { family: "cifar" },
 ): WorkloadFactory {
   return {
     name,
     async create(ctx) {
+      if (!applies(only, ctx)) return undefined;
       // One engine per (model, backend) with room for the largest batch, compiled up front so
       // the timed runs measure scoring only.
       const engine = await ctx.shared(`si-engine-${name}`, async () => {
@@ -68,7 +71,7 @@ export function siLoopWorkload(
   return {
     name,
     async create(ctx) {
-      if (ctx.batch > maxBatch) return undefined;
+      if (ctx.batch > maxBatch || ctx.model.family !== "cifar") return undefined;
       const engine = await ctx.shared(`si-loop-engine-${name}`, () =>
         SiEngine.create({
           modelBytes: ctx.model.bytes,
@@ -100,6 +103,40 @@ export function siLoopWorkload(
     },
   };
 }
+
+/** Where a workload runs: a model family, and optionally only some batch sizes and backends. */
+export interface WorkloadFilter {
+  readonly family: BenchModel["family"];
+  readonly batches?: readonly number[];
+  readonly backends?: readonly BackendName[];
+}
+
+function applies(f: WorkloadFilter, ctx: WorkloadContext): boolean {
+  return ctx.model.family === f.family && (!f.batches || f.batches.includes(ctx.batch)) &&
+    (!f.backends || f.backends.includes(ctx.backend));
+}
+
+/** The A variant's splits: the last 10 normalization outputs (manifest `last-normalization`). */
+const LAST_10: SplitPolicy = { kind: "last-normalization", count: 10 };
+
+/**
+ * The 224-pixel ImageNet models: S&I and S&I-A over the last 10 normalizations (what the
+ * `imagenet` import preset configures), and S&I over all normalizations — the CIFAR-style
+ * setting — at batch 1 on the native backend only, for the cost comparison in
+ * docs/performance.md (its stacked remainders hold one ResNet-50 tail per split and image: at
+ * batch 8 that is hundreds of 224-pixel activations, and on wasm minutes per image).
+ */
+export const IMAGENET_WORKLOADS: readonly WorkloadFactory[] = [
+  siWorkload("si_a-last10", { ...DEFAULT_SETTINGS, method: "si_a" }, LAST_10, {
+    family: "imagenet",
+  }),
+  siWorkload("si-last10", DEFAULT_SETTINGS, LAST_10, { family: "imagenet" }),
+  siWorkload("si-all-norm", DEFAULT_SETTINGS, { kind: "normalization" }, {
+    family: "imagenet",
+    batches: [1],
+    backends: ["native"],
+  }),
+];
 
 /** The workload's input as the engine's batch type. */
 function inputBatch(input: { data: unknown; dims: readonly number[] }): InputBatch {

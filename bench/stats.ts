@@ -44,6 +44,25 @@ export const QUICK_PLAN: TimingPlan = {
   maxMs: 1500,
 };
 
+/**
+ * `--timing once`: one untimed and one timed run per workload — for the 224-pixel models on wasm,
+ * where a batch of S&I takes tens of seconds on 2 cores; p50 and p95 are that one run.
+ */
+export const ONCE_PLAN: TimingPlan = {
+  warmup: 1,
+  minRuns: 1,
+  minMs: 0,
+  maxRuns: 1,
+  maxMs: 0,
+};
+
+/** Timing plans by `--timing` name. */
+export const PLANS: Record<string, TimingPlan> = {
+  full: FULL_PLAN,
+  quick: QUICK_PLAN,
+  once: ONCE_PLAN,
+};
+
 /** Run times in milliseconds. */
 export async function timeRuns(run: () => Promise<void>, plan: TimingPlan): Promise<number[]> {
   await warmUp([run], plan);

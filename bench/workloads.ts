@@ -6,7 +6,7 @@
  */
 import type { BackendName, DeviceRuntime, HostTensor } from "../src/runtime/types.ts";
 import { forwardWorkload } from "./forward.ts";
-import { siLoopWorkload, siWorkload } from "./si.ts";
+import { IMAGENET_WORKLOADS, siLoopWorkload, siWorkload } from "./si.ts";
 
 /** One timed operation. `run` processes `batch` images. */
 export interface Workload {
@@ -25,6 +25,12 @@ export interface BenchModel {
   readonly inputName: string;
   /** [C, H, W] */
   readonly inputDims: readonly [number, number, number];
+  /**
+   * "cifar": small-input backbones, scored over all normalizations (+ pooled features) and
+   * against the authors' slow loop; "imagenet": 224-pixel models, scored with S&I and S&I-A over
+   * the last 10 normalizations, and S&I over all normalizations at batch 1 for the cost ratio.
+   */
+  readonly family: "cifar" | "imagenet";
 }
 
 /** What a factory gets to build a workload. */
@@ -56,6 +62,7 @@ export const MODEL_WORKLOADS: readonly WorkloadFactory[] = [
   forwardWorkload,
   siWorkload("si-fast"),
   siLoopWorkload("si-loop"),
+  ...IMAGENET_WORKLOADS,
 ];
 
 /** Deterministic input values with roughly the spread of normalized images. */

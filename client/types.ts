@@ -5,7 +5,10 @@
  * @module
  */
 
-/** Scoring methods the service offers. `si` is the product's method; the others are baselines. */
+/**
+ * Scoring methods the service offers. `si` is the product's method; `fused` combines S&I (or
+ * S&I-A) and energy through their calibration p-values; the others are baselines.
+ */
 export type Method =
   | "si"
   | "si_a"
@@ -14,7 +17,8 @@ export type Method =
   | "msp"
   | "maxlogit"
   | "energy"
-  | "gradnorm";
+  | "gradnorm"
+  | "fused";
 
 /** Machine-readable error codes used by the API. Unknown future codes pass through as strings. */
 export type ErrorCode =
@@ -32,6 +36,7 @@ export type ErrorCode =
   | "timeout"
   | "shutting_down"
   | "not_ready"
+  | "not_calibrated"
   | "internal"
   // Keeps autocompletion for the known codes while accepting new ones.
   | (string & Record<never, never>);
@@ -48,7 +53,9 @@ export interface ScoreLine {
   readonly ood: boolean | null;
   /** The calibrated threshold (95 % of ID images score at or above it); null without calibration. */
   readonly threshold: number | null;
-  /** Share of calibration ID scores at or below this score; null without calibration. */
+  /**
+   * (calibration ID scores at or below this score + 1) / (n + 1); null without calibration.
+   */
   readonly p_value: number | null;
   /** Predicted class index. */
   readonly class: number;
@@ -60,6 +67,16 @@ export interface ScoreLine {
   readonly method: Method;
   /** Gradient methods only: per split layer, the mean of squared channel fractions. */
   readonly layers?: readonly number[];
+  /** `fused` only: each component's score and p-value (the score is Σ ln p_value). */
+  readonly components?: readonly ComponentScore[];
+}
+
+/** One component of a `fused` score. */
+export interface ComponentScore {
+  readonly method: Method;
+  readonly score: number;
+  /** (calibration ID scores of this component at or below `score` + 1) / (n + 1). */
+  readonly p_value: number;
 }
 
 /** An image of the request that could not be scored (the others still are). */

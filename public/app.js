@@ -7,8 +7,21 @@
 import { drawChart } from "./chart.js";
 import { fillError, fillScore, pendingCard } from "./results.js";
 
-/** Methods the service offers; `si` is the product's method, the others baselines. */
-const METHODS = ["si", "si_a", "gaia_z", "gaia_a", "msp", "maxlogit", "energy", "gradnorm"];
+/**
+ * Methods the service offers; `si` is the product's method, `fused` combines S&I (or S&I-A) and
+ * energy p-values, the others are baselines.
+ */
+const METHODS = [
+  "si",
+  "si_a",
+  "gaia_z",
+  "gaia_a",
+  "msp",
+  "maxlogit",
+  "energy",
+  "gradnorm",
+  "fused",
+];
 const ACCEPTED = ["image/png", "image/jpeg", "image/gif", "image/tiff"];
 
 /**

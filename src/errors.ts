@@ -22,6 +22,7 @@ export type ErrorCode =
   | "timeout"
   | "shutting_down"
   | "not_ready"
+  | "not_calibrated"
   | "internal";
 
 /** An error with an HTTP status and a stable code; its message is safe to show to clients. */

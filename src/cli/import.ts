@@ -15,7 +15,7 @@ import {
   settingsFromFlags,
   UsageError,
 } from "../models/cli_args.ts";
-import { draftManifest, graphFacts } from "../models/draft.ts";
+import { draftManifest, graphFacts, PRESET_NAMES } from "../models/draft.ts";
 import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
 import { parseManifest } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
@@ -29,15 +29,19 @@ const USAGE = `Usage: deno task import <model.onnx> [options]
   --color gray|rgb      colour of the training images (default: gray for 1 channel, else rgb)
   --pad <N>             pixels of padding on every side (resize target = input size − 2N)
   --mean a[,b,c] --std a[,b,c]   normalization after /255 (default 0 and 1)
-  --resize-method area|bilinear  (default area)
-  --splits normalization|normalization+pool
+  --resize-method area|bilinear|bicubic  (default area; imagenet preset: bilinear)
+  --splits normalization|normalization+pool|last-normalization
+  --preset imagenet     torchvision's ImageNet evaluation transform (resize shorter side to 256,
+                        center crop 224, ImageNet mean/std) and S&I-A over the last 10
+                        normalizations; other flags override its choices
   --models-dir <dir>    where model folders live (default: models)
   --force               overwrite an existing model folder
 ${COMMON_USAGE}
   (--id is optional here; without it the model is imported but not calibrated)
 
 Example: deno task import wrn.onnx --name my-wrn --color gray --pad 2 --mean 0.286 --std 0.353 \\
-           --labels "T-shirt/top,Trouser,..." --id "fmnist:test[5000:10000]"`;
+           --labels "T-shirt/top,Trouser,..." --id "fmnist:test[5000:10000]"
+         deno task import resnet50.onnx --preset imagenet --labels "$(cat labels.txt)" --id photos/`;
 
 const IMPORT_FLAGS = {
   name: { type: "string" },
@@ -48,9 +52,13 @@ const IMPORT_FLAGS = {
   std: { type: "string" },
   "resize-method": { type: "string" },
   splits: { type: "string" },
+  preset: { type: "string" },
   "models-dir": { type: "string" },
   force: { type: "boolean" },
 } as const;
+
+const RESIZE_METHODS = ["area", "bilinear", "bicubic"] as const;
+const SPLIT_POLICIES = ["normalization", "normalization+pool", "last-normalization"] as const;
 
 function numberList(flag: string, v: string | undefined): number[] | undefined {
   if (v === undefined) return undefined;
@@ -109,8 +117,9 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
       pad: padFlag(f.pad),
       mean: numberList("mean", f.mean),
       std: numberList("std", f.std),
-      resizeMethod: oneOf("resize-method", f["resize-method"], ["area", "bilinear"] as const),
-      splits: oneOf("splits", f.splits, ["normalization", "normalization+pool"] as const),
+      resizeMethod: oneOf("resize-method", f["resize-method"], RESIZE_METHODS),
+      splits: oneOf("splits", f.splits, SPLIT_POLICIES),
+      preset: oneOf("preset", f.preset, PRESET_NAMES),
       created: new Date().toISOString(),
     });
     const manifest = parseManifest(draft, `${id}/manifest.json (draft)`);

@@ -1,10 +1,13 @@
 /**
  * Manifest-driven pre-processing: decoded RGBA → the model's float32 [C, H, W] input.
  *
- * Order: alpha composite → colour (gray luma or RGB) → resize → pad → scale → replicate →
- * per-channel (x − mean) / std. Arithmetic follows PyTorch in float32 (ToTensor divides
- * uint8 by 255; Normalize subtracts then divides), so that an 8-bit image of the training
- * size gives bit-identical inputs to the training pipeline.
+ * Order: alpha composite → colour (gray luma or RGB) → resize → center crop → pad → scale →
+ * replicate → per-channel (x − mean) / std. Arithmetic follows PyTorch in float32 (ToTensor
+ * divides uint8 by 255; Normalize subtracts then divides), so that an 8-bit image of the training
+ * size gives bit-identical inputs to the training pipeline. Resize-shorter-side plus center crop
+ * is torchvision's ImageNet evaluation transform (`Resize(256)`, `CenterCrop(224)`); EXIF
+ * orientation was applied by the decoder (`decode.ts`), so the crop is taken from the upright
+ * photo.
  * @module
  */
 import type { InputSpec, PreprocessSpec } from "../models/manifest.ts";
@@ -32,9 +35,10 @@ export type Preprocessor = ((image: DecodedImage) => Float32Array) & {
  * declared input shape.
  */
 export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Preprocessor {
-  const { resize, pad } = spec;
-  const height = resize.height + pad.top + pad.bottom;
-  const width = resize.width + pad.left + pad.right;
+  const { pad } = spec;
+  const inner = innerSize(spec);
+  const height = inner.height + pad.top + pad.bottom;
+  const width = inner.width + pad.left + pad.right;
   const channels = (spec.color === "gray" ? 1 : 3) * spec.replicate;
   if (height !== input.height || width !== input.width || channels !== input.channels) {
     throw new Error(
@@ -52,15 +56,24 @@ export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Prep
     const planes = colourPlanes(image, spec.color, background);
     const out = new Float32Array(channels * height * width);
     const hw = height * width;
+    const [rw, rh] = resizedSize(spec.resize, image.width, image.height);
+    // torchvision's CenterCrop: offsets int(round((size − crop) / 2)), Python's round-half-even.
+    const top = roundHalfEven((rh - inner.height) / 2);
+    const left = roundHalfEven((rw - inner.width) / 2);
     planes.forEach((p, k) => {
-      const sized = resizePlane(p, resize.width, resize.height, resize.method);
+      // Only the cropped window is resampled: the rest would be thrown away.
+      const sized = resizePlane(p, rw, rh, spec.resize.method, spec.resize.arithmetic, {
+        left,
+        top,
+        ...inner,
+      });
       const scaled = new Float32Array(hw);
       for (let y = 0; y < height; y++) {
         const sy = y - pad.top;
         for (let x = 0; x < width; x++) {
           const sx = x - pad.left;
-          const inside = sy >= 0 && sy < resize.height && sx >= 0 && sx < resize.width;
-          const v = inside ? sized.data[sy * resize.width + sx] : pad.value;
+          const inside = sy >= 0 && sy < inner.height && sx >= 0 && sx < inner.width;
+          const v = inside ? sized.data[sy * inner.width + sx] : pad.value;
           // Float32Array stores round to float32, as torch does after each op.
           scaled[y * width + x] = divisor ? v / divisor : Math.fround(v) * scale;
         }
@@ -75,6 +88,39 @@ export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Prep
     return out;
   };
   return Object.assign(run, { job: { preprocess: spec, input } });
+}
+
+/** The image size after resize and crop, before padding (fixed for a valid manifest). */
+function innerSize(spec: PreprocessSpec): { width: number; height: number } {
+  if (spec.crop) return spec.crop;
+  const { width, height } = spec.resize;
+  if (width === undefined || height === undefined) {
+    throw new Error("Pre-processing that resizes the shorter side needs a crop");
+  }
+  return { width, height };
+}
+
+/**
+ * [width, height] after the manifest's resize: the fixed size, or torchvision's `Resize(int)`
+ * rule — the shorter side becomes `shorter`, the longer one `int(shorter · long / short)`.
+ */
+export function resizedSize(
+  resize: PreprocessSpec["resize"],
+  width: number,
+  height: number,
+): [number, number] {
+  const s = resize.shorter;
+  if (s === undefined) return [resize.width!, resize.height!];
+  if (width <= height) return [s, Math.trunc((s * height) / width)];
+  return [Math.trunc((s * width) / height), s];
+}
+
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d !== 0.5) return Math.round(x);
+  return f % 2 === 0 ? f : f + 1;
 }
 
 /** Expands 1 or C values to C float32 values. */

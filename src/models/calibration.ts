@@ -53,10 +53,14 @@ export function quantiles(sorted: readonly number[], max = MAX_STORED_SCORES): n
   return Array.from({ length: max }, (_, i) => sorted[Math.round((i * (n - 1)) / (max - 1))]);
 }
 
-/** p-value of a score: the share of calibration ID scores at or below it (0 when below all). */
+/**
+ * Conformal p-value of a score against n calibration ID scores: (number at or below it + 1) /
+ * (n + 1). For an ID image exchangeable with the calibration images, P(p ≤ t) ≤ t; the value is
+ * never 0 (1/(n+1) below all scores, 1 at or above the largest), so its logarithm is finite.
+ */
 export function pValue(sorted: readonly number[], score: number): number {
   if (sorted.length === 0 || Number.isNaN(score)) return Number.NaN;
-  return countAtOrBelow(sorted, score) / sorted.length;
+  return (countAtOrBelow(sorted, score) + 1) / (sorted.length + 1);
 }
 
 /** Number of entries strictly below x (binary search). */
@@ -83,7 +87,10 @@ function countAtOrBelow(sorted: readonly number[], x: number): number {
 
 /** The settings a method's score depends on; others are ignored when matching calibrations. */
 export function relevantSettings(method: Method): readonly (keyof ScoreSettings)[] {
-  return method === "si" || method === "si_a" ? ["alpha", "iterations", "loss", "integrate"] : [];
+  // `fused` runs its gradient component (S&I or S&I-A) under these settings.
+  return method === "si" || method === "si_a" || method === "fused"
+    ? ["alpha", "iterations", "loss", "integrate"]
+    : [];
 }
 
 /** True when a stored calibration was made with the same method and relevant settings. */

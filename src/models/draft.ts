@@ -19,9 +19,54 @@ export interface DraftOptions {
   readonly pad?: number;
   readonly mean?: readonly number[];
   readonly std?: readonly number[];
-  readonly resizeMethod?: "area" | "bilinear";
-  readonly splits?: "normalization" | "normalization+pool";
+  readonly resizeMethod?: "area" | "bilinear" | "bicubic";
+  readonly splits?: "normalization" | "normalization+pool" | "last-normalization";
+  /** A named bundle of defaults for a family of models (see {@link PRESETS}); flags override. */
+  readonly preset?: PresetName;
   readonly created: string;
+}
+
+/** Names of the import presets. */
+export const PRESET_NAMES = ["imagenet"] as const;
+/** An import preset name. */
+export type PresetName = typeof PRESET_NAMES[number];
+
+/** ImageNet statistics, as torchvision's `Normalize` in every ImageNet recipe. */
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+/** torchvision's evaluation crop ratio: Resize(256) then CenterCrop(224). */
+const CROP_RATIO = 224 / 256;
+/** Splits of the A variant: the last ten normalization outputs (the authors' BiT setting). */
+const A_SPLIT_COUNT = 10;
+
+/**
+ * `imagenet`: torchvision's ImageNet evaluation transform for a model with an H×W input —
+ * resize the shorter side to round(max(H, W) · 256/224) with Pillow's antialiased bilinear filter
+ * in 8-bit arithmetic (what `Resize` does on the PIL images `ImageFolder` loads), center crop
+ * H×W, ImageNet mean/std — and S&I-A over the last 10 normalization outputs.
+ */
+function imagenetPreset(o: DraftOptions, h: number, w: number): Record<string, unknown> {
+  const method = o.resizeMethod ?? "bilinear";
+  if (method === "area") {
+    throw new Error(`Cannot import "${o.source}": the imagenet preset resizes bilinear or bicubic`);
+  }
+  if (o.pad) throw new Error(`Cannot import "${o.source}": the imagenet preset does not pad`);
+  return {
+    preprocess: {
+      color: "rgb",
+      background: 0,
+      resize: { shorter: Math.round(Math.max(h, w) / CROP_RATIO), method, arithmetic: "pillow" },
+      crop: { width: w, height: h },
+      scale: 1 / 255,
+      mean: o.mean ?? IMAGENET_MEAN,
+      std: o.std ?? IMAGENET_STD,
+      replicate: 1,
+    },
+    splits: o.splits && o.splits !== "last-normalization"
+      ? { policy: o.splits }
+      : { policy: "last-normalization", count: A_SPLIT_COUNT },
+    defaults: { ...DEFAULT_SETTINGS, method: "si_a" },
+  };
 }
 
 /** What the graph says about its interface. */
@@ -97,6 +142,10 @@ export function draftManifest(facts: GraphFacts, o: DraftOptions): Record<string
   if (c % base !== 0) {
     throw new Error(`Cannot import "${o.source}": ${color} input cannot fill ${c} channels`);
   }
+  if (o.preset === "imagenet" && (c !== 3 || color !== "rgb")) {
+    throw new Error(`Cannot import "${o.source}": the imagenet preset needs a 3-channel RGB input`);
+  }
+  const preset = o.preset === "imagenet" ? imagenetPreset(o, h, w) : {};
   const pad = o.pad ?? 0;
   if (h - 2 * pad < 1 || w - 2 * pad < 1) {
     throw new Error(`Cannot import "${o.source}": padding ${pad} leaves no image in ${h}x${w}`);
@@ -119,11 +168,14 @@ export function draftManifest(facts: GraphFacts, o: DraftOptions): Record<string
     },
     splits: {
       policy: o.splits ?? (facts.globalPool ? "normalization+pool" : "normalization"),
+      ...(o.splits === "last-normalization" && { count: A_SPLIT_COUNT }),
     },
     defaults: { ...DEFAULT_SETTINGS },
+    ...preset,
     calibration: [],
     provenance: {
       imported_from: o.source,
+      ...(o.preset && { preset: o.preset }),
       imported: o.created,
       note: "Drafted by `deno task import`: check that preprocess repeats the training pipeline.",
     },

@@ -28,6 +28,13 @@ export const settingsSchema = z.strictObject({
   integrate: z.enum(["add", "multiply"]).default(DEFAULT_SETTINGS.integrate),
 });
 
+/** One component distribution of a `fused` calibration. */
+const componentSchema = z.strictObject({
+  method: z.enum(METHODS),
+  scores: z.array(z.number()).min(1),
+  count: positiveInt,
+});
+
 /** One stored calibration (see `Calibration` in types.ts). */
 export const calibrationSchema = z.strictObject({
   method: z.enum(METHODS),
@@ -38,6 +45,23 @@ export const calibrationSchema = z.strictObject({
   count: positiveInt,
   data: z.string(),
   created: z.string(),
+  components: z.array(componentSchema).min(2).optional(),
+}).superRefine((c, ctx) => {
+  if (c.method === "fused" && !c.components) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["components"],
+      message: 'required for method "fused" (re-run deno task calibrate --method fused)',
+    });
+  }
+});
+
+/**
+ * What `fused` combines: one gradient method (scored in one pass, which also yields the energy
+ * of the same logits) and energy.
+ */
+const fusionSchema = z.strictObject({
+  components: z.tuple([z.enum(["si", "si_a", "gaia_z", "gaia_a"]), z.literal("energy")]),
 });
 
 /** How pixels become the model's input tensor. */
@@ -46,12 +70,36 @@ export const preprocessSchema = z.strictObject({
   color: z.enum(["gray", "rgb"]),
   /** Transparent pixels are composited over this gray level (0 = black). */
   background: pixelValue.default(0),
+  /**
+   * Either a fixed `width` × `height` or `shorter`: the shorter side to that many pixels, the
+   * longer one in proportion (truncated, as torchvision's `Resize(int)`); the latter needs a crop.
+   */
   resize: z.strictObject({
-    width: positiveInt,
-    height: positiveInt,
-    /** "area": exact area averaging when shrinking; "bilinear": anti-aliased triangle filter. */
-    method: z.enum(["area", "bilinear"]).default("area"),
+    width: positiveInt.optional(),
+    height: positiveInt.optional(),
+    shorter: positiveInt.optional(),
+    /**
+     * "area": exact area averaging when shrinking; "bilinear" / "bicubic": Pillow's anti-aliased
+     * triangle / cubic (a = −0.5) filter, widened by the scale factor when shrinking.
+     */
+    method: z.enum(["area", "bilinear", "bicubic"]).default("area"),
+    /** "float" (default) or "pillow": Pillow's 8-bit fixed-point passes (PIL-image pipelines). */
+    arithmetic: z.enum(["float", "pillow"]).optional(),
+  }).superRefine((r, ctx) => {
+    const fixed = r.width !== undefined || r.height !== undefined;
+    if (fixed === (r.shorter !== undefined) || (fixed && (!r.width || !r.height))) {
+      ctx.addIssue({ code: "custom", message: "expected width and height, or shorter" });
+    }
+    if (r.arithmetic === "pillow" && r.method === "area") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["arithmetic"],
+        message: 'pillow arithmetic needs method "bilinear" or "bicubic"',
+      });
+    }
   }),
+  /** Center crop after the resize (torchvision's `CenterCrop`: offset round-half-even). */
+  crop: z.strictObject({ width: positiveInt, height: positiveInt }).optional(),
   pad: z.strictObject({
     top: z.number().int().min(0).default(0),
     right: z.number().int().min(0).default(0),
@@ -89,8 +137,7 @@ const splitsSchema = z.strictObject({
   }
 });
 
-/** The manifest schema. */
-export const manifestSchema = z.strictObject({
+const manifestBase = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(""),
   labels: z.array(z.string().min(1), { error: "expected array of strings" }).min(1, {
@@ -117,8 +164,13 @@ export const manifestSchema = z.strictObject({
   splits: splitsSchema,
   defaults: settingsSchema.default({ ...DEFAULT_SETTINGS }),
   calibration: z.array(calibrationSchema).default([]),
+  /** Components of `fused` (default: `si_a` + energy when the default method is `si_a`, else `si`). */
+  fusion: fusionSchema.optional(),
   provenance: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-}).superRefine((m, ctx) => {
+});
+
+/** The manifest schema. */
+export const manifestSchema = manifestBase.superRefine((m, ctx) => {
   const p = m.preprocess;
   const outChannels = p.color === "gray" ? p.replicate : 3 * p.replicate;
   if (outChannels !== m.input.channels) {
@@ -128,15 +180,7 @@ export const manifestSchema = z.strictObject({
       message: `gives ${outChannels} channels but input.channels is ${m.input.channels}`,
     });
   }
-  const h = p.resize.height + p.pad.top + p.pad.bottom;
-  const w = p.resize.width + p.pad.left + p.pad.right;
-  if (h !== m.input.height || w !== m.input.width) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["preprocess", "resize"],
-      message: `resize plus pad gives ${h}x${w} but input is ${m.input.height}x${m.input.width}`,
-    });
-  }
+  checkSizes(m, ctx);
   for (const key of ["mean", "std"] as const) {
     const n = p[key].length;
     if (n !== 1 && n !== m.input.channels) {
@@ -148,6 +192,31 @@ export const manifestSchema = z.strictObject({
     }
   }
 });
+
+/** Resize, crop and pad must give the input size; a crop must fit inside the resized image. */
+function checkSizes(m: z.infer<typeof manifestBase>, ctx: z.RefinementCtx): void {
+  const { resize, crop, pad } = m.preprocess;
+  if (resize.shorter === undefined && (!resize.width || !resize.height)) return; // reported
+  const issue = (path: string, message: string) =>
+    ctx.addIssue({ code: "custom", path: ["preprocess", path], message });
+  if (resize.shorter !== undefined && !crop) {
+    return issue("crop", "required when resize gives the shorter side (the size varies)");
+  }
+  // With `shorter`, each side of the resized image is at least `shorter` pixels.
+  const rh = resize.height ?? resize.shorter!, rw = resize.width ?? resize.shorter!;
+  if (crop && (crop.height > rh || crop.width > rw)) {
+    return issue("crop", `${crop.height}x${crop.width} does not fit in the resized ${rh}x${rw}`);
+  }
+  const h = (crop?.height ?? rh) + pad.top + pad.bottom;
+  const w = (crop?.width ?? rw) + pad.left + pad.right;
+  if (h !== m.input.height || w !== m.input.width) {
+    const what = crop ? "crop plus pad" : "resize plus pad";
+    issue(
+      crop ? "crop" : "resize",
+      `${what} gives ${h}x${w} but input is ${m.input.height}x${m.input.width}`,
+    );
+  }
+}
 
 /** A validated manifest with defaults filled in. */
 export type Manifest = z.infer<typeof manifestSchema>;

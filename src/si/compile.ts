@@ -7,7 +7,7 @@ import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
-import { emitBaseline } from "./baselines.ts";
+import { emitBaseline, emitEnergy } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSiA } from "./a_graph.ts";
 import { emitSi } from "./si_graph.ts";
@@ -21,6 +21,8 @@ export const OUT = {
   confidence: "confidence",
   layers: "layers",
   fractions: "fractions",
+  /** Gradient graphs only: logsumexp of the logits, so `fused` needs no second forward pass. */
+  energy: "energy",
 } as const;
 
 /** Gradient methods of the A variant (gradient values near the head, docs/si-method.md). */
@@ -61,6 +63,9 @@ export function isGradientMethod(m: Method): m is "si" | "gaia_z" | AMethod {
  * integration do not enter it; output-based methods ignore all of them. Used as the cache key.
  */
 export function effectiveSettings(s: ScoreSettings): ScoreSettings {
+  if (s.method === "fused") {
+    throw new Error('Method "fused" is scored through a loaded model (src/models/fusion.ts)');
+  }
   if (s.method === "si" || s.method === "si_a") return s;
   if (s.method === "gaia_z" || s.method === "gaia_a") {
     return { method: s.method, alpha: 0, iterations: 1, loss: "ce", integrate: "add" };
@@ -109,9 +114,11 @@ export function compileScoringModel(
     alias(o.confidence, OUT.confidence);
     alias(o.layers, OUT.layers);
     alias(o.fractions, OUT.fractions);
+    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
     // One layer value per inner split: all splits but the last for si_a, all for gaia_a.
     outputs.push(valueInfo(OUT.layers, ["batch", "layers"]));
     outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
+    outputs.push(valueInfo(OUT.energy, ["batch"]));
   } else if (s.method === "si" || s.method === "gaia_z") {
     let alpha: number | string = s.alpha;
     if (hasAlphaInput(s)) {
@@ -127,9 +134,11 @@ export function compileScoringModel(
     alias(o.confidence, OUT.confidence);
     alias(o.layers, OUT.layers);
     alias(o.fractions, OUT.fractions);
+    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
     outputs.push(valueInfo(OUT.layers, ["batch", splits.length]));
     outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
-  } else {
+    outputs.push(valueInfo(OUT.energy, ["batch"]));
+  } else if (s.method !== "fused") { // (effectiveSettings already refused "fused")
     const logits = graph.outputNames[0];
     const h = head(b, logits, shapes.get(logits)!.dims[1]);
     alias(emitBaseline(b, graph, shapes, s.method, h), OUT.score);

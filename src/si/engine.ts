@@ -26,6 +26,7 @@ import {
   planMemory,
 } from "./memory_plan.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
+import { componentSettings, fusionComponents } from "../models/fusion.ts";
 import type { ScorerFactory } from "../models/types.ts";
 import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
 
@@ -317,6 +318,7 @@ function toScores(
   const cls = out[OUT.cls].data as BigInt64Array;
   const conf = out[OUT.confidence].data as Float32Array;
   const layers = withLayers ? out[OUT.layers] : undefined;
+  const energy = withLayers ? out[OUT.energy]?.data as Float32Array | undefined : undefined;
   const l = layers ? layers.dims[1] : 0;
   return Array.from({ length: count }, (_, i) => ({
     score: score[i],
@@ -325,6 +327,7 @@ function toScores(
     ...(layers
       ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) }
       : {}),
+    ...(energy ? { energy: energy[i] } : {}),
   }));
 }
 
@@ -362,6 +365,10 @@ export const createLazyScorer: ScorerFactory = (args) =>
  */
 export const createScorer: ScorerFactory = async (args) => {
   const engine = await createLazyScorer(args) as SiEngine;
-  await engine.warmup(args.manifest.defaults);
+  const d = args.manifest.defaults;
+  // `fused` runs its gradient component's graph (src/models/fusion.ts scores around the engine).
+  await engine.warmup(
+    d.method === "fused" ? componentSettings(d, fusionComponents(args.manifest)) : d,
+  );
   return engine;
 };

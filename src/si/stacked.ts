@@ -9,12 +9,14 @@
  * recomputed in R_l) — tiled rows of the unperturbed tensor. The FLOPs are those of the
  * separate remainders, but the graph holds each node once and kernels see large batches.
  *
- * Every tensor carries a prefix 0…m−1 of the streams (splits in graph order): a tensor with m
- * streams is downstream of no split ≥ m, so original rows are its value in those remainders.
- * Parallel branches (a projection shortcut with its own normalization) therefore stack too. What
- * cannot is a value computed at run time outside the remainders that a remainder reads (e.g. a
- * shape vector with batch N) and a Reshape that does not keep the batch axis: those get
- * `{ ok: false, reason }`, and the caller clones one remainder per split instead.
+ * A tensor's streams are the splits upstream of it, in split order. In chain-like networks
+ * (VGG, CIFAR ResNets, MobileNets) they are always a prefix 0…m−1, and completing an input is one
+ * Concat with original rows. Parallel branches that each start streams (torchvision's ResNet
+ * bottleneck, whose projection shortcut's BatchNorm follows the main branch's three) give an
+ * input streams {…, 3} while its partner has {…, 0, 1, 2}: such an input is cut into its
+ * per-stream blocks (Split) and re-joined with original rows in the missing places. Graphs whose
+ * non-float or shape tensors depend on stacked values get `{ ok: false, reason }`, and the caller
+ * clones one remainder per split instead.
  * @module
  */
 import type { GraphBuilder } from "../onnx/builder.ts";
@@ -54,8 +56,8 @@ export function emitStackedPass(
   tag: string,
 ): (StackedPass & { readonly ok: true }) | NotStackable {
   const splitIndex = new Map(splits.map((s, i) => [s, i]));
-  /** Original tensor → its stacked version and how many (prefix) streams it carries. */
-  const stacked = new Map<string, { name: string; streams: number }>();
+  /** Original tensor → its stacked version and the streams (split indices, ascending) it carries. */
+  const stacked = new Map<string, { name: string; streams: readonly number[] }>();
   const info = new Map<string, TensorInfo>();
   const nodes: NodeProto[] = [];
   const emit = (node: NodeProto) => {
@@ -87,12 +89,12 @@ export function emitStackedPass(
     return !!i && i.dims[0] === -1 && i.type === "float32";
   };
   const no = (reason: string): NotStackable => ({ ok: false, reason });
-  /** The input as seen by a node carrying `streams` streams, or why it cannot be had. */
-  const expand = (name: string, streams: number): string | NotStackable => {
+  /** The input as seen by a node carrying `streams` (a superset of the input's own), or why not. */
+  const expand = (name: string, streams: readonly number[]): string | NotStackable => {
     const st = stacked.get(name);
-    if (st?.streams === streams) return st.name;
+    if (st && st.streams.length === streams.length) return st.name;
     if (!st) {
-      if (batchDependent(name)) return copies(name, streams);
+      if (batchDependent(name)) return copies(name, streams.length);
       if (graph.isConstant(name)) return name;
       // A value computed at run time from unstacked tensors (e.g. a shape with batch N) would
       // not match the stacked batch.
@@ -101,20 +103,58 @@ export function emitStackedPass(
     // Only float activations can be completed with original rows; anything else (e.g. a shape
     // vector computed from fewer streams) means the graph is not stackable.
     if (!batchDependent(name)) return no(`"${name}" is not a float activation with a batch axis`);
-    return op(
-      "Concat",
-      [st.name, copies(name, streams - st.streams)],
-      name,
-      `stack${tag}/expand`,
-      true,
-    );
+    const have = st.streams;
+    if (have.every((v, i) => streams[i] === v)) {
+      const rest = copies(name, streams.length - have.length);
+      return op("Concat", [st.name, rest], name, `stack${tag}/expand`, true);
+    }
+    return op("Concat", interleave(name, st.name, have, streams), name, `stack${tag}/merge`, true);
+  };
+  /** Blocks of `stackedName` (streams `have`) and original rows, in the order of `want`. */
+  const interleave = (
+    name: string,
+    stackedName: string,
+    have: readonly number[],
+    want: readonly number[],
+  ): string[] => {
+    const blocks = have.length === 1 ? [stackedName] : splitRows(stackedName, name, have.length);
+    const parts: string[] = [];
+    let missing = 0;
+    for (const s of want) {
+      const k = have.indexOf(s);
+      if (k < 0) {
+        missing++;
+        continue;
+      }
+      if (missing) parts.push(copies(name, missing));
+      missing = 0;
+      parts.push(blocks[k]);
+    }
+    if (missing) parts.push(copies(name, missing));
+    return parts;
+  };
+  /** Splits a stacked tensor into `count` equal row blocks (one per stream). */
+  const splitRows = (stackedName: string, like: string, count: number): string[] => {
+    const outs = Array.from({ length: count }, () => b.fresh(`stack${tag}/block`));
+    const attribute = [{ name: "axis", type: 2, i: 0 }];
+    // Opset 18 made the number of equal parts an attribute; before, the output count says it.
+    if (b.opset >= 18) attribute.push({ name: "num_outputs", type: 2, i: count });
+    emit({
+      opType: "Split",
+      input: [stackedName],
+      output: outs,
+      name: `${outs[0]}_node`,
+      attribute,
+    });
+    for (const o of outs) info.set(o, shapes.get(like)!);
+    return outs;
   };
 
   for (const node of graph.nodes) {
     const ins = node.input ?? [];
-    const streams = Math.max(0, ...ins.map((i) => stacked.get(i)?.streams ?? 0));
+    const streams = unionOf(ins.map((i) => stacked.get(i)?.streams ?? []));
     const outs = node.output ?? [];
-    if (streams > 0) {
+    if (streams.length > 0) {
       if (node.opType === "Reshape" && !batchPreservingReshape(graph, ins[1], stacked)) {
         return no(`Reshape "${node.name || outs[0]}" does not keep the batch axis`);
       }
@@ -140,26 +180,20 @@ export function emitStackedPass(
     for (const o of outs) {
       const l = splitIndex.get(o);
       if (l === undefined) continue;
-      // The stream of R_l starts here, after streams 0…l−1. A split on a parallel branch (e.g. a
-      // projection shortcut's normalization) is not downstream of the splits l' < l of the other
-      // branch: it carries fewer streams, and its value in their remainders is the original one,
-      // so original rows complete it, as for any other input.
+      // The stream of R_l starts here, after those of the splits upstream (all before l).
       const before = stacked.get(o);
-      if ((before?.streams ?? 0) > l) {
+      if (before && before.streams.some((v) => v >= l)) {
         return no(`split "${o}" is downstream of a later split (splits out of graph order)`);
       }
       info.set(inputs[l], shapes.get(o)!);
-      let name = inputs[l];
-      if (l > 0) {
-        const prior = expand(o, l);
-        if (typeof prior !== "string") return prior;
-        name = op("Concat", [prior, inputs[l]], o, `stack${tag}/split`, true);
-      }
-      stacked.set(o, { name, streams: l + 1 });
+      const name = before
+        ? op("Concat", [before.name, inputs[l]], o, `stack${tag}/split`, true)
+        : inputs[l];
+      stacked.set(o, { name, streams: [...(before?.streams ?? []), l] });
     }
   }
   const logits = stacked.get(graph.outputNames[0]);
-  if (!logits || logits.streams !== splits.length) {
+  if (!logits || logits.streams.length !== splits.length) {
     return no("the logits do not depend on every split");
   }
   return {
@@ -169,9 +203,16 @@ export function emitStackedPass(
     info: (n) => info.get(n) ?? shapes.get(n),
     allStreams: (n) => {
       const st = stacked.get(n);
-      return st?.streams === splits.length ? st.name : undefined;
+      return st?.streams.length === splits.length ? st.name : undefined;
     },
   };
+}
+
+/** The ascending union of ascending index lists. */
+function unionOf(lists: readonly (readonly number[])[]): readonly number[] {
+  const longest = lists.reduce((a, l) => (l.length > a.length ? l : a), [] as readonly number[]);
+  if (lists.every((l) => l.length === 0 || l.every((v, i) => longest[i] === v))) return longest;
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
 }
 
 /**

@@ -73,6 +73,35 @@ Deno.test("calibrate main() stores a reproducible calibration in the manifest", 
   });
 });
 
+Deno.test("calibrate main() --method fused stores component distributions and threshold fits", async () => {
+  await inTemp(async (root) => {
+    const dir = join(root, "fmnist-wrn40");
+    await Deno.mkdir(dir);
+    await writeUncalibratedManifest(join(dir, "manifest.json"));
+    await Deno.symlink(join(Deno.cwd(), "models/fmnist-wrn40/model.onnx"), join(dir, "model.onnx"));
+    // The fake's energy is its score's square: a second, differently ordered component.
+    const withEnergy: ScorerFactory = async (args) => {
+      const inner = await fakeEngine(args);
+      return {
+        splits: inner.splits,
+        score: async (b, s) =>
+          (await inner.score(b, s)).map((r) => ({ ...r, energy: (r.score - 0.5) ** 2 })),
+      };
+    };
+    const args = ["--model", dir, "--id", `${ID}[0:40]`, "--method", "fused", "--backend", "wasm"];
+    const r = await quiet(() => calibrate(args, withEnergy));
+    assert.equal(r.result, 0, r.err.join("\n"));
+    const m = parseManifest(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))), "m");
+    const cal = m.calibration[0];
+    assert.equal(cal.method, "fused");
+    assert.deepEqual(cal.components!.map((c) => [c.method, c.count]), [["si", 40], ["energy", 40]]);
+    const printed = JSON.parse(r.out[0]);
+    assert.equal(printed.threshold, cal.threshold);
+    assert.equal(printed.threshold_schemes.leaveOneOut, cal.threshold);
+    assert.ok(printed.threshold_schemes.inSample >= cal.threshold);
+  });
+});
+
 Deno.test("calibrate main() skips excluded images and records it in the data description", async () => {
   await inTemp(async (root) => {
     const dir = join(root, "fmnist-wrn40");
@@ -168,8 +197,68 @@ Deno.test("import main() removes its folder when the model fails to compile", as
   });
 });
 
+Deno.test("import main() --preset imagenet drafts torchvision's ImageNet transform and S&I-A", async () => {
+  await inTemp(async (root) => {
+    const args = [
+      "tests/fixtures/wrn40-fmnist/model.folded.onnx",
+      ...["--name", "photo", "--models-dir", root, "--backend", "wasm", "--preset", "imagenet"],
+    ];
+    const seen: string[] = [];
+    const engine: ScorerFactory = async (a) => {
+      seen.push(a.manifest.defaults.method);
+      return await fakeEngine(a);
+    };
+    const r = await quiet(() => importModel(args, engine));
+    assert.equal(r.result, 0, r.err.join("\n"));
+    const json = JSON.parse(await Deno.readTextFile(join(root, "photo", "manifest.json")));
+    // The fixture's input is 32×32: shorter side round(32·256/224) = 37, then the 32×32 crop.
+    assert.deepEqual(json.preprocess, {
+      color: "rgb",
+      background: 0,
+      resize: { shorter: 37, method: "bilinear", arithmetic: "pillow" },
+      crop: { width: 32, height: 32 },
+      scale: 1 / 255,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      replicate: 1,
+    });
+    assert.deepEqual(json.splits, { policy: "last-normalization", count: 10 });
+    assert.equal(json.defaults.method, "si_a");
+    assert.equal(json.provenance.preset, "imagenet");
+    assert.deepEqual(seen, ["si_a"], "the test score ran with the preset's method");
+    parseManifest(json, "photo/manifest.json");
+  });
+});
+
+Deno.test("import main() lets flags override the preset and rejects what it cannot do", async () => {
+  await inTemp(async (root) => {
+    const model = "tests/fixtures/wrn40-fmnist/model.folded.onnx";
+    const common = ["--models-dir", root, "--backend", "wasm", "--preset", "imagenet"];
+    const args = [model, "--name", "bicubic", ...common, "--resize-method", "bicubic"];
+    const r = await quiet(() =>
+      importModel([...args, "--mean", "0.5", "--std", "0.5"], fakeEngine)
+    );
+    assert.equal(r.result, 0, r.err.join("\n"));
+    const json = JSON.parse(await Deno.readTextFile(join(root, "bicubic", "manifest.json")));
+    assert.equal(json.preprocess.resize.method, "bicubic");
+    assert.deepEqual([json.preprocess.mean, json.preprocess.std], [[0.5], [0.5]]);
+    const bad = await quiet(() => importModel([model, ...common, "--preset", "cifar"], fakeEngine));
+    assert.equal(bad.result, 2);
+    assert.match(bad.err.join("\n"), /--preset: expected imagenet, got "cifar"/);
+    await assert.rejects(
+      quiet(() => importModel([model, "--name", "p", ...common, "--pad", "2"], fakeEngine)),
+      /the imagenet preset does not pad/,
+    );
+  });
+});
+
 /** The bundled manifest without its calibrations, so tests start from a known state. */
+/** The bundled manifest without calibrations, defaulting to S&I (the fake engine has no energy). */
 async function writeUncalibratedManifest(path: string): Promise<void> {
   const manifest = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
-  await Deno.writeTextFile(path, JSON.stringify({ ...manifest, calibration: [] }, null, 2));
+  const defaults = { ...manifest.defaults, method: "si" };
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ ...manifest, defaults, calibration: [] }, null, 2),
+  );
 }

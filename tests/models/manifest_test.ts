@@ -19,7 +19,7 @@ Deno.test("parseManifest() accepts the bundled fmnist-wrn40 manifest", () => {
   assert.equal(m.labels.length, 10);
   assert.equal(m.labels[9], "Ankle boot");
   assert.deepEqual(m.input, { layout: "NCHW", channels: 3, height: 32, width: 32 });
-  assert.deepEqual(m.defaults, DEFAULT_SETTINGS);
+  assert.deepEqual(m.defaults, { ...DEFAULT_SETTINGS, method: "fused" });
   assert.deepEqual(splitPolicyOf(m), { kind: "normalization+pool" });
 });
 
@@ -137,4 +137,57 @@ Deno.test("parseManifest() validates stored calibrations", () => {
   }];
   const p = problems(bad);
   assert.ok(p.some((x) => x.startsWith("calibration[0].threshold: ")), `${p}`);
+});
+
+/** The bundled manifest turned into a 224-pixel photo model (shorter side 256, crop 224). */
+function photoManifest() {
+  const m = structuredClone(bundled);
+  m.input = { layout: "NCHW", channels: 3, height: 224, width: 224 };
+  m.preprocess = {
+    color: "rgb",
+    resize: { shorter: 256, method: "bilinear", arithmetic: "pillow" },
+    crop: { width: 224, height: 224 },
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  };
+  return m;
+}
+
+Deno.test("parseManifest() accepts a shorter-side resize with a center crop", () => {
+  const m = parseManifest(photoManifest(), "m");
+  assert.deepEqual(m.preprocess.resize, { shorter: 256, method: "bilinear", arithmetic: "pillow" });
+  assert.deepEqual(m.preprocess.crop, { width: 224, height: 224 });
+  const old = parseManifest(bundled, "m");
+  assert.equal(old.preprocess.crop, undefined, "manifests without a crop get none");
+  assert.deepEqual(old.preprocess.resize, { width: 32 - 4, height: 28, method: "area" });
+});
+
+Deno.test("parseManifest() rejects inconsistent resize and crop settings", () => {
+  const noCrop = photoManifest();
+  delete noCrop.preprocess.crop;
+  assert.ok(
+    problems(noCrop).includes(
+      "preprocess.crop: required when resize gives the shorter side (the size varies)",
+    ),
+  );
+  const tooBig = photoManifest();
+  tooBig.preprocess.crop = { width: 300, height: 224 };
+  assert.ok(
+    problems(tooBig).includes("preprocess.crop: 224x300 does not fit in the resized 256x256"),
+  );
+  const both = photoManifest();
+  both.preprocess.resize.width = 256;
+  assert.ok(problems(both).includes("preprocess.resize: expected width and height, or shorter"));
+  const area = photoManifest();
+  area.preprocess.resize.method = "area";
+  assert.ok(
+    problems(area).includes(
+      'preprocess.resize.arithmetic: pillow arithmetic needs method "bilinear" or "bicubic"',
+    ),
+  );
+  const wrong = photoManifest();
+  wrong.preprocess.crop = { width: 200, height: 224 };
+  assert.ok(
+    problems(wrong).includes("preprocess.crop: crop plus pad gives 224x200 but input is 224x224"),
+  );
 });

@@ -75,3 +75,48 @@ export function tinyInputs(n: number, seed = 7): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: n * 3 * 64 }, () => (r() * 2 - 1) * 1.5);
 }
+
+/**
+ * A tiny torchvision-style bottleneck with a projection shortcut, nodes in torchvision's export
+ * order (main branch first, so the shortcut's BatchNorm follows the main branch's):
+ * Conv→BN→Relu = a; main: Conv→BN→LeakyRelu→Conv→BN; shortcut: Conv 1×1 (stride 2)→BN;
+ * Add → Sigmoid → GAP → Flatten → Gemm. Input "input" [N,3,8,8], output "logits" [N,5].
+ */
+export function tinyProjectionModel(seed = 3): Uint8Array {
+  const r = rng(seed);
+  const rand = (n: number, scale: number) => Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  const b = new GraphBuilder(17, ["input", "logits"], "p");
+  const conv = (x: string, cin: number, cout: number, k: number, stride: number) =>
+    b.op("Conv", [x, b.floatInit("w", [cout, cin, k, k], rand(cout * cin * k * k, 0.5))], {
+      kernel_shape: [k, k],
+      pads: Array(4).fill((k - 1) / 2),
+      strides: [stride, stride],
+    });
+  const bn = (x: string, c: number) =>
+    b.op("BatchNormalization", [
+      x,
+      b.floatInit("scale", [c], rand(c, 0.5).map((v) => v + 1)),
+      b.floatInit("bias", [c], rand(c, 0.2)),
+      b.floatInit("mean", [c], rand(c, 0.1)),
+      b.floatInit("var", [c], rand(c, 0.3).map((v) => v + 1)),
+    ], { epsilon: { float: 1e-5 } });
+  const a = b.op("Relu", [bn(conv("input", 3, 6, 3, 1), 6)]);
+  const m1 = b.op("LeakyRelu", [bn(conv(a, 6, 6, 3, 2), 6)], { alpha: { float: 0.1 } });
+  const main = bn(conv(m1, 6, 8, 3, 1), 8);
+  const shortcut = bn(conv(a, 6, 8, 1, 2), 8);
+  const d = b.op("Sigmoid", [b.op("Add", [main, shortcut])]);
+  const flat = b.op("Flatten", [b.op("GlobalAveragePool", [d])], { axis: 1 });
+  b.nodes.push({
+    opType: "Gemm",
+    input: [flat, b.floatInit("fc", [5, 8], rand(40, 2)), b.floatInit("fcb", [5], rand(5, 0.1))],
+    output: ["logits"],
+    name: "fc",
+    attribute: [{ name: "transB", type: 2, i: 1 }],
+  });
+  const base = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: { name: "proj", node: [], initializer: [], input: [valueInfo("input", ["N", 3, 8, 8])] },
+  });
+  return writeModel(assembleModel(base, b, { outputs: [valueInfo("logits", ["N", 5])] }));
+}
