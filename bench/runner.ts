@@ -7,7 +7,7 @@ import type { BackendName, DeviceRuntime } from "../src/runtime/types.ts";
 import { convPair, WRN_STAGES } from "./convt.ts";
 import { memoryMiB, resetPeakMemory } from "./host.ts";
 import type { MicroResult, PlacementSummary, WorkloadResult } from "./report.ts";
-import { nodePlacements } from "../src/runtime/placements.ts";
+import { nodePlacements } from "./lib/placements.ts";
 import {
   quantile,
   round,

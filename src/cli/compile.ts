@@ -17,7 +17,7 @@ import { basename, join } from "node:path";
 import { gradientModel } from "../grad/gradient_model.ts";
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
+import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
 import { getRuntime, resolveBackend } from "../runtime/runtime.ts";
 import type { BackendChoice } from "../runtime/types.ts";
 

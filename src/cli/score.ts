@@ -15,7 +15,7 @@ import {
 } from "../models/cli_args.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { LoadedModel, ScorerFactory } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
 import { createLazyScorer } from "../si/engine.ts";
 

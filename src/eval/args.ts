@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BackendName } from "../runtime/types.ts";
-import { type AdvLoss, type Integration, type Method, METHODS } from "../si/types.ts";
+import { type AdvLoss, type Integration, type Method, METHODS } from "../contract/scoring.ts";
 
 /** Usage text printed by `--help` and on argument errors. */
 export const USAGE =

@@ -5,7 +5,7 @@
  */
 import { type InputItem, readInputs } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import type { EvalArgs } from "./args.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";

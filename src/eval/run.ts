@@ -4,7 +4,7 @@
  */
 import type { InputItem } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { type CachedScore, imageKey, type ScoreCache } from "./cache.ts";
 
 /** The score of one input. */

@@ -5,7 +5,7 @@
 import { pValue } from "../models/calibration.ts";
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 
 /** A scored image's line. `ood`, `threshold`, `p_value` are null when the model is uncalibrated. */
 export interface ScoreLine {

@@ -3,7 +3,7 @@
  * @module
  */
 import type { Calibration, LoadedModel } from "../models/types.ts";
-import { METHODS } from "../si/types.ts";
+import { METHODS } from "../contract/scoring.ts";
 import { type AppContext, findModel } from "./context.ts";
 import type { RouteContext } from "./router.ts";
 

@@ -3,8 +3,8 @@
  * @module
  */
 import { ApiError } from "../errors.ts";
-import { METHODS } from "../si/types.ts";
-import type { AdvLoss, Integration, Method, ScoreSettings } from "../si/types.ts";
+import { METHODS } from "../contract/scoring.ts";
+import type { AdvLoss, Integration, Method, ScoreSettings } from "../contract/scoring.ts";
 
 function bad(name: string, expected: string, got: string): ApiError {
   return new ApiError(

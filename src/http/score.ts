@@ -4,7 +4,7 @@
  * @module
  */
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { parseImages, readBody } from "./body.ts";
 import type { ImagePart } from "./body.ts";
 import { type AppContext, findModel } from "./context.ts";

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { DecodedImage } from "../image/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { buildCalibration, upsertCalibration } from "./calibration.ts";
 import { parseManifest } from "./manifest.ts";
 import type { Calibration, LoadedModel } from "./types.ts";

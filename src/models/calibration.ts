@@ -3,7 +3,7 @@
  * stored calibration to requested settings. Pure functions, no I/O.
  * @module
  */
-import type { Method, ScoreSettings } from "../si/types.ts";
+import type { Method, ScoreSettings } from "../contract/scoring.ts";
 import type { Calibration } from "./types.ts";
 
 /**

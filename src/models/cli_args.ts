@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { resolveBackend } from "../runtime/runtime.ts";
 import type { BackendName } from "../runtime/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { settingsSchema } from "./manifest.ts";
 
 /** A problem with the command line (exit code 2, usage printed). */

@@ -5,8 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import { DEFAULT_SETTINGS, METHODS } from "../si/types.ts";
-import type { SplitPolicy } from "../si/types.ts";
+import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
+import type { SplitPolicy } from "../contract/scoring.ts";
 
 const numbers = (what = "expected array of numbers") =>
   z.array(z.number({ error: what }), { error: what }).min(1, {

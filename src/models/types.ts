@@ -4,7 +4,7 @@
  * @module
  */
 import type { BackendName } from "../runtime/types.ts";
-import type { Method, Scorer, ScoreSettings } from "../si/types.ts";
+import type { Method, Scorer, ScoreSettings } from "../contract/scoring.ts";
 import type { DecodedImage } from "../image/types.ts";
 
 /** The calibration of one method/settings on held-out ID data. */

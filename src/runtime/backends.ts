@@ -28,7 +28,7 @@ export interface LoadedBackend {
   /** Options merged into every `InferenceSession.create`. */
   readonly sessionOptions: Readonly<Record<string, unknown>>;
   readonly info: Readonly<Record<string, string | number | boolean>>;
-  /** Whether the build's log lines can be captured in-process (see log_capture.ts). */
+  /** Whether the build's log lines can be captured in-process (see bench/lib/log_capture.ts). */
   readonly capturableLog: boolean;
 }
 

@@ -7,7 +7,7 @@
  */
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Batcher limits. */

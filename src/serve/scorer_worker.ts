@@ -6,8 +6,8 @@
  */
 /// <reference lib="deno.worker" />
 import type { ScorerFactory } from "../models/types.ts";
-import { METHODS } from "../si/types.ts";
-import type { Scorer } from "../si/types.ts";
+import { METHODS } from "../contract/scoring.ts";
+import type { Scorer } from "../contract/scoring.ts";
 import type { ToWorker } from "./worker_protocol.ts";
 
 let scorer: Scorer | undefined;

@@ -3,7 +3,7 @@
  * @module
  */
 import type { ScorerFactory } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 
 /** HTTP thread → worker. */
 export type ToWorker =

@@ -6,7 +6,7 @@
  * @module
  */
 import type { ScorerFactory } from "../models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../contract/scoring.ts";
 import type { FromWorker, ToWorker, WorkerError } from "./worker_protocol.ts";
 
 function rebuild(e: WorkerError): Error {

@@ -6,11 +6,11 @@ import { assembleModel } from "../onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
+import type { ShapeMap } from "../runtime/shapes.ts";
 import { emitBaseline } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSi } from "./si_graph.ts";
-import type { Method, ScoreSettings } from "./types.ts";
+import type { Method, ScoreSettings } from "../contract/scoring.ts";
 
 /** Output names every scoring graph has. */
 export const OUT = {

@@ -5,7 +5,7 @@
  */
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
+import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
@@ -13,7 +13,13 @@ import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from ".
 import { resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
+import type {
+  ImageScore,
+  InputBatch,
+  Scorer,
+  ScoreSettings,
+  SplitPolicy,
+} from "../contract/scoring.ts";
 
 /** How to build an engine. */
 export interface EngineOptions {

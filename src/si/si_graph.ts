@@ -9,11 +9,11 @@ import { cloneRemainder } from "../grad/remainder.ts";
 import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
 import { halves, head, sign, spatialMean } from "./heads.ts";
 import { emitStackedPass } from "./stacked.ts";
-import type { AdvLoss, Integration } from "./types.ts";
+import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
 /** Settings of the S&I graph. GAIA-Z is S&I with `iterations: 1`. */
 export interface SiGraphSettings {

@@ -3,9 +3,9 @@
  * @module
  */
 import type { Graph } from "../onnx/graph.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
+import type { ShapeMap } from "../runtime/shapes.ts";
 import { penultimate } from "./baselines.ts";
-import type { SplitPolicy } from "./types.ts";
+import type { SplitPolicy } from "../contract/scoring.ts";
 
 const NORMALIZATION_OPS = new Set([
   "BatchNormalization",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ArgsError, parseEvalArgs } from "../../src/eval/args.ts";
 import { runBenchmark, runSettings } from "../../src/eval/benchmark.ts";
 import { formatDuration, ProgressBar, progressLine } from "../../src/eval/progress.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 const FIXTURE = new URL("../fixtures/wrn40-fmnist/", import.meta.url).pathname;

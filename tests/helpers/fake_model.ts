@@ -18,8 +18,8 @@
  * @module
  */
 import type { Calibration, LoadedModel, ModelRegistry } from "../../src/models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../../src/si/types.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../../src/contract/scoring.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import type { DecodedImage } from "../../src/image/types.ts";
 
 /** Labels of the fake model: class 0 is "dark", class 1 "bright". */

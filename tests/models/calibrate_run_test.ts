@@ -9,7 +9,11 @@ import {
 } from "../../src/models/calibrate_run.ts";
 import { loadModel } from "../../src/models/loader.ts";
 import type { ScorerFactory } from "../../src/models/types.ts";
-import { DEFAULT_SETTINGS, type InputBatch, type ScoreSettings } from "../../src/si/types.ts";
+import {
+  DEFAULT_SETTINGS,
+  type InputBatch,
+  type ScoreSettings,
+} from "../../src/contract/scoring.ts";
 import { grayToImage } from "../../src/image/preprocess.ts";
 
 /** Scores each image by the mean of its input tensor; records batch sizes. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../src/errors.ts";
 import { Batcher } from "../../src/serve/batcher.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 const input = (v: number) => new Float32Array(4).fill(v);

@@ -13,9 +13,9 @@
  * batch) are not available for such a model.
  * @module
  */
-import type { DType, HostTensor, Runtime } from "../runtime/types.ts";
-import { type ModelProto, onnx } from "./proto.ts";
-import { Graph } from "./graph.ts";
+import type { DType, HostTensor, Runtime } from "./types.ts";
+import { type ModelProto, onnx } from "../onnx/proto.ts";
+import { Graph } from "../onnx/graph.ts";
 
 /** Element type and dims of a tensor; -1 marks the batch-dependent dimension. */
 export interface TensorInfo {

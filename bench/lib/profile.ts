@@ -3,8 +3,8 @@
  * to see what dominates a scoring graph (convolutions, layout reorders, concatenations …).
  * @module
  */
-import type { DeviceRuntime, HostTensor } from "./types.ts";
-import { loadedBackends } from "./runtime.ts";
+import type { DeviceRuntime, HostTensor } from "../../src/runtime/types.ts";
+import { loadedBackends } from "../../src/runtime/runtime.ts";
 
 /** Time spent in one operator type during one run. */
 export interface OpTime {

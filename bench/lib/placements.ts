@@ -6,10 +6,10 @@
  * optimization, so they describe the nodes that actually run (fused ones included).
  * @module
  */
-import type { DeviceRuntime } from "./types.ts";
-import { loadedBackends } from "./runtime.ts";
+import type { DeviceRuntime } from "../../src/runtime/types.ts";
+import { loadedBackends } from "../../src/runtime/runtime.ts";
 import { captureWasmLog } from "./log_capture.ts";
-import { readModel } from "../onnx/proto.ts";
+import { readModel } from "../../src/onnx/proto.ts";
 
 /** A node as onnxruntime names it after optimization. */
 export interface PlacedNode {
