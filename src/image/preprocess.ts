@@ -7,11 +7,9 @@
  * size gives bit-identical inputs to the training pipeline.
  * @module
  */
-import type { InputSpec, PreprocessSpec } from "../models/manifest.ts";
+import type { InputSpec, PreprocessSpec } from "./spec.ts";
 import { type Plane, resizePlane } from "./resize.ts";
 import type { DecodedImage } from "./types.ts";
-
-export { grayToImage } from "../inputs/gray.ts";
 
 /** Turns a decoded image into a float32 [C, H, W] tensor. */
 export type Preprocessor = (image: DecodedImage) => Float32Array;

@@ -14,7 +14,7 @@ import {
   type InputBatch,
   type ScoreSettings,
 } from "../../src/contract/scoring.ts";
-import { grayToImage } from "../../src/image/preprocess.ts";
+import { grayToImage } from "../../src/inputs/gray.ts";
 
 /** Scores each image by the mean of its input tensor; records batch sizes. */
 function meanScorer(batches: number[]): ScorerFactory {
