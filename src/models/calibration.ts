@@ -3,7 +3,8 @@
  * stored calibration to requested settings. Pure functions, no I/O.
  * @module
  */
-import type { Method, ScoreSettings } from "../contract/scoring.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
+import { relevantSettings } from "../contract/settings.ts";
 import type { Calibration } from "./types.ts";
 
 /**
@@ -79,11 +80,6 @@ function countAtOrBelow(sorted: readonly number[], x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** The settings a method's score depends on; others are ignored when matching calibrations. */
-export function relevantSettings(method: Method): readonly (keyof ScoreSettings)[] {
-  return method === "si" ? ["alpha", "iterations", "loss", "integrate"] : [];
 }
 
 /** True when a stored calibration was made with the same method and relevant settings. */

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { resolveBackend } from "../runtime/runtime.ts";
 import type { BackendName } from "../runtime/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
-import { settingsSchema } from "./manifest.ts";
+import { SettingsError, settingsFromText } from "../contract/settings.ts";
 
 /** A problem with the command line (exit code 2, usage printed). */
 export class UsageError extends Error {
@@ -62,31 +62,17 @@ type Flags = Record<string, string | boolean | string[] | undefined>;
 
 /** The manifest's default settings with any flag overrides, validated. */
 export function settingsFromFlags(flags: Flags, defaults: ScoreSettings): ScoreSettings {
-  const num = (k: string) => {
+  const text: Partial<Record<keyof ScoreSettings, string>> = {};
+  for (const k of ["method", "alpha", "iterations", "loss", "integrate"] as const) {
     const v = flags[k];
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) {
-      throw new UsageError(`--${k}: expected a number, got "${v}"`);
-    }
-    return n;
-  };
-  const merged = {
-    ...defaults,
-    ...(flags.method !== undefined && { method: flags.method }),
-    ...(flags.loss !== undefined && { loss: flags.loss }),
-    ...(flags.integrate !== undefined && { integrate: flags.integrate }),
-    ...(flags.alpha !== undefined && { alpha: num("alpha") }),
-    ...(flags.iterations !== undefined && { iterations: num("iterations") }),
-  };
-  const r = settingsSchema.safeParse(merged);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new UsageError(
-      `--${String(i.path[0])}: ${i.message.replace(/^Invalid (input|option): /, "")}`,
-    );
+    if (v !== undefined) text[k] = String(v);
   }
-  return r.data;
+  try {
+    return settingsFromText(text, defaults);
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    throw new UsageError(`--${e.setting}: expected ${e.expected}, got "${text[e.setting]}"`);
+  }
 }
 
 /** A positive integer flag, or the fallback. */

@@ -7,16 +7,8 @@
 import { z } from "zod";
 import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
 import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
+import { settingsSchema } from "../contract/settings.ts";
 import type { SplitPolicy } from "../contract/scoring.ts";
-
-/** Settings of a scoring run, as stored in manifests (missing fields take the authors' defaults). */
-export const settingsSchema = z.strictObject({
-  method: z.enum(METHODS).default(DEFAULT_SETTINGS.method),
-  alpha: z.number().positive().default(DEFAULT_SETTINGS.alpha),
-  iterations: positiveInt.default(DEFAULT_SETTINGS.iterations),
-  loss: z.enum(["ce", "max"]).default(DEFAULT_SETTINGS.loss),
-  integrate: z.enum(["add", "multiply"]).default(DEFAULT_SETTINGS.integrate),
-});
 
 /** One stored calibration (see `Calibration` in types.ts). */
 export const calibrationSchema = z.strictObject({

@@ -8,6 +8,7 @@
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
+import { settingsKey } from "../contract/settings.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** Batcher limits. */
@@ -105,7 +106,7 @@ export class Batcher {
   ): Admission {
     this.assertRoom(count);
     this.#reserved += count;
-    const key = `${model.id}\u0000${JSON.stringify(settings)}`;
+    const key = `${model.id}\u0000${settingsKey(settings)}`;
     const admission = new AdmissionImpl(this, key, model, settings, count, signal);
     signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
     return admission;

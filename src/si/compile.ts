@@ -11,6 +11,7 @@ import { emitBaseline } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSi } from "./si_graph.ts";
 import type { Method, ScoreSettings } from "../contract/scoring.ts";
+import { canonicalSettings } from "../contract/settings.ts";
 
 /** Output names every scoring graph has. */
 export const OUT = {
@@ -24,18 +25,6 @@ export const OUT = {
 /** Whether a method uses gradients at split tensors. */
 export function isGradientMethod(m: Method): m is "si" | "gaia_z" {
   return m === "si" || m === "gaia_z";
-}
-
-/**
- * The effective settings of a method: GAIA-Z is the t = 0 term alone (T = 1), and α, loss and
- * integration do not enter it; output-based methods ignore all of them. Used as the cache key.
- */
-export function effectiveSettings(s: ScoreSettings): ScoreSettings {
-  if (s.method === "si") return s;
-  if (s.method === "gaia_z") {
-    return { method: "gaia_z", alpha: 0, iterations: 1, loss: "ce", integrate: "add" };
-  }
-  return { method: s.method, alpha: 0, iterations: 0, loss: "ce", integrate: "add" };
 }
 
 /**
@@ -54,7 +43,7 @@ export function compileScoringModel(
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
   const b = new GraphBuilder(opsetOf(model), taken, "si");
-  const s = effectiveSettings(settings);
+  const s = canonicalSettings(settings);
   const alias = (from: string, to: string) =>
     b.nodes.push({ opType: "Identity", input: [from], output: [to], name: `${to}_out` });
   const outputs = [

@@ -9,7 +9,8 @@ import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import { compileScoringModel, effectiveSettings, isGradientMethod, OUT } from "./compile.ts";
+import { compileScoringModel, isGradientMethod, OUT } from "./compile.ts";
+import { canonicalSettings, settingsKey, validateSettings } from "../contract/settings.ts";
 import { resolveSplits } from "./splits.ts";
 import { splitPolicyOf } from "../models/manifest.ts";
 import type { ScorerFactory } from "../models/types.ts";
@@ -127,7 +128,7 @@ export class SiEngine implements Scorer {
 
   /** The serialized scoring graph for these settings. */
   compile(settings: ScoreSettings): Uint8Array {
-    const s = effectiveSettings(settings);
+    const s = canonicalSettings(settings);
     return writeModel(
       compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
         stack: this.#stack,
@@ -137,8 +138,8 @@ export class SiEngine implements Scorer {
   }
 
   #session(settings: ScoreSettings): Promise<GraphSession> {
-    const s = effectiveSettings(settings);
-    const key = JSON.stringify(s);
+    const s = canonicalSettings(settings);
+    const key = settingsKey(s);
     let session = this.#sessions.get(key);
     if (session) {
       this.#sessions.delete(key); // re-insert: most recently used last
@@ -159,7 +160,7 @@ export class SiEngine implements Scorer {
   /** Compiled bytes, from the on-disk cache when the engine has one. */
   async #compiled(s: ScoreSettings): Promise<Uint8Array> {
     if (!this.#cacheDir) return this.compile(s);
-    const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};splits=${
+    const what = `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#stack};splits=${
       this.splits(s).join("|")
     }`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
@@ -248,22 +249,6 @@ function toScores(
       ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) }
       : {}),
   }));
-}
-
-/** Throws a RangeError naming the first invalid setting. */
-export function validateSettings(s: ScoreSettings): void {
-  if (!Number.isFinite(s.alpha) || s.alpha < 0) {
-    throw new RangeError(`alpha must be a number ≥ 0, got ${s.alpha}`);
-  }
-  if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > 10) {
-    throw new RangeError(`iterations must be an integer from 1 to 10, got ${s.iterations}`);
-  }
-  if (s.loss !== "ce" && s.loss !== "max") {
-    throw new RangeError(`loss must be "ce" or "max", got "${s.loss}"`);
-  }
-  if (s.integrate !== "add" && s.integrate !== "multiply") {
-    throw new RangeError(`integrate must be "add" or "multiply", got "${s.integrate}"`);
-  }
 }
 
 /** The engine as a {@link ScorerFactory}, split policy from the manifest, compiled on first use. */

@@ -57,6 +57,16 @@ Deno.test("Batcher never mixes settings or models in one batch", async () => {
   assert.deepEqual(m2.batches.map((x) => x.size), [2]);
 });
 
+Deno.test("Batcher puts MSP requests that differ only in α (which MSP ignores) in one batch", async () => {
+  const model = createFakeModel();
+  const b = new Batcher({ batchMax: 8, batchWaitMs: 10, queueMaxImages: 100 });
+  const msp = { ...DEFAULT_SETTINGS, method: "msp" as const };
+  const jobs = [b.admit(model, msp, 2), b.admit(model, { ...msp, alpha: 0.5 }, 2)]
+    .flatMap((a) => [a.submit(input(1)), a.submit(input(1))]);
+  await Promise.all(jobs);
+  assert.deepEqual(model.batches.map((x) => x.size), [4]);
+});
+
 Deno.test("Batcher.admit() rejects with 503 and Retry-After when the queue would overflow", () => {
   const model = createFakeModel();
   const b = new Batcher({ batchMax: 4, batchWaitMs: 0, queueMaxImages: 3, retryAfterSeconds: 2 });
