@@ -18,7 +18,7 @@ import {
   UsageError,
 } from "../models/cli_args.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
-import type { ScorerFactory } from "../models/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
 import { createLazyScorer } from "../si/engine.ts";
 

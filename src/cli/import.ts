@@ -18,7 +18,7 @@ import {
 import { draftManifest, graphFacts } from "../models/draft.ts";
 import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
 import { parseManifest } from "../models/manifest.ts";
-import type { ScorerFactory } from "../models/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
 import { createLazyScorer } from "../si/engine.ts";
 import { runMain } from "./run_main.ts";
 

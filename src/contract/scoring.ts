@@ -3,6 +3,7 @@
  * Every score follows one convention: higher = more in-distribution.
  * @module
  */
+import type { BackendName } from "../runtime/types.ts";
 
 /** Scoring methods. `si` is the product's method; the others are baselines. */
 export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
@@ -65,4 +66,32 @@ export interface Scorer {
   splits(settings: ScoreSettings): readonly string[];
   /** Scores a batch; the i-th result belongs to the i-th image. */
   score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]>;
+}
+
+/** What a scorer factory reads from a model's manifest (the manifest type satisfies it). */
+export interface ScorerManifest {
+  readonly name: string;
+  readonly splits: {
+    readonly policy: SplitPolicy["kind"];
+    readonly names?: readonly string[];
+  };
+  /** Settings compiled ahead of the first request by the service's factory. */
+  readonly defaults: ScoreSettings;
+}
+
+/** Builds a scorer for a model; the S&I engine provides the real ones (`src/si/engine.ts`). */
+export type ScorerFactory = (args: {
+  readonly modelBytes: Uint8Array;
+  readonly manifest: ScorerManifest;
+  readonly backend: BackendName;
+  readonly inputDims: readonly [number, number, number];
+  /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
+  readonly cacheDir?: string;
+}) => Promise<Scorer>;
+
+/** The split policy a manifest asks for, in the engine's terms. */
+export function splitPolicyOf(m: Pick<ScorerManifest, "splits">): SplitPolicy {
+  return m.splits.policy === "tensors"
+    ? { kind: "tensors", names: m.splits.names ?? [] }
+    : { kind: m.splits.policy };
 }

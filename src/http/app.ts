@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): App {
     if (draining) throw new ApiError(503, "shutting_down", "Cannot accept work: shutting down");
     if (!registry.ready) {
       // A registry that loads in the background may expose its failure (see lazy_registry.ts).
-      const failed = (registry as { error?: unknown }).error !== undefined;
+      const failed = registry.error !== undefined;
       const why = failed
         ? "loading models failed (see the server log)"
         : "models are still loading";

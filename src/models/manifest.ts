@@ -8,7 +8,6 @@ import { z } from "zod";
 import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
 import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
 import { settingsSchema } from "../contract/settings.ts";
-import type { SplitPolicy } from "../contract/scoring.ts";
 
 /** One stored calibration (see `Calibration` in types.ts). */
 export const calibrationSchema = z.strictObject({
@@ -104,13 +103,6 @@ export function parseManifest(json: unknown, source: string): Manifest {
   const r = manifestSchema.safeParse(json);
   if (r.success) return r.data;
   throw new ManifestError(source, r.error.issues.map((i) => `${formatPath(i.path)}: ${tidy(i)}`));
-}
-
-/** The split policy a manifest asks for, in the engine's terms. */
-export function splitPolicyOf(m: Manifest): SplitPolicy {
-  return m.splits.policy === "tensors"
-    ? { kind: "tensors", names: m.splits.names ?? [] }
-    : { kind: m.splits.policy };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

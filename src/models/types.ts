@@ -51,14 +51,6 @@ export interface ModelRegistry {
   get(id: string): LoadedModel | undefined;
   /** True once every configured model is loaded and its graphs compiled. */
   readonly ready: boolean;
+  /** Why loading failed, for registries that load in the background; undefined otherwise. */
+  readonly error?: unknown;
 }
-
-/** Builds a scorer for a model; the S&I engine provides the real one (`src/si/engine.ts`). */
-export type ScorerFactory = (args: {
-  readonly modelBytes: Uint8Array;
-  readonly manifest: import("./manifest.ts").Manifest;
-  readonly backend: BackendName;
-  readonly inputDims: readonly [number, number, number];
-  /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
-  readonly cacheDir?: string;
-}) => Promise<Scorer>;

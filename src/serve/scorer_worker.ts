@@ -5,7 +5,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import type { ScorerFactory } from "../models/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
 import { METHODS } from "../contract/scoring.ts";
 import type { Scorer } from "../contract/scoring.ts";
 import type { ToWorker } from "./worker_protocol.ts";

@@ -12,14 +12,14 @@ import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/
 import { compileScoringModel, isGradientMethod, OUT } from "./compile.ts";
 import { canonicalSettings, settingsKey, validateSettings } from "../contract/settings.ts";
 import { resolveSplits } from "./splits.ts";
-import { splitPolicyOf } from "../models/manifest.ts";
-import type { ScorerFactory } from "../models/types.ts";
-import type {
-  ImageScore,
-  InputBatch,
-  Scorer,
-  ScoreSettings,
-  SplitPolicy,
+import {
+  type ImageScore,
+  type InputBatch,
+  type Scorer,
+  type ScorerFactory,
+  type ScoreSettings,
+  type SplitPolicy,
+  splitPolicyOf,
 } from "../contract/scoring.ts";
 
 /** How to build an engine. */

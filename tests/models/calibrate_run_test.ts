@@ -8,7 +8,7 @@ import {
   scoreImages,
 } from "../../src/models/calibrate_run.ts";
 import { loadModel } from "../../src/models/loader.ts";
-import type { ScorerFactory } from "../../src/models/types.ts";
+import type { ScorerFactory } from "../../src/contract/scoring.ts";
 import {
   DEFAULT_SETTINGS,
   type InputBatch,
