@@ -6,7 +6,7 @@
  * optimization, so they describe the nodes that actually run (fused ones included).
  * @module
  */
-import type { DeviceRuntime } from "../../src/runtime/types.ts";
+import type { Runtime } from "../../src/runtime/types.ts";
 import { loadedBackends } from "../../src/runtime/runtime.ts";
 import { captureWasmLog } from "./log_capture.ts";
 import { readModel } from "../../src/onnx/proto.ts";
@@ -82,7 +82,7 @@ export function parsePlacements(lines: readonly string[]): Placement[] {
 
 /** Creates a throw-away verbose session of `model` and reports where its nodes run. */
 export async function nodePlacements(
-  runtime: DeviceRuntime,
+  runtime: Runtime,
   model: Uint8Array,
 ): Promise<PlacementReport> {
   const lb = loadedBackends.get(runtime);
