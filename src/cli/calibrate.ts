@@ -16,7 +16,7 @@ import {
   parseFlags,
   settingsFromFlags,
   UsageError,
-} from "../models/cli_args.ts";
+} from "./args.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";

@@ -2,7 +2,7 @@
  * `deno task eval`: OOD benchmark of a model directory (see docs/evaluation.md).
  * @module
  */
-import { ArgsError, parseEvalArgs, USAGE } from "../eval/args.ts";
+import { ArgsError, parseEvalArgs, USAGE } from "./eval_args.ts";
 import { runBenchmark } from "../eval/benchmark.ts";
 import { loadModel } from "../models/loader.ts";
 import { runMain } from "./run_main.ts";

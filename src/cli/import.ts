@@ -14,7 +14,7 @@ import {
   parseFlags,
   settingsFromFlags,
   UsageError,
-} from "../models/cli_args.ts";
+} from "./args.ts";
 import { draftManifest, graphFacts } from "../models/draft.ts";
 import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
 import { parseManifest } from "../models/manifest.ts";

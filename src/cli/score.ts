@@ -12,7 +12,7 @@ import {
   parseFlags,
   settingsFromFlags,
   UsageError,
-} from "../models/cli_args.ts";
+} from "./args.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";

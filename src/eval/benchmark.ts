@@ -6,7 +6,7 @@
 import { type InputItem, readInputs } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
-import type { EvalArgs } from "./args.ts";
+import type { EvalArgs } from "../cli/eval_args.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";
 import {

@@ -11,7 +11,7 @@ import {
 } from "../../src/contract/settings.ts";
 import { ManifestError, parseManifest } from "../../src/models/manifest.ts";
 import { parseSettings } from "../../src/http/params.ts";
-import { settingsFromFlags, UsageError } from "../../src/models/cli_args.ts";
+import { settingsFromFlags, UsageError } from "../../src/cli/args.ts";
 import { ApiError } from "../../src/errors.ts";
 
 const SI = DEFAULT_SETTINGS;

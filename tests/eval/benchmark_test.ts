@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ArgsError, parseEvalArgs } from "../../src/eval/args.ts";
+import { ArgsError, parseEvalArgs } from "../../src/cli/eval_args.ts";
 import { runBenchmark, runSettings } from "../../src/eval/benchmark.ts";
 import { formatDuration, ProgressBar, progressLine } from "../../src/eval/progress.ts";
 import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
