@@ -1,11 +1,12 @@
 /**
- * Command-line flags shared by `deno task calibrate` and `deno task import`: scoring settings,
- * backend, batch and limit. Pure parsing; errors are {@link UsageError}s.
+ * The one command-line parser of the CLIs (score, eval, calibrate, import, compile): flag
+ * groups, typed value readers and the scoring settings (validated by `src/contract/settings.ts`,
+ * as the service validates its query). Pure parsing; errors are {@link UsageError}s.
  * @module
  */
 import { parseArgs } from "node:util";
 import { resolveBackend } from "../runtime/runtime.ts";
-import type { BackendName } from "../runtime/types.ts";
+import { type BackendChoice, type BackendName, BACKENDS } from "../runtime/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { SettingsError, settingsFromText } from "../contract/settings.ts";
 
@@ -17,19 +18,26 @@ export class UsageError extends Error {
   }
 }
 
-/** Flag definitions for node:util parseArgs. */
-export const COMMON_FLAGS = {
-  id: { type: "string", multiple: true },
+/** The scoring-settings flags. */
+export const SETTINGS_FLAGS = {
   method: { type: "string" },
   alpha: { type: "string" },
   iterations: { type: "string" },
   loss: { type: "string" },
   integrate: { type: "string" },
+} as const;
+
+/** Flags of the commands that score inputs: settings, inputs, limit, batch, backend, help. */
+export const COMMON_FLAGS = {
+  id: { type: "string", multiple: true },
+  ...SETTINGS_FLAGS,
   limit: { type: "string" },
   batch: { type: "string" },
   backend: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
 
 /** Usage text for the common flags. */
 export const COMMON_USAGE =
@@ -41,21 +49,48 @@ export const COMMON_USAGE =
   --batch <N>           images per scorer call (default 32)
   --backend <b>         auto (default), wasm, native, webgpu`;
 
-/** Parses argv with the common flags plus `extra`; unknown flags are usage errors. */
-export function parseFlags<T extends Record<string, { type: "string" | "boolean" }>>(
-  argv: readonly string[],
-  extra: T,
-) {
+/** Parses argv with exactly the given flags; unknown flags are usage errors. */
+export function parseCommand<T extends FlagSpec>(argv: readonly string[], options: T) {
   try {
-    return parseArgs({
-      args: [...argv],
-      options: { ...COMMON_FLAGS, ...extra },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** Parses argv with the common flags plus `extra`. */
+export function parseFlags<T extends FlagSpec>(argv: readonly string[], extra: T) {
+  return parseCommand(argv, { ...COMMON_FLAGS, ...extra });
+}
+
+/** A flag restricted to a list of words, or undefined when absent. */
+export function oneOf<T extends string>(
+  flag: string,
+  v: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${flag}: expected one of ${allowed.join(", ")}, got "${v}"`);
+  }
+  return v as T;
+}
+
+/** A comma-separated list of numbers (all finite, or per `check`), or undefined when absent. */
+export function numberList(
+  flag: string,
+  v: string | undefined,
+  check: { readonly what: string; readonly ok: (x: number) => boolean } = {
+    what: "numbers",
+    ok: Number.isFinite,
+  },
+): number[] | undefined {
+  if (v === undefined) return undefined;
+  const xs = v.split(",").map((s) => s.trim() === "" ? Number.NaN : Number(s));
+  if (xs.some((x) => !check.ok(x))) {
+    throw new UsageError(`--${flag}: expected ${check.what}, got "${v}"`);
+  }
+  return xs;
 }
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -87,12 +122,17 @@ export function intFlag(flags: Flags, key: string, fallback?: number): number | 
 }
 
 /** The backend named by --backend ("auto" picks native when it loads, else wasm). */
-export async function backendFromFlags(flags: Flags): Promise<BackendName> {
-  const v = flags.backend ?? "auto";
-  if (typeof v !== "string" || !["auto", "wasm", "native", "webgpu"].includes(v)) {
-    throw new UsageError(`--backend: expected auto, wasm, native or webgpu, got "${v}"`);
-  }
-  return await resolveBackend(v as BackendName | "auto");
+export async function backendFromFlags(
+  flags: Flags,
+  fallback: BackendChoice = "auto",
+): Promise<BackendName> {
+  return await resolveBackend(backendChoice(flags, fallback));
+}
+
+/** The --backend choice, not yet resolved. */
+export function backendChoice(flags: Flags, fallback: BackendChoice = "auto"): BackendChoice {
+  const v = flags.backend ?? fallback;
+  return oneOf("backend", typeof v === "string" ? v : String(v), ["auto", ...BACKENDS])!;
 }
 
 /** The --id specs, required. */

@@ -1,10 +1,12 @@
 /**
- * Command-line arguments of `deno task eval`.
+ * Command-line arguments of `deno task eval` (parsed with the shared CLI parser, `args.ts`).
  * @module
  */
-import { parseArgs } from "node:util";
-import type { BackendName } from "../runtime/types.ts";
-import { type AdvLoss, type Integration, type Method, METHODS } from "../contract/scoring.ts";
+import { type Method, METHODS } from "../contract/scoring.ts";
+import { INTEGRATIONS, isValidSetting, LOSSES } from "../contract/settings.ts";
+import type { EvalArgs } from "../eval/benchmark.ts";
+import { BACKENDS } from "../runtime/types.ts";
+import { numberList, oneOf, parseCommand, SETTINGS_FLAGS, UsageError } from "./args.ts";
 
 /** Usage text printed by `--help` and on argument errors. */
 export const USAGE =
@@ -18,122 +20,73 @@ noise:uniform:<count>:<H>x<W>[:seed], each optionally sliced: fmnist:test[0:300]
 Repeat --id / --ood to add inputs; several --ood with the same name form one set.
 Several --alpha / --iterations values give an ablation: one S&I table per (α, T).`;
 
-/** Parsed arguments. Undefined α/T/loss/integration mean "the model's defaults". */
-export interface EvalArgs {
-  readonly model: string;
-  readonly id: readonly string[];
-  readonly ood: ReadonlyArray<{ readonly name: string; readonly specs: readonly string[] }>;
-  readonly methods: readonly Method[];
-  readonly out?: string;
-  readonly alphas?: readonly number[];
-  readonly iterations?: readonly number[];
-  readonly loss?: AdvLoss;
-  readonly integrate?: Integration;
-  readonly limit?: number;
-  readonly backend: BackendName;
-  readonly batch: number;
-  /** Cache root, or undefined with --no-cache. */
-  readonly cache?: string;
-}
-
 /** Default methods: everything but gradnorm, which needs a full backward pass per class. */
 export const DEFAULT_METHODS: readonly Method[] = ["si", "gaia_z", "msp", "energy", "maxlogit"];
 
-/** An argument error; the message is shown with the usage. */
-export class ArgsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ArgsError";
-  }
-}
+const EVAL_FLAGS = {
+  model: { type: "string" },
+  id: { type: "string", multiple: true },
+  ood: { type: "string", multiple: true },
+  methods: { type: "string" },
+  out: { type: "string" },
+  ...SETTINGS_FLAGS,
+  limit: { type: "string" },
+  backend: { type: "string" },
+  batch: { type: "string" },
+  cache: { type: "string" },
+  "no-cache": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
-function numbers(flag: string, text: string | undefined, integer: boolean): number[] | undefined {
-  if (text === undefined) return undefined;
-  const vals = text.split(",").map((s) => Number(s.trim()));
-  for (const v of vals) {
-    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-      throw new ArgsError(
-        `--${flag} expects positive ${integer ? "integers" : "numbers"}, got "${text}"`,
-      );
-    }
-  }
-  return vals;
-}
+const positiveInts = { what: "positive integers", ok: (x: number) => Number.isInteger(x) && x > 0 };
 
-function oneOf<T extends string>(
-  flag: string,
-  v: string | undefined,
-  allowed: readonly T[],
-): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new ArgsError(`--${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
-  }
-  return v as T;
-}
-
-/** Parses `deno task eval` arguments; throws {@link ArgsError}. Returns undefined for --help. */
-export function parseEvalArgs(argv: readonly string[]): EvalArgs | undefined {
-  let v;
-  try {
-    v = parseArgs({
-      args: [...argv],
-      options: {
-        model: { type: "string" },
-        id: { type: "string", multiple: true },
-        ood: { type: "string", multiple: true },
-        methods: { type: "string" },
-        out: { type: "string" },
-        alpha: { type: "string" },
-        iterations: { type: "string" },
-        loss: { type: "string" },
-        integrate: { type: "string" },
-        limit: { type: "string" },
-        backend: { type: "string" },
-        batch: { type: "string" },
-        cache: { type: "string" },
-        "no-cache": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    throw new ArgsError((e as Error).message);
-  }
-  if (v.help) return undefined;
-  if (!v.model) throw new ArgsError("--model is required");
-  if (!v.id?.length) throw new ArgsError("--id is required");
-  if (!v.ood?.length) throw new ArgsError("at least one --ood <name>=<inputs> is required");
+/** `--ood name=inputs` flags grouped by name. */
+function oodSets(flags: readonly string[]): { name: string; specs: string[] }[] {
   const ood: Array<{ name: string; specs: string[] }> = [];
-  for (const o of v.ood) {
+  for (const o of flags) {
     const eq = o.indexOf("=");
     const name = o.slice(0, eq);
     if (eq < 1 || eq === o.length - 1 || !/^[A-Za-z0-9._-]+$/.test(name)) {
-      throw new ArgsError(`--ood expects <name>=<inputs> with a plain name, got "${o}"`);
+      throw new UsageError(`--ood expects <name>=<inputs> with a plain name, got "${o}"`);
     }
     const set = ood.find((s) => s.name === name);
     if (set) set.specs.push(o.slice(eq + 1));
     else ood.push({ name, specs: [o.slice(eq + 1)] });
   }
+  return ood;
+}
+
+/** Parses `deno task eval` arguments; throws {@link UsageError}. Returns undefined for --help. */
+export function parseEvalArgs(argv: readonly string[]): EvalArgs | undefined {
+  const { values: v, positionals } = parseCommand(argv, EVAL_FLAGS);
+  if (v.help) return undefined;
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  if (!v.model) throw new UsageError("--model is required");
+  if (!v.id?.length) throw new UsageError("--id is required");
+  if (!v.ood?.length) throw new UsageError("at least one --ood <name>=<inputs> is required");
+  if (v.method !== undefined) throw new UsageError("use --methods (a list) with deno task eval");
   const methods = v.methods === undefined
     ? DEFAULT_METHODS
     : v.methods.split(",").map((m) => oneOf("methods", m.trim(), METHODS)!);
-  const limit = numbers("limit", v.limit, true)?.[0];
-  const batch = numbers("batch", v.batch, true)?.[0] ?? 32;
   return {
     model: v.model,
     id: v.id,
-    ood,
+    ood: oodSets(v.ood),
     methods: [...new Set(methods)],
     out: v.out,
-    alphas: numbers("alpha", v.alpha, false),
-    iterations: numbers("iterations", v.iterations, true),
-    loss: oneOf("loss", v.loss, ["ce", "max"] as const),
-    integrate: oneOf("integrate", v.integrate, ["add", "multiply"] as const),
-    limit,
-    backend: oneOf("backend", v.backend, ["wasm", "webgpu", "native"] as const) ?? "wasm",
-    batch,
+    alphas: numberList("alpha", v.alpha, {
+      what: "numbers in (0, 100]",
+      ok: (x) => isValidSetting("alpha", x),
+    }),
+    iterations: numberList("iterations", v.iterations, {
+      what: "integers from 1 to 10",
+      ok: (x) => isValidSetting("iterations", x),
+    }),
+    loss: oneOf("loss", v.loss, LOSSES),
+    integrate: oneOf("integrate", v.integrate, INTEGRATIONS),
+    limit: numberList("limit", v.limit, positiveInts)?.[0],
+    backend: oneOf("backend", v.backend, BACKENDS) ?? "wasm",
+    batch: numberList("batch", v.batch, positiveInts)?.[0] ?? 32,
     cache: v["no-cache"] ? undefined : (v.cache ?? ".cache/eval"),
   };
 }

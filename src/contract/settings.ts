@@ -118,6 +118,11 @@ export function validateSettings(s: ScoreSettings): ScoreSettings {
   );
 }
 
+/** Whether a single setting value is valid (e.g. one α of an ablation list). */
+export function isValidSetting(setting: keyof ScoreSettings, value: unknown): boolean {
+  return field[setting].safeParse(value).success;
+}
+
 /**
  * Applies settings given as text (query parameters, command-line flags) over `base`: numbers are
  * parsed strictly ("1e-3" yes, "" or "2x" no). Throws a {@link SettingsError} naming the first
