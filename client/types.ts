@@ -6,22 +6,32 @@
  */
 
 /** Scoring methods the service offers. `si` is the product's method; the others are baselines. */
-export type Method = "si" | "gaia_z" | "msp" | "maxlogit" | "energy" | "gradnorm";
+export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
+/** A scoring method name. */
+export type Method = typeof METHODS[number];
+
+/** The error codes this client knows (tests/client/wire_types_test.ts keeps them in step). */
+export const ERROR_CODES = [
+  "bad_request",
+  "bad_parameter",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "image_too_large",
+  "unsupported_media_type",
+  "corrupt_image",
+  "overloaded",
+  "shutting_down",
+  "not_ready",
+  "internal",
+] as const;
+/** A known error code. */
+export type KnownErrorCode = typeof ERROR_CODES[number];
 
 /** Machine-readable error codes used by the API. Unknown future codes pass through as strings. */
 export type ErrorCode =
-  | "bad_request"
-  | "bad_parameter"
-  | "unauthorized"
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "image_too_large"
-  | "unsupported_media_type"
-  | "corrupt_image"
-  | "overloaded"
-  | "shutting_down"
-  | "internal"
+  | KnownErrorCode
   // Keeps autocompletion for the known codes while accepting new ones.
   | (string & Record<never, never>);
 

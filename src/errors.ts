@@ -3,21 +3,24 @@
  * @module
  */
 
-/** Machine-readable error codes used in API responses and error lines. */
-export type ErrorCode =
-  | "bad_request"
-  | "bad_parameter"
-  | "unauthorized"
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "image_too_large"
-  | "unsupported_media_type"
-  | "corrupt_image"
-  | "overloaded"
-  | "shutting_down"
-  | "not_ready"
-  | "internal";
+/** Machine-readable error codes used in API responses and error lines (client/types.ts mirrors them). */
+export const ERROR_CODES = [
+  "bad_request",
+  "bad_parameter",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "image_too_large",
+  "unsupported_media_type",
+  "corrupt_image",
+  "overloaded",
+  "shutting_down",
+  "not_ready",
+  "internal",
+] as const;
+/** A machine-readable error code. */
+export type ErrorCode = typeof ERROR_CODES[number];
 
 /** An error with an HTTP status and a stable code; its message is safe to show to clients. */
 export class ApiError extends Error {

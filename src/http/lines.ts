@@ -3,9 +3,9 @@
  * @module
  */
 import { pValue } from "../models/calibration.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, type ErrorCode } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
+import type { ImageScore, Method, ScoreSettings } from "../contract/scoring.ts";
 
 /** A scored image's line. `ood`, `threshold`, `p_value` are null when the model is uncalibrated. */
 export interface ScoreLine {
@@ -18,7 +18,7 @@ export interface ScoreLine {
   readonly class: number;
   readonly label: string | null;
   readonly confidence: number;
-  readonly method: string;
+  readonly method: Method;
   readonly layers?: readonly number[];
 }
 
@@ -26,7 +26,7 @@ export interface ScoreLine {
 export interface ErrorLine {
   readonly index: number;
   readonly name: string;
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: { readonly code: ErrorCode; readonly message: string };
 }
 
 /** Builds the line of a scored image. */
