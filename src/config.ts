@@ -3,7 +3,7 @@
  * Every variable is documented in `docs/configuration.md`.
  * @module
  */
-import type { BackendChoice } from "./runtime/types.ts";
+import { type BackendChoice, BACKENDS } from "./runtime/types.ts";
 
 export type { BackendChoice };
 
@@ -148,12 +148,7 @@ export function loadConfig(
     typeof env === "function" ? env : (k) => env[k],
     problems,
   );
-  const backend = oneOf<BackendChoice>("BACKEND", DEFAULT_CONFIG.backend, [
-    "auto",
-    "wasm",
-    "webgpu",
-    "native",
-  ]);
+  const backend = oneOf<BackendChoice>("BACKEND", DEFAULT_CONFIG.backend, ["auto", ...BACKENDS]);
   const scoreThread = oneOf("SCORE_THREAD", DEFAULT_CONFIG.scoreThread, [
     "auto",
     "worker",

@@ -134,7 +134,7 @@ export async function referenceScores(
   }
 }
 
-/** The loop of si-method.md for one split; returns p_l per image (one value per channel). */
+/** The loop of docs/method.md (S&I, Z variant) for one split; p_l per image, one per channel. */
 async function splitFractions(
   session: GraphSession,
   sides: Record<string, HostTensor>,

@@ -1,5 +1,5 @@
 /**
- * The S&I scoring graph, efficient formulation (docs/si-method.md):
+ * The S&I scoring graph, efficient formulation (docs/method.md):
  * iteration 0 for all splits from ONE forward pass and ONE two-seed backward pass; iterations
  * t ≥ 1 run a remainder pass per split inside the same graph. One onnxruntime call scores a batch.
  * @module

@@ -52,7 +52,7 @@ function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefined {
  *
  * `normalization` follows the authors (outputs of the normalization layers); when an exporter
  * folded every BatchNormalization into its Conv, the Conv outputs are the normalization outputs
- * (si-method.md, "Split points"), so the policy falls back to them.
+ * (docs/method.md, "Decisions where the paper is silent"), so the policy falls back to them.
  */
 export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolicy): string[] {
   let names: string[];
