@@ -4,7 +4,7 @@
  * S&I fast path or the slow per-split loop) is one line in {@link MODEL_WORKLOADS}.
  * @module
  */
-import type { BackendName, Runtime, HostTensor } from "../src/runtime/types.ts";
+import type { BackendName, HostTensor, Runtime } from "../src/runtime/types.ts";
 import { forwardWorkload } from "./forward.ts";
 import { siLoopWorkload, siWorkload } from "./si.ts";
 

@@ -3,7 +3,7 @@
  * to see what dominates a scoring graph (convolutions, layout reorders, concatenations …).
  * @module
  */
-import type { Runtime, HostTensor } from "../../src/runtime/types.ts";
+import type { HostTensor, Runtime } from "../../src/runtime/types.ts";
 import { loadedBackends } from "../../src/runtime/runtime.ts";
 
 /** Time spent in one operator type during one run. */
