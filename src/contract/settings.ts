@@ -123,6 +123,11 @@ export function isValidSetting(setting: keyof ScoreSettings, value: unknown): bo
   return field[setting].safeParse(value).success;
 }
 
+/** A decimal number written plainly ("0.001", "1e-3", "2"); anything else is NaN. */
+function parseNumber(text: string): number {
+  return /^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : Number.NaN;
+}
+
 /**
  * Applies settings given as text (query parameters, command-line flags) over `base`: numbers are
  * parsed strictly ("1e-3" yes, "" or "2x" no). Throws a {@link SettingsError} naming the first
@@ -136,8 +141,7 @@ export function settingsFromText(
   for (const key of Object.keys(EXPECTED) as (keyof ScoreSettings)[]) {
     const raw = text[key];
     if (raw === undefined) continue;
-    const numeric = key === "alpha" || key === "iterations";
-    const value = numeric ? (raw.trim() === "" ? Number.NaN : Number(raw)) : raw;
+    const value = key === "alpha" || key === "iterations" ? parseNumber(raw) : raw;
     if (!field[key].safeParse(value).success) throw new SettingsError(key, raw);
     merged[key] = value;
   }

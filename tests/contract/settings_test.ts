@@ -95,4 +95,7 @@ Deno.test("settingsFromText() parses numbers strictly and keeps the base for abs
   });
   assert.throws(() => settingsFromText({ alpha: " " }, SI), /alpha must be a number in \(0, 100\]/);
   assert.throws(() => settingsFromText({ iterations: "2x" }, SI), /got "2x"/);
+  for (const text of [" 2", "0x2", "Infinity", "2 "]) {
+    assert.throws(() => settingsFromText({ iterations: text }, SI), SettingsError, text);
+  }
 });
