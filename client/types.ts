@@ -6,7 +6,16 @@
  */
 
 /** Scoring methods the service offers. `si` is the product's method; the others are baselines. */
-export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
+export const METHODS = [
+  "si",
+  "si_a",
+  "gaia_z",
+  "gaia_a",
+  "msp",
+  "maxlogit",
+  "energy",
+  "gradnorm",
+] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
 

@@ -38,7 +38,9 @@ function parseLine(line) {
 // client/types.ts
 var METHODS = [
   "si",
+  "si_a",
   "gaia_z",
+  "gaia_a",
   "msp",
   "maxlogit",
   "energy",

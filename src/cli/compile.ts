@@ -30,14 +30,19 @@ import { runMain } from "./run_main.ts";
 
 const USAGE = `Usage: deno task compile <model.onnx> [options]
 
-  --splits <policy>     normalization (default), normalization+pool, or tensor names a,b,…
-  --method <m>          si (default), gaia_z, msp, maxlogit, energy, gradnorm
+  --splits <policy>     normalization (default), normalization+pool, last-normalization,
+                        or tensor names a,b,…
+  --method <m>          si (default), si_a, gaia_z, gaia_a, msp, maxlogit, energy, gradnorm
   --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
   --backend <b>         auto (default), wasm, native, webgpu (runs the shape probe)
   --out <dir>           write the scoring graph there as <name>.<method>.onnx`;
 
 /** Split policies whose selections the summary lists. */
-const POLICIES: readonly SplitPolicy["kind"][] = ["normalization", "normalization+pool"];
+const POLICIES: readonly SplitPolicy["kind"][] = [
+  "normalization",
+  "normalization+pool",
+  "last-normalization",
+];
 
 /** Command-line options of the compile command. */
 export interface CompileOptions {

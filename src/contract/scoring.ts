@@ -5,8 +5,21 @@
  */
 import type { BackendName } from "../runtime/types.ts";
 
-/** Scoring methods. `si` is the product's method; the others are baselines. */
-export const METHODS = ["si", "gaia_z", "msp", "maxlogit", "energy", "gradnorm"] as const;
+/**
+ * Scoring methods. `si` is the product's method (S&I-Z); `si_a` is the authors' ImageNet/BiT
+ * variant (S&I-A, gradient values near the head); the others are baselines (`gaia_a` is GAIA's
+ * ImageNet setting, the baseline S&I-A extends).
+ */
+export const METHODS = [
+  "si",
+  "si_a",
+  "gaia_z",
+  "gaia_a",
+  "msp",
+  "maxlogit",
+  "energy",
+  "gradnorm",
+] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
 
@@ -17,9 +30,23 @@ export type Integration = "add" | "multiply";
 
 /** Which tensors are split points. */
 export type SplitPolicy =
-  | { readonly kind: "normalization" }
-  | { readonly kind: "normalization+pool" }
-  | { readonly kind: "tensors"; readonly names: readonly string[] };
+  & (
+    | { readonly kind: "normalization" }
+    | { readonly kind: "normalization+pool" }
+    /** The last `count` normalization outputs in graph order (the A variant's splits). */
+    | { readonly kind: "last-normalization"; readonly count: number }
+    | { readonly kind: "tensors"; readonly names: readonly string[] }
+  )
+  & {
+    /**
+     * The pooled pre-head features `h` the A variant (si_a, gaia_a) differentiates; found
+     * automatically when omitted.
+     */
+    readonly pooled?: string;
+  };
+
+/** Default split count of the `last-normalization` policy (the authors' ten BiT splits). */
+export const LAST_NORMALIZATION_COUNT = 10;
 
 /** Settings of one scoring run. Fields irrelevant to a method are ignored by it. */
 export interface ScoreSettings {
@@ -74,6 +101,10 @@ export interface ScorerManifest {
   readonly splits: {
     readonly policy: SplitPolicy["kind"];
     readonly names?: readonly string[];
+    /** How many normalization outputs `last-normalization` keeps. */
+    readonly count?: number;
+    /** The pooled pre-head features of the A variant, when named. */
+    readonly pooled?: string;
   };
   /** Settings compiled ahead of the first request by the service's factory. */
   readonly defaults: ScoreSettings;
@@ -91,7 +122,11 @@ export type ScorerFactory = (args: {
 
 /** The split policy a manifest asks for, in the engine's terms. */
 export function splitPolicyOf(m: Pick<ScorerManifest, "splits">): SplitPolicy {
-  return m.splits.policy === "tensors"
-    ? { kind: "tensors", names: m.splits.names ?? [] }
-    : { kind: m.splits.policy };
+  const { policy, names, count, pooled } = m.splits;
+  const extra = pooled ? { pooled } : {};
+  if (policy === "tensors") return { kind: "tensors", names: names ?? [], ...extra };
+  if (policy === "last-normalization") {
+    return { kind: policy, count: count ?? LAST_NORMALIZATION_COUNT, ...extra };
+  }
+  return { kind: policy, ...extra };
 }

@@ -54,8 +54,10 @@ export interface MethodSettings {
  */
 export const METHOD_SETTINGS: Readonly<Record<Method, MethodSettings>> = {
   si: { uses: ["alpha", "iterations", "loss", "integrate"] },
-  // GAIA-Z is the t = 0 term of S&I alone: one backward pass, no step, no loss choice.
+  si_a: { uses: ["alpha", "iterations", "loss", "integrate"] },
+  // GAIA-Z and GAIA-A are the t = 0 term alone: one backward pass, no step, no loss choice.
   gaia_z: { uses: [], fixed: { iterations: 1 } },
+  gaia_a: { uses: [], fixed: { iterations: 1 } },
   msp: { uses: [] },
   maxlogit: { uses: [] },
   energy: { uses: [] },

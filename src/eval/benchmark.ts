@@ -56,7 +56,8 @@ export async function readSet(specs: readonly string[], limit?: number): Promise
 }
 
 /**
- * The settings to run: one per method, and for `si` one per (α, T) pair (the ablation grid).
+ * The settings to run: one per method, and for `si` and `si_a` one per (α, T) pair (the
+ * ablation grid).
  * Unset values come from the model's defaults.
  */
 export function runSettings(args: EvalArgs, defaults: ScoreSettings): ScoreSettings[] {
@@ -67,7 +68,7 @@ export function runSettings(args: EvalArgs, defaults: ScoreSettings): ScoreSetti
   };
   const out: ScoreSettings[] = [];
   for (const method of args.methods) {
-    if (method !== "si") {
+    if (method !== "si" && method !== "si_a") {
       out.push({ ...base, method });
       continue;
     }
@@ -105,7 +106,8 @@ export async function runBenchmark(
   const runs: RunScores[] = [];
   for (const s of settings) {
     const score = async (name: string, items: InputItem[]) => {
-      bar.label(`${s.method === "si" ? `si α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
+      const iterative = s.method === "si" || s.method === "si_a";
+      bar.label(`${iterative ? `${s.method} α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
       let last = 0;
       return await scoreInputs(model, items, s, {
         batch: args.batch,

@@ -24,11 +24,14 @@ async function sha256Hex(data: Uint8Array | string): Promise<string> {
 
 /**
  * The part of the settings a method's scores depend on. Baselines ignore α/T/loss/integration,
- * so their cache survives an ablation; GAIA-Z is S&I's t = 0 term and ignores them too.
+ * so their cache survives an ablation; GAIA-Z and GAIA-A take no step and ignore them too.
  */
 export function settingsKey(s: ScoreSettings): string {
+  const tail = `a${s.alpha}_T${s.iterations}_${s.loss}_${s.integrate}`;
+  // S&I-A iterates like S&I ("si_a" alone would collide with nothing: S&I keys carry α).
+  if (s.method === "si_a") return `si_a_${tail}`;
   if (s.method !== "si") return s.method;
-  return `si_a${s.alpha}_T${s.iterations}_${s.loss}_${s.integrate}`;
+  return `si_${tail}`;
 }
 
 /**

@@ -55,10 +55,10 @@ export const METRIC_HEADERS: Record<keyof OodMetrics, string> = {
 
 /** A run's display label: S&I shows its α, T (and loss/integration when not the defaults). */
 export function runLabel(s: ScoreSettings): string {
-  if (s.method !== "si") return s.method;
+  if (s.method !== "si" && s.method !== "si_a") return s.method;
   const extra = (s.loss !== "ce" ? `, ${s.loss}` : "") +
     (s.integrate !== "add" ? `, ${s.integrate}` : "");
-  return `si (α=${s.alpha}, T=${s.iterations}${extra})`;
+  return `${s.method} (α=${s.alpha}, T=${s.iterations}${extra})`;
 }
 
 /** Computes all metrics of a run. */

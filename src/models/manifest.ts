@@ -22,11 +22,22 @@ export const calibrationSchema = z.strictObject({
 });
 
 const splitsSchema = z.strictObject({
-  policy: z.enum(["normalization", "normalization+pool", "tensors"]),
+  policy: z.enum(["normalization", "normalization+pool", "last-normalization", "tensors"]),
   names: z.array(z.string().min(1)).min(1).optional(),
+  /** How many normalization outputs `last-normalization` keeps (default 10). */
+  count: positiveInt.optional(),
+  /** The pooled pre-head features of the A variant (si_a, gaia_a); found automatically if absent. */
+  pooled: z.string().min(1).optional(),
 }).superRefine((s, ctx) => {
   if (s.policy === "tensors" && !s.names) {
     ctx.addIssue({ code: "custom", path: ["names"], message: 'required when policy is "tensors"' });
+  }
+  if (s.count !== undefined && s.policy !== "last-normalization") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["count"],
+      message: 'only allowed when policy is "last-normalization"',
+    });
   }
 });
 

@@ -30,7 +30,13 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       // Scorer.splits() is synchronous, so the proxy gets every method's splits up front.
       const splits: Record<string, readonly string[]> = {};
       for (const method of METHODS) {
-        splits[method] = scorer.splits({ ...msg.args.manifest.defaults, method });
+        try {
+          splits[method] = scorer.splits({ ...msg.args.manifest.defaults, method });
+        } catch {
+          // A method this model cannot use (e.g. si_a with fewer than two normalization
+          // outputs) reports its error when it is asked to score, not when the model loads.
+          splits[method] = [];
+        }
       }
       self.postMessage({ type: "ready", splits });
     } catch (e) {

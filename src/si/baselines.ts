@@ -31,7 +31,7 @@ export function emitBaseline(
   b: GraphBuilder,
   graph: Graph,
   shapes: ShapeMap,
-  method: Exclude<Method, "si" | "gaia_z">,
+  method: Exclude<Method, "si" | "gaia_z" | "si_a" | "gaia_a">,
   h: Head,
 ): string {
   const logits = graph.outputNames[0];

@@ -9,9 +9,11 @@ import { type ModelProto, opsetOf } from "../onnx/proto.ts";
 import type { ShapeMap } from "../runtime/shapes.ts";
 import { emitBaseline } from "./baselines.ts";
 import { head } from "./heads.ts";
+import { emitSiA } from "./a_graph.ts";
 import { emitSi } from "./si_graph.ts";
 import type { Method, ScoreSettings } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
+import { resolvePooled } from "./splits.ts";
 
 /** Output names every scoring graph has. */
 export const OUT = {
@@ -22,9 +24,17 @@ export const OUT = {
   fractions: "fractions",
 } as const;
 
+/** Gradient methods of the A variant (gradient values near the head, docs/method.md). */
+export type AMethod = "si_a" | "gaia_a";
+
+/** Whether a method is S&I-A or GAIA-A. */
+export function isAMethod(m: Method): m is AMethod {
+  return m === "si_a" || m === "gaia_a";
+}
+
 /** Whether a method uses gradients at split tensors. */
-export function isGradientMethod(m: Method): m is "si" | "gaia_z" {
-  return m === "si" || m === "gaia_z";
+export function isGradientMethod(m: Method): m is "si" | "gaia_z" | AMethod {
+  return m === "si" || m === "gaia_z" || isAMethod(m);
 }
 
 /**
@@ -38,7 +48,12 @@ export function compileScoringModel(
   shapes: ShapeMap,
   settings: ScoreSettings,
   splits: readonly string[],
-  options: { readonly stack?: boolean; readonly dynamicBatch?: boolean } = {},
+  options: {
+    readonly stack?: boolean;
+    readonly dynamicBatch?: boolean;
+    /** The A variant's pooled pre-head features, when the manifest names them. */
+    readonly pooled?: string;
+  } = {},
 ): ModelProto {
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
@@ -51,7 +66,18 @@ export function compileScoringModel(
     valueInfo(OUT.cls, ["batch"], 7),
     valueInfo(OUT.confidence, ["batch"]),
   ];
-  if (s.method === "si" || s.method === "gaia_z") {
+  if (isAMethod(s.method)) {
+    const pooled = resolvePooled(graph, shapes, splits, s.method, options.pooled);
+    const o = emitSiA(b, graph, shapes, { ...s, method: s.method, splits, ...options, pooled });
+    alias(o.score, OUT.score);
+    alias(o.cls, OUT.cls);
+    alias(o.confidence, OUT.confidence);
+    alias(o.layers, OUT.layers);
+    alias(o.fractions, OUT.fractions);
+    // One layer value per inner split: all splits but the last for si_a, all for gaia_a.
+    outputs.push(valueInfo(OUT.layers, ["batch", "layers"]));
+    outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
+  } else if (s.method === "si" || s.method === "gaia_z") {
     const o = emitSi(b, graph, shapes, { ...s, splits, ...options });
     alias(o.score, OUT.score);
     alias(o.cls, OUT.cls);

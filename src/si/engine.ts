@@ -9,9 +9,9 @@ import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import { compileScoringModel, isGradientMethod, OUT } from "./compile.ts";
+import { compileScoringModel, isAMethod, isGradientMethod, OUT } from "./compile.ts";
 import { canonicalSettings, settingsKey, validateSettings } from "../contract/settings.ts";
-import { resolveSplits } from "./splits.ts";
+import { aVariantSplits, resolveSplits } from "./splits.ts";
 import {
   type ImageScore,
   type InputBatch,
@@ -117,11 +117,17 @@ export class SiEngine implements Scorer {
     return engine;
   }
 
-  /** Split tensors a method uses (empty for output-based methods). */
+  /**
+   * Split tensors a method uses (empty for output-based methods); the A variant's are chosen by
+   * {@link aVariantSplits}.
+   */
   splits(settings: ScoreSettings): readonly string[] {
     if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
     if (settings.method === "gaia_z") {
       return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    }
+    if (isAMethod(settings.method)) {
+      return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, settings.method);
     }
     return [];
   }
@@ -133,6 +139,7 @@ export class SiEngine implements Scorer {
       compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
         stack: this.#stack,
         dynamicBatch: this.staticBatch === undefined,
+        pooled: this.#splitPolicy.pooled,
       }),
     );
   }
@@ -162,7 +169,7 @@ export class SiEngine implements Scorer {
     if (!this.#cacheDir) return this.compile(s);
     const what = `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#stack};splits=${
       this.splits(s).join("|")
-    }`;
+    };pooled=${this.#splitPolicy.pooled ?? ""}`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
     const key = await compileKey(await this.#modelSha, what);
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));

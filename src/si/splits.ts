@@ -3,9 +3,10 @@
  * @module
  */
 import type { Graph } from "../onnx/graph.ts";
+import type { NodeProto } from "../onnx/proto.ts";
 import type { ShapeMap } from "../runtime/shapes.ts";
 import { penultimate } from "./baselines.ts";
-import type { SplitPolicy } from "../contract/scoring.ts";
+import { LAST_NORMALIZATION_COUNT, type SplitPolicy } from "../contract/scoring.ts";
 
 const NORMALIZATION_OPS = new Set([
   "BatchNormalization",
@@ -14,9 +15,46 @@ const NORMALIZATION_OPS = new Set([
   "LayerNormalization",
 ]);
 
-/** Outputs of normalization nodes, in topological order. */
-function normalizationOutputs(graph: Graph): string[] {
-  return graph.nodes.filter((n) => NORMALIZATION_OPS.has(n.opType!)).map((n) => n.output![0]);
+/**
+ * Outputs of normalization layers, in topological order. A GroupNorm exported as
+ * Reshape → InstanceNormalization → Reshape → Mul → Add (PyTorch's opset < 18 export) counts as
+ * ONE normalization whose output is the final Add — the layer's output in the model's own
+ * terms, shaped [N, C, …] (the InstanceNormalization output is the grouped view [N, G, …]).
+ */
+export function normalizationOutputs(graph: Graph): string[] {
+  return graph.nodes.filter((n) => NORMALIZATION_OPS.has(n.opType!)).map((n) =>
+    normalizationOutput(graph, n)
+  );
+}
+
+/**
+ * The output of a normalization node's layer: its own output, or for an InstanceNormalization
+ * inside the exported GroupNorm pattern, the pattern's final Add (see {@link normalizationOutputs}).
+ */
+export function normalizationOutput(graph: Graph, node: NodeProto): string {
+  return node.opType === "InstanceNormalization" ? groupNormOutput(graph, node) : node.output![0];
+}
+
+/** The end of the exported GroupNorm pattern around an InstanceNormalization node. */
+function groupNormOutput(graph: Graph, node: NodeProto): string {
+  const out = node.output![0];
+  const before = graph.producer.get(node.input![0]);
+  const after = soleConsumer(graph, out);
+  if (before?.opType !== "Reshape" || after?.opType !== "Reshape") return out;
+  let end = after.output![0];
+  // The affine part: a Mul by a constant, then an Add of a constant (each optional).
+  for (const op of ["Mul", "Add"]) {
+    const next = soleConsumer(graph, end);
+    const other = next?.input?.find((i) => i !== end);
+    if (next?.opType !== op || !other || !graph.isConstant(other)) continue;
+    end = next.output![0];
+  }
+  return end;
+}
+
+function soleConsumer(graph: Graph, name: string): NodeProto | undefined {
+  const users = graph.consumers.get(name) ?? [];
+  return users.length === 1 && !graph.outputNames.includes(name) ? users[0] : undefined;
 }
 
 const POOLS = new Set([
@@ -33,12 +71,16 @@ const POOLS = new Set([
  * whole map, or a ReduceMean over the spatial axes). A model without one (e.g. a small CNN that
  * flattens a 2×2 map) uses the features its final linear layer reads, the same role.
  */
-function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefined {
+export function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefined {
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const n = graph.nodes[k];
     if (!POOLS.has(n.opType!)) continue;
     const dims = shapes.get(n.output![0])?.dims;
-    if (dims && dims.length >= 2 && dims.slice(2).every((d) => d === 1)) return n.output![0];
+    // Computed per image: a ReduceMean of a weight-standardized kernel is a compile-time constant.
+    const perImage = !graph.isConstant(n.output![0]);
+    if (dims && dims.length >= 2 && perImage && dims.slice(2).every((d) => d === 1)) {
+      return n.output![0];
+    }
   }
   try {
     return penultimate(graph);
@@ -53,6 +95,8 @@ function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefined {
  * `normalization` follows the authors (outputs of the normalization layers); when an exporter
  * folded every BatchNormalization into its Conv, the Conv outputs are the normalization outputs
  * (docs/method.md, "Decisions where the paper is silent"), so the policy falls back to them.
+ * `last-normalization` keeps the last `count` of those (the A variant's splits: on BiT the nine
+ * block-4 GroupNorms and the one before the head).
  */
 export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolicy): string[] {
   let names: string[];
@@ -72,6 +116,14 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
     if (names.length === 0) {
       names = graph.nodes.filter((n) => n.opType === "Conv").map((n) => n.output![0]);
     }
+    if (policy.kind === "last-normalization") {
+      if (!Number.isInteger(policy.count) || policy.count < 1) {
+        throw new RangeError(
+          `Split policy "last-normalization" needs a positive integer count, got ${policy.count}`,
+        );
+      }
+      names = names.slice(-policy.count);
+    }
     if (policy.kind === "normalization+pool") {
       const pooled = pooledFeatures(graph, shapes);
       if (!pooled) {
@@ -90,4 +142,69 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
     }
   }
   return names;
+}
+
+/**
+ * The pooled pre-head features `h` of the A variant: the tensor named in the manifest, else the
+ * globally pooled features feeding the classifier head ({@link pooledFeatures}). It must be
+ * computed per image from the last split and feed the logits.
+ */
+export function resolvePooled(
+  graph: Graph,
+  shapes: ShapeMap,
+  splits: readonly string[],
+  method: string,
+  named?: string,
+): string {
+  const pooled = named ?? pooledFeatures(graph, shapes);
+  if (!pooled) {
+    throw new Error(
+      `Cannot compute "${method}": no pooled pre-head features found (a GlobalAveragePool or ` +
+        `spatial ReduceMean feeding the classifier head); name the tensor in the manifest as ` +
+        `"splits": {"pooled": "<tensor>"}`,
+    );
+  }
+  const where = named ? `the manifest's splits.pooled "${pooled}"` : `pooled features "${pooled}"`;
+  if (!graph.producer.has(pooled)) {
+    throw new Error(`Cannot compute "${method}": ${where} is no node output of the model`);
+  }
+  const info = shapes.get(pooled);
+  if (!info || info.type !== "float32" || info.dims.length < 2 || graph.isConstant(pooled)) {
+    throw new Error(`Cannot compute "${method}": ${where} must be a float tensor [N, C, …]`);
+  }
+  const last = splits[splits.length - 1];
+  if (last && !graph.downstreamOf([last]).has(pooled)) {
+    throw new Error(
+      `Cannot compute "${method}": ${where} is not computed from the last split "${last}"`,
+    );
+  }
+  if (!graph.downstreamOf([pooled]).has(graph.outputNames[0])) {
+    throw new Error(`Cannot compute "${method}": the logits do not depend on ${where}`);
+  }
+  return pooled;
+}
+
+/**
+ * The splits of the A variant, defined over the last normalization outputs: the model's policy
+ * when it is `last-normalization` or `tensors`, else the last 10. `si_a` uses z_1 … z_L (z_L for
+ * the output component); `gaia_a` all but the last (its output component is taken at h).
+ */
+export function aVariantSplits(
+  graph: Graph,
+  shapes: ShapeMap,
+  policy: SplitPolicy,
+  method: "si_a" | "gaia_a",
+): string[] {
+  const own = policy.kind === "last-normalization" || policy.kind === "tensors";
+  const names = resolveSplits(
+    graph,
+    shapes,
+    own ? policy : { kind: "last-normalization", count: LAST_NORMALIZATION_COUNT },
+  );
+  if (names.length < 2) {
+    throw new Error(
+      `Method "${method}" needs at least 2 split tensors, the split policy gives ${names.length}`,
+    );
+  }
+  return method === "gaia_a" ? names.slice(0, -1) : names;
 }

@@ -27,6 +27,8 @@ export interface StackedPass {
   readonly logits: string;
   /** Info of every tensor the nodes read or write. */
   info(name: string): TensorInfo | undefined;
+  /** The stacked version of an original tensor when it carries every stream, else undefined. */
+  allStreams(original: string): string | undefined;
 }
 
 /**
@@ -140,7 +142,15 @@ export function emitStackedPass(
   }
   const logits = stacked.get(graph.outputNames[0]);
   if (!logits || logits.streams !== splits.length) return undefined;
-  return { nodes, logits: logits.name, info: (n) => info.get(n) ?? shapes.get(n) };
+  return {
+    nodes,
+    logits: logits.name,
+    info: (n) => info.get(n) ?? shapes.get(n),
+    allStreams: (n) => {
+      const st = stacked.get(n);
+      return st?.streams === splits.length ? st.name : undefined;
+    },
+  };
 }
 
 class NotStackable extends Error {}

@@ -48,3 +48,36 @@ Deno.test("score CLI exits 2 with usage on bad flags", async () => {
   assert.match(errors[0], /--iterations: expected an integer from 1 to 10, got "x"/);
   assert.match(errors[1], /no inputs given/);
 });
+
+Deno.test("score CLI scores the bundled tiny-BiT model with S&I-A (the authors' reference values)", async () => {
+  const bitRef = JSON.parse(
+    await Deno.readTextFile(new URL("../fixtures/bit-tiny-fmnist/reference.json", import.meta.url)),
+  );
+  const lines: string[] = [];
+  const code = await main(
+    [
+      "--model",
+      "models/bit-tiny-fmnist",
+      "--method",
+      "si_a",
+      "--backend",
+      "native",
+      // MNIST digits: where model.onnx reproduces the reference's forward pass exactly.
+      "u8:tests/fixtures/bit-tiny-fmnist/ood-mnist.u8:28x28[0:3]",
+    ],
+    undefined,
+    (l) => lines.push(l),
+  );
+  assert.equal(code, 0);
+  const rows = lines.map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((r) => r.index), [0, 1, 2]);
+  for (const r of rows) {
+    const expected = bitRef.sets["ood-mnist"].si_a[r.index];
+    assert.ok(
+      Math.abs(r.score - expected) <= 1e-3 * Math.abs(expected),
+      `${r.score} vs ${expected}`,
+    );
+    assert.equal(r.class, bitRef.sets["ood-mnist"].class[r.index]);
+    assert.equal(r.method, "si_a");
+  }
+});

@@ -79,4 +79,8 @@ Deno.test("settingsKey() keeps only what a method depends on", () => {
   assert.equal(settingsKey({ ...SI, method: "energy", alpha: 7 }), "energy");
   assert.equal(settingsKey({ ...SI, method: "gaia_z", iterations: 3 }), "gaia_z");
   assert.notEqual(settingsKey(SI), settingsKey({ ...SI, loss: "max" }));
+  assert.equal(settingsKey({ ...SI, method: "gaia_a", iterations: 3 }), "gaia_a");
+  const siA = { ...SI, method: "si_a" as const };
+  assert.notEqual(settingsKey(siA), settingsKey({ ...siA, alpha: 0.01 }));
+  assert.notEqual(settingsKey(siA), settingsKey(SI));
 });

@@ -64,7 +64,7 @@ Deno.test("pValue() is the share of calibration scores at or below the score", (
 });
 
 Deno.test("findCalibration() matches method and the settings relevant to it", () => {
-  const mk = (method: "si" | "msp", alpha: number) => ({
+  const mk = (method: "si" | "si_a" | "msp", alpha: number) => ({
     ...buildCalibration({
       settings: { ...DEFAULT_SETTINGS, method, alpha },
       scores: [alpha],
@@ -78,6 +78,13 @@ Deno.test("findCalibration() matches method and the settings relevant to it", ()
   // MSP ignores alpha, so any alpha finds the MSP calibration.
   assert.equal(findCalibration(list, { ...DEFAULT_SETTINGS, method: "msp", alpha: 9 }), list[1]);
   assert.equal(findCalibration(list, { ...DEFAULT_SETTINGS, method: "energy" }), undefined);
+  // S&I-A depends on α and T like S&I.
+  const a = [mk("si_a", 0.001)];
+  assert.equal(findCalibration(a, { ...DEFAULT_SETTINGS, method: "si_a" }), a[0]);
+  assert.equal(
+    findCalibration(a, { ...DEFAULT_SETTINGS, method: "si_a", iterations: 3 }),
+    undefined,
+  );
 });
 
 Deno.test("upsertCalibration() replaces the entry for the same method and settings", () => {

@@ -94,6 +94,36 @@ Deno.test("parseManifest() requires names for the tensors split policy and rejec
   assert.deepEqual(splitPolicyOf(parseManifest(ok, "m")), { kind: "tensors", names: ["a", "b"] });
 });
 
+Deno.test("parseManifest() reads the last-normalization policy with its count and pooled tensor", () => {
+  const m = structuredClone(bundled);
+  m.splits = { policy: "last-normalization", count: 4, pooled: "pool_out" };
+  assert.deepEqual(splitPolicyOf(parseManifest(m, "m")), {
+    kind: "last-normalization",
+    count: 4,
+    pooled: "pool_out",
+  });
+  m.splits = { policy: "last-normalization" };
+  assert.deepEqual(splitPolicyOf(parseManifest(m, "m")), { kind: "last-normalization", count: 10 });
+  m.splits = { policy: "normalization", count: 3 };
+  assert.ok(
+    problems(m).includes('splits.count: only allowed when policy is "last-normalization"'),
+    `${problems(m)}`,
+  );
+  m.splits = { policy: "last-normalization", count: 0 };
+  assert.ok(problems(m).includes("splits.count: expected a positive integer"), `${problems(m)}`);
+});
+
+Deno.test("parseManifest() accepts the bundled bit-tiny-fmnist manifest (S&I-A by default)", async () => {
+  const json = JSON.parse(await Deno.readTextFile("models/bit-tiny-fmnist/manifest.json"));
+  const m = parseManifest(json, "models/bit-tiny-fmnist/manifest.json");
+  assert.equal(m.defaults.method, "si_a");
+  assert.deepEqual(splitPolicyOf(m), {
+    kind: "last-normalization",
+    count: 10,
+    pooled: "/before_head/avg/GlobalAveragePool_output_0",
+  });
+});
+
 Deno.test("parseManifest() validates stored calibrations", () => {
   const bad = structuredClone(bundled);
   bad.calibration = [{
