@@ -1,13 +1,16 @@
 /**
  * Service entry point: `deno task start`. Reads the configuration, starts listening at once
- * (models load in the background; /readyz is 503 until they are ready) and drains on SIGTERM/SIGINT.
+ * (models load in the background; /readyz is 503 until they are ready) and drains on SIGTERM/SIGINT
+ * (new requests get 503 shutting_down until in-flight streams finished, then the listener closes).
  * @module
  */
 import { ConfigError, loadConfig } from "./src/config.ts";
 import { createApp } from "./src/http/app.ts";
+import { startServer } from "./src/http/server.ts";
+import { createBatcher } from "./src/serve/batcher.ts";
 import { lazyRegistry } from "./src/serve/lazy_registry.ts";
 import { startModels } from "./src/serve/load_models.ts";
-import { startServer } from "./src/serve/server.ts";
+import { Metrics } from "./src/serve/metrics.ts";
 
 if (import.meta.main) {
   let config;
@@ -23,7 +26,8 @@ if (import.meta.main) {
     () => console.log(`Models ready: ${registry.list().map((m) => m.id).join(", ") || "(none)"}`),
     (e) => console.error(`Cannot load models from "${config.modelsDir}":`, e),
   );
-  const app = createApp({ registry, config });
+  const metrics = new Metrics();
+  const app = createApp({ registry, config, metrics, batcher: createBatcher(config, metrics) });
   const server = startServer(app, {
     port: config.port,
     hostname: config.hostname,

@@ -12,7 +12,7 @@ import { type Config, DEFAULT_CONFIG } from "../src/config.ts";
 import { createApp } from "../src/http/app.ts";
 import type { ModelRegistry } from "../src/models/types.ts";
 import { loadModels } from "../src/serve/load_models.ts";
-import { startServer } from "../src/serve/server.ts";
+import { startServer } from "../src/http/server.ts";
 import { createFakeModel, createFakeRegistry } from "../tests/helpers/fake_model.ts";
 import { solidPng } from "../tests/http/png.ts";
 

@@ -107,7 +107,13 @@ export function createClient(options: ClientOptions): SiClient {
       const makeRequest = () =>
         new Request(url, {
           method: "POST",
-          headers: { accept: "application/x-ndjson", ...auth },
+          headers: {
+            accept: "application/x-ndjson",
+            ...auth,
+            ...(opts.timeoutSeconds === undefined
+              ? {}
+              : { "x-request-timeout": String(opts.timeoutSeconds) }),
+          },
           body: toFormData(images),
           signal: opts.signal,
         });

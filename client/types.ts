@@ -26,11 +26,13 @@ export const ERROR_CODES = [
   "unauthorized",
   "not_found",
   "method_not_allowed",
+  "url_too_long",
   "payload_too_large",
   "image_too_large",
   "unsupported_media_type",
   "corrupt_image",
   "overloaded",
+  "timeout",
   "shutting_down",
   "not_ready",
   "internal",
@@ -166,6 +168,11 @@ export interface ScoreOptions {
   readonly integrate?: "add" | "multiply";
   /** Aborts the request and the remaining scoring on the server. */
   readonly signal?: AbortSignal;
+  /**
+   * Deadline in seconds (sent as `X-Request-Timeout`, capped by the service): images not scored
+   * by then arrive as error lines with code `timeout`.
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /** True when the line reports a per-image error rather than a score. */

@@ -30,6 +30,20 @@ export interface Config {
   readonly maxPixels: number;
   /** Images admitted but not yet scored, over all requests; beyond it requests get 503. */
   readonly queueMaxImages: number;
+  /**
+   * Longest expected wait (measured drain rate × admitted images) before a new request's first
+   * image is scored; beyond it requests get 503 with a Retry-After derived from the same rate.
+   */
+  readonly queueMaxWaitS: number;
+  /** Scorer milliseconds per image assumed until the first batch has been measured. */
+  readonly queuePriorMsPerImage: number;
+  /**
+   * Deadline of a scoring request (seconds from arrival), also the cap on the client's
+   * `X-Request-Timeout`; images not scored by then get a `timeout` error line.
+   */
+  readonly requestTimeoutMaxS: number;
+  /** Longest request URL (path + query) the app accepts; longer → 414. */
+  readonly maxUrlBytes: number;
   /** Largest batch handed to a scorer. */
   readonly batchMax: number;
   /** How long the first image of a batch waits for others to join. */
@@ -40,7 +54,7 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** How long SIGTERM waits for in-flight streams before exiting anyway. */
   readonly shutdownTimeoutMs: number;
-  /** Seconds sent in Retry-After with 503 responses. */
+  /** Seconds sent in Retry-After with 503 not_ready / shutting_down (overloaded measures its own). */
   readonly retryAfterSeconds: number;
   /** Directory of static files served at `/` (the playground). */
   readonly publicDir: string;
@@ -61,6 +75,10 @@ export const DEFAULT_CONFIG: Config = {
   maxImagesPerRequest: 64,
   maxPixels: 16_777_216,
   queueMaxImages: 256,
+  queueMaxWaitS: 30,
+  queuePriorMsPerImage: 1000,
+  requestTimeoutMaxS: 120,
+  maxUrlBytes: 8192,
   batchMax: 32,
   batchWaitMs: 5,
   authToken: undefined,
@@ -173,6 +191,15 @@ export function loadConfig(
     ),
     maxPixels: int("MAX_PIXELS", DEFAULT_CONFIG.maxPixels, 1, 2 ** 30),
     queueMaxImages: int("QUEUE_MAX_IMAGES", DEFAULT_CONFIG.queueMaxImages, 1, 1_000_000),
+    queueMaxWaitS: int("QUEUE_MAX_WAIT_S", DEFAULT_CONFIG.queueMaxWaitS, 1, 86_400),
+    queuePriorMsPerImage: int(
+      "QUEUE_PRIOR_MS_PER_IMAGE",
+      DEFAULT_CONFIG.queuePriorMsPerImage,
+      1,
+      3_600_000,
+    ),
+    requestTimeoutMaxS: int("REQUEST_TIMEOUT_MAX_S", DEFAULT_CONFIG.requestTimeoutMaxS, 1, 86_400),
+    maxUrlBytes: int("MAX_URL_BYTES", DEFAULT_CONFIG.maxUrlBytes, 256, 65_000),
     batchMax: int("BATCH_MAX", DEFAULT_CONFIG.batchMax, 1, 4096),
     batchWaitMs: int("BATCH_WAIT_MS", DEFAULT_CONFIG.batchWaitMs, 0, 60_000),
     authToken: read("AUTH_TOKEN"),

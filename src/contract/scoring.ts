@@ -91,8 +91,21 @@ export interface InputBatch {
 export interface Scorer {
   /** Names of the split tensors used by gradient methods under the given settings. */
   splits(settings: ScoreSettings): readonly string[];
-  /** Scores a batch; the i-th result belongs to the i-th image. */
-  score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]>;
+  /**
+   * Scores a batch; the i-th result belongs to the i-th image. `options.signal` aborts when no
+   * image of the batch is wanted any more (its clients went away); a scorer may stop early and
+   * reject, or ignore it.
+   */
+  score(
+    batch: InputBatch,
+    settings: ScoreSettings,
+    options?: ScoreCallOptions,
+  ): Promise<ImageScore[]>;
+}
+
+/** Per-call options of `Scorer.score`. */
+export interface ScoreCallOptions {
+  readonly signal?: AbortSignal;
 }
 
 /** What a scorer factory reads from a model's manifest (the manifest type satisfies it). */

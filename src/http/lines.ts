@@ -22,7 +22,10 @@ export interface ScoreLine {
   readonly layers?: readonly number[];
 }
 
-/** An image that could not be scored. */
+/**
+ * An image that could not be scored: a decoding problem of its own, `internal` (the scorer
+ * failed), or `timeout` (not scored by the request's deadline).
+ */
 export interface ErrorLine {
   readonly index: number;
   readonly name: string;

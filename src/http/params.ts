@@ -31,3 +31,23 @@ export function parseSettings(query: URLSearchParams, defaults: ScoreSettings): 
     );
   }
 }
+
+/**
+ * The request's deadline in seconds from the `X-Request-Timeout` header (a positive number of
+ * seconds), capped at `max`; `max` when the header is absent.
+ * @throws {ApiError} 400 bad_parameter when the header is not a positive number.
+ */
+export function parseTimeout(raw: string | null, max: number): number {
+  if (raw === null) return max;
+  const s = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(s) || s <= 0) {
+    throw new ApiError(
+      400,
+      "bad_parameter",
+      `Invalid header "X-Request-Timeout": expected a positive number of seconds, got "${
+        raw.slice(0, 64)
+      }"`,
+    );
+  }
+  return Math.min(s, max);
+}

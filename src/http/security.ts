@@ -34,13 +34,22 @@ export function checkAuth(req: Request, token: string | undefined): void {
   }
 }
 
+/** Response headers browser code may read cross-origin (back-pressure and the deadline). */
+const EXPOSED = "retry-after, x-request-timeout";
+
 /** CORS headers for a request's Origin under the allowed list (empty when not allowed). */
 export function corsHeaders(req: Request, allowed: readonly string[]): Record<string, string> {
   const origin = req.headers.get("origin");
   if (!origin || allowed.length === 0) return {};
-  if (allowed.includes("*")) return { "access-control-allow-origin": "*" };
+  if (allowed.includes("*")) {
+    return { "access-control-allow-origin": "*", "access-control-expose-headers": EXPOSED };
+  }
   if (!allowed.includes(origin)) return {};
-  return { "access-control-allow-origin": origin, "vary": "Origin" };
+  return {
+    "access-control-allow-origin": origin,
+    "access-control-expose-headers": EXPOSED,
+    "vary": "Origin",
+  };
 }
 
 /** The answer to a CORS preflight (OPTIONS with Access-Control-Request-Method). */
@@ -52,7 +61,7 @@ export function preflight(req: Request, allowed: readonly string[]): Response {
     headers: {
       ...base,
       "access-control-allow-methods": "GET, POST, OPTIONS",
-      "access-control-allow-headers": "authorization, content-type",
+      "access-control-allow-headers": "authorization, content-type, x-request-timeout",
       "access-control-max-age": "600",
     },
   });

@@ -1,34 +1,42 @@
 /**
  * Dynamic batching: images from concurrent requests are scored together, grouped by model and
  * settings, up to `batchMax` images or `batchWaitMs` after the first one waits — like the dynamic
- * batching of inference servers. A bounded queue (`queueMaxImages`) turns excess load into 503s
- * instead of memory growth; each image gets its own promise so each request streams its own lines.
+ * batching of inference servers. Each image gets its own promise so each request streams its own
+ * lines.
+ *
+ * Back-pressure is bounded twice: by image count (`queueMaxImages`, memory) and by expected wait
+ * (`maxWaitSeconds`): the measured scorer seconds per image (see drain_rate.ts) times the images
+ * already admitted, batch by batch, i.e. how long a new request's first image would wait. A request that does not fit gets 503 with a `Retry-After` of the time the
+ * queue needs to drain until it would fit, at the measured rate.
  * @module
  */
+import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { settingsKey } from "../contract/settings.ts";
+import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
+import { type DrainEvent, DrainRate, drainSchedule, refusal } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
+
+export { cancelledError };
+export type { Admission, AdmitOptions };
 
 /** Batcher limits. */
 export interface BatcherOptions {
   readonly batchMax: number;
   readonly batchWaitMs: number;
+  /** Most images admitted and not finished, over all requests (bounds memory). */
   readonly queueMaxImages: number;
-  /** Seconds for Retry-After on 503 (default 1). */
-  readonly retryAfterSeconds?: number;
+  /** Longest expected wait (seconds) a newly admitted image may face (default: unbounded). */
+  readonly maxWaitSeconds?: number;
+  /** Drain rate (images/s) assumed until a batch has been measured (default 2). */
+  readonly priorImagesPerSecond?: number;
   /** Scorer calls allowed to run at once over all models (default 1: the CPU is shared). */
   readonly concurrency?: number;
   readonly metrics?: Metrics;
-}
-
-/** Queue slots reserved for one request; images are submitted into them one by one. */
-export interface Admission {
-  /** Queues one pre-processed input [C, H, W]; resolves with its score. */
-  submit(input: Float32Array): Promise<ImageScore>;
-  /** Frees the slots not used by `submit` (call when done submitting). */
-  release(): void;
+  /** The drain-rate record to use (default: a new one with the prior); tests seed it. */
+  readonly drainRate?: DrainRate;
 }
 
 interface Item {
@@ -46,39 +54,40 @@ interface Group {
   readonly items: Item[];
 }
 
-/** The error an image's promise rejects with when its request went away before scoring. */
-export function cancelledError(): DOMException {
-  return new DOMException("The client disconnected before the image was scored", "AbortError");
+interface RunningBatch {
+  readonly key: string;
+  readonly items: readonly Item[];
+  readonly abort: AbortController;
+  readonly startedAt: number;
 }
 
-class AdmissionImpl implements Admission {
-  unused: number;
-  constructor(
-    readonly batcher: Batcher,
-    readonly key: string,
-    readonly model: LoadedModel,
-    readonly settings: ScoreSettings,
-    count: number,
-    readonly signal: AbortSignal | undefined,
-  ) {
-    this.unused = count;
-  }
-  submit(input: Float32Array): Promise<ImageScore> {
-    if (this.signal?.aborted) return Promise.reject(cancelledError());
-    if (this.unused <= 0) throw new RangeError("Admission has no unused slots left");
-    this.unused--;
-    return this.batcher.enqueue(this, input);
-  }
-  release(): void {
-    this.batcher.free(this.unused);
-    this.unused = 0;
-  }
+/** The batch key of a model and settings: images share batches only within one key. */
+export function batchKey(model: LoadedModel, settings: ScoreSettings): string {
+  return `${model.id}\u0000${settingsKey(settings)}`;
+}
+
+/** A batcher with the limits of `config`, reporting to `metrics` (queue gauges attached). */
+export function createBatcher(config: Config, metrics?: Metrics): Batcher {
+  const batcher = new Batcher({
+    batchMax: config.batchMax,
+    batchWaitMs: config.batchWaitMs,
+    queueMaxImages: config.queueMaxImages,
+    maxWaitSeconds: config.queueMaxWaitS,
+    priorImagesPerSecond: 1000 / config.queuePriorMsPerImage,
+    metrics,
+  });
+  metrics?.attachQueue(() => batcher.depth, () => batcher.expectedWaitSeconds);
+  return batcher;
 }
 
 /** Groups queued images into batches and runs them on the models' scorers. */
 export class Batcher {
   readonly #opts: BatcherOptions;
   readonly #groups = new Map<string, Group>();
+  /** Admitted, unfinished images per batch key. */
+  readonly #outstanding = new Map<string, number>();
+  readonly #runningBatches = new Set<RunningBatch>();
+  readonly #rate: DrainRate;
   #reserved = 0;
   #running = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -86,6 +95,7 @@ export class Batcher {
 
   constructor(options: BatcherOptions) {
     this.#opts = options;
+    this.#rate = options.drainRate ?? new DrainRate(options.priorImagesPerSecond ?? 2);
   }
 
   /** Images admitted and not yet finished (queued, reserved or being scored). */
@@ -93,38 +103,89 @@ export class Batcher {
     return this.#reserved;
   }
 
+  /** Seconds until every admitted image is scored, at the measured drain rate. */
+  get expectedWaitSeconds(): number {
+    return this.#drainPlan().at(-1)?.at ?? 0;
+  }
+
+  /** The drain schedule of what is admitted now (see `drainSchedule`). */
+  #drainPlan(): DrainEvent[] {
+    const now = performance.now();
+    const running = [...this.#runningBatches].map((r) => ({
+      key: r.key,
+      images: r.items.length,
+      elapsedS: (now - r.startedAt) / 1000,
+    }));
+    return drainSchedule(
+      this.#rate,
+      running,
+      this.#outstanding,
+      this.#opts.batchMax,
+      this.#opts.concurrency,
+    );
+  }
+
+  /** Measured (or prior) images per second for one model and settings. */
+  imagesPerSecond(model: LoadedModel, settings: ScoreSettings): number {
+    return 1 / this.#rate.secondsPerImage(batchKey(model, settings));
+  }
+
   /**
    * Reserves `count` queue slots for one request on `model` with `settings`.
-   * An aborted `signal` rejects the request's queued images and frees its slots.
+   * An aborted `options.signal` rejects the request's queued images and frees its slots.
    * @throws {ApiError} 503 overloaded (with Retry-After) when the queue cannot take them.
    */
   admit(
     model: LoadedModel,
     settings: ScoreSettings,
     count: number,
-    signal?: AbortSignal,
+    options: AdmitOptions = {},
   ): Admission {
-    this.assertRoom(count);
+    this.assertRoom(model, settings, count, options.waitLimitSeconds);
+    const key = batchKey(model, settings);
     this.#reserved += count;
-    const key = `${model.id}\u0000${settingsKey(settings)}`;
-    const admission = new AdmissionImpl(this, key, model, settings, count, signal);
-    signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
+    this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + count);
+    const admission = new AdmissionImpl(this, key, model, settings, count, options.signal);
+    options.signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
     return admission;
   }
 
   /**
-   * Throws the 503 `admit` would throw for `count` images, without reserving anything: lets a
-   * request be refused before its body is read.
+   * Throws the error `admit` would throw, without reserving anything: lets a request be refused
+   * before its body is read. The wait bound looks at the queue ahead (when the request's first
+   * image would start): `maxWaitSeconds`, and the request's own limit less one image's time.
+   * Into an empty queue a request is always admitted (waiting cannot make it faster); its
+   * deadline then cuts what it cannot finish. `Retry-After` is the time, on the drain schedule,
+   * at which the request would fit.
+   * @throws {ApiError} 503 overloaded; 413 when `count` exceeds the whole queue.
    */
-  assertRoom(count: number): void {
-    if (this.#reserved + count > this.#opts.queueMaxImages) {
+  assertRoom(
+    model: LoadedModel,
+    settings: ScoreSettings,
+    count: number,
+    waitLimitSeconds?: number,
+  ): void {
+    const max = this.#opts.queueMaxImages;
+    if (count > max) {
       throw new ApiError(
-        503,
-        "overloaded",
-        `Cannot queue ${count} image(s): ${this.#reserved} of ${this.#opts.queueMaxImages} queue slots are in use`,
-        { "retry-after": String(this.#opts.retryAfterSeconds ?? 1) },
+        413,
+        "payload_too_large",
+        `Cannot queue ${count} images in one request: the queue holds at most ${max}`,
       );
     }
+    const spi = this.#rate.secondsPerImage(batchKey(model, settings));
+    const limit = Math.min(
+      this.#opts.maxWaitSeconds ?? Infinity,
+      (waitLimitSeconds ?? Infinity) - spi / (this.#opts.concurrency ?? 1),
+    );
+    const refused = refusal(this.#drainPlan(), {
+      reserved: this.#reserved,
+      count,
+      queueMax: max,
+      limit,
+      imagesPerSecond: 1 / spi,
+    });
+    if (refused) throw refused;
   }
 
   /** Resolves once every admitted image has finished. */
@@ -146,10 +207,13 @@ export class Batcher {
     });
   }
 
-  /** @internal Frees `n` slots. */
-  free(n: number): void {
+  /** @internal Frees `n` slots of `key`. */
+  free(key: string, n: number): void {
     if (n <= 0) return;
     this.#reserved -= n;
+    const left = (this.#outstanding.get(key) ?? 0) - n;
+    if (left > 0) this.#outstanding.set(key, left);
+    else this.#outstanding.delete(key);
     if (this.#reserved === 0) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -158,16 +222,22 @@ export class Batcher {
   }
 
   #cancel(admission: AdmissionImpl): void {
+    const reason = admission.signal?.reason ?? cancelledError();
     const group = this.#groups.get(admission.key);
     const mine = group?.items.filter((it) => it.owner === admission) ?? [];
     if (group && mine.length > 0) {
       const rest = group.items.filter((it) => it.owner !== admission);
       group.items.splice(0, group.items.length, ...rest);
       if (rest.length === 0) this.#groups.delete(group.key);
-      for (const it of mine) it.reject(cancelledError());
-      this.free(mine.length);
+      for (const it of mine) it.reject(reason);
+      this.free(admission.key, mine.length);
     }
     admission.release();
+    // A running batch whose every image belongs to requests that went away is not worth
+    // finishing: scorers that honour the signal stop early.
+    for (const run of this.#runningBatches) {
+      if (run.items.every((it) => it.owner.signal?.aborted)) run.abort.abort(reason);
+    }
   }
 
   #schedule(): void {
@@ -219,17 +289,26 @@ export class Batcher {
     const data = new Float32Array(ok.length * per);
     ok.forEach((it, i) => data.set(it.input, i * per));
     const labels = { model: group.model.id };
-    this.#opts.metrics?.batchSize.observe(ok.length, labels);
+    const run: RunningBatch = {
+      key: group.key,
+      items: ok,
+      abort: new AbortController(),
+      startedAt: performance.now(),
+    };
+    this.#runningBatches.add(run);
     try {
       if (ok.length === 0) return;
+      this.#opts.metrics?.batchSize.observe(ok.length, labels);
       const scores = await group.model.scorer.score(
         { data, dims: [ok.length, c, h, w] },
         group.settings,
+        { signal: run.abort.signal },
       );
       if (scores.length !== ok.length) {
         throw new Error(`Scorer returned ${scores.length} results for ${ok.length} images`);
       }
       const done = performance.now();
+      this.#rate.record(group.key, ok.length, (done - run.startedAt) / 1000);
       ok.forEach((it, i) => {
         this.#opts.metrics?.imageSeconds.observe((done - it.queuedAt) / 1000, labels);
         it.resolve(scores[i]);
@@ -237,7 +316,8 @@ export class Batcher {
     } catch (err) {
       for (const it of ok) it.reject(err);
     } finally {
-      this.free(batch.length);
+      this.#runningBatches.delete(run);
+      this.free(group.key, batch.length);
     }
   }
 }

@@ -103,7 +103,7 @@ export class Metrics {
   );
   readonly images: Counter = new Counter(
     "si_images_total",
-    "Images by model and outcome (scored, error, cancelled).",
+    "Images by model and outcome (scored, error, timeout, cancelled); each image counts once.",
   );
   readonly imageSeconds: Histogram = new Histogram(
     "si_image_latency_seconds",
@@ -117,10 +117,17 @@ export class Metrics {
   );
   readonly errors: Counter = new Counter("si_errors_total", "API errors by code.");
   queueDepth: Gauge = new Gauge("si_queue_depth", "Images admitted and not yet scored.");
+  queueWait: Gauge = new Gauge(
+    "si_queue_expected_wait_seconds",
+    "Seconds to score every admitted image at the measured drain rate.",
+  );
 
-  /** Makes the queue-depth gauge read `read()` at render time. */
-  attachQueue(read: () => number): void {
-    this.queueDepth = new Gauge(this.queueDepth.name, this.queueDepth.help, read);
+  /** Makes the queue gauges read the batcher (depth, and expected wait) at render time. */
+  attachQueue(depth: () => number, waitSeconds?: () => number): void {
+    this.queueDepth = new Gauge(this.queueDepth.name, this.queueDepth.help, depth);
+    if (waitSeconds) {
+      this.queueWait = new Gauge(this.queueWait.name, this.queueWait.help, waitSeconds);
+    }
   }
 
   /** The Prometheus text exposition of all metrics. */
@@ -132,6 +139,7 @@ export class Metrics {
       this.imageSeconds,
       this.batchSize,
       this.queueDepth,
+      this.queueWait,
       this.errors,
     ];
     return families.map((f) => f.render()).join("\n") + "\n";

@@ -111,15 +111,21 @@ Deno.test("scoreImages() throws SiApiError for a bad parameter", async () => {
 });
 
 Deno.test("scoreImages() exposes Retry-After on 503 back-pressure", async () => {
-  const t = createTestApp({ queueMaxImages: 1, retryAfterSeconds: 7 });
-  const images = [await solidPng(1), await solidPng(2)];
-  await assert.rejects(clientFor(t).scoreImages("fake", images).collect(), (e: unknown) => {
+  // 7 s per image before any measurement; a held single image occupies the 1-slot queue.
+  const t = createTestApp({ queueMaxImages: 1, queuePriorMsPerImage: 7000 });
+  const release = t.model.hold();
+  const busy = clientFor(t).scoreImages("fake", [await solidPng(1)]).collect();
+  await t.model.started(1);
+  await assert.rejects(clientFor(t).scoreImages("fake", [await solidPng(2)]).collect(), (e) => {
     assert.ok(e instanceof SiApiError);
     assert.equal(e.status, 503);
     assert.equal(e.code, "overloaded");
+    // The slot frees when the running image is scored: after 7 s.
     assert.equal(e.retryAfter, 7);
     return true;
   });
+  release();
+  await busy;
 });
 
 Deno.test("createClient() sends the bearer token", async () => {
@@ -148,4 +154,19 @@ Deno.test("getModel() returns labels and calibrations with their ID scores", asy
   await assert.rejects(client.getModel("missing"), (e: unknown) => {
     return e instanceof SiApiError && e.status === 404 && e.code === "not_found";
   });
+});
+
+Deno.test("scoreImages() sends timeoutSeconds as X-Request-Timeout and yields timeout lines", async () => {
+  const t = createTestApp({ batchMax: 1 });
+  const release = t.model.hold();
+  try {
+    const images = [await solidPng(1), await solidPng(2)];
+    const { results, summary } = await clientFor(t).scoreImages("fake", images, {
+      timeoutSeconds: 0.1,
+    }).collect();
+    assert.deepEqual(results.map((l) => isErrorLine(l) && l.error.code), ["timeout", "timeout"]);
+    assert.equal(summary.errors, 2);
+  } finally {
+    release();
+  }
 });

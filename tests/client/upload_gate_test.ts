@@ -51,11 +51,23 @@ Deno.test("createUploadGate() rejects an upload containing an OOD image", async 
 
 Deno.test("createUploadGate() fails closed when the service is overloaded", async () => {
   const accepted: string[][] = [];
-  const gate = gateFor(createTestApp({ queueMaxImages: 1, retryAfterSeconds: 4 }), accepted);
-  const res = await gate(
+  // 4 s per image before any measurement; a held single image fills the 2-slot queue's first slot.
+  const t = createTestApp({ queueMaxImages: 2, queuePriorMsPerImage: 4000 });
+  const release = t.model.hold();
+  const busy = t.fetch(
+    new Request("http://ood.test/v1/models/fake/score", {
+      method: "POST",
+      body: await solidPng(1),
+    }),
+  );
+  await t.model.started(1);
+  const res = await gateFor(t, accepted)(
     await upload([["a.png", await solidPng(153)], ["b.png", await solidPng(153)]]),
   );
   assert.equal(res.status, 503);
+  // Room for two images once the running one finishes: after 4 s.
   assert.equal(res.headers.get("retry-after"), "4");
   assert.deepEqual(accepted, []);
+  release();
+  await (await busy).text();
 });

@@ -9,7 +9,9 @@
  * - the default calibration (`FAKE_CALIBRATION`) has ID scores 0.1, 0.2, …, 0.9 and threshold 0.2.
  *
  * Timing is controllable: `delayMs` sleeps per batch, `hold()` pauses every batch until released,
- * `failWith` makes batches throw. Every batch is recorded in `batches`.
+ * `failWith` makes batches throw. Every batch is recorded in `batches`. A call whose
+ * `options.signal` aborts while it waits (held or sleeping) rejects with the signal's reason and
+ * is counted in `aborted` instead.
  *
  * API (stable; other engineers' tests rely on it):
  * - `createFakeModel(options?)` → `FakeModel` (a `LoadedModel` plus the controls above)
@@ -18,7 +20,13 @@
  * @module
  */
 import type { Calibration, LoadedModel, ModelRegistry } from "../../src/models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../../src/contract/scoring.ts";
+import type {
+  ImageScore,
+  InputBatch,
+  ScoreCallOptions,
+  Scorer,
+  ScoreSettings,
+} from "../../src/contract/scoring.ts";
 import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import type { DecodedImage } from "../../src/image/types.ts";
 
@@ -69,6 +77,8 @@ export interface FakeModel extends LoadedModel {
   failWith: Error | undefined;
   /** Every scorer call so far, in call order. */
   readonly batches: FakeBatch[];
+  /** Scorer calls stopped early by their abort signal. */
+  readonly aborted: number;
   /** Pauses all scorer calls (current and future) until the returned function is called. */
   hold(): () => void;
   /** Resolves once `n` scorer calls have started (counting calls already started). */
@@ -83,18 +93,26 @@ export function createFakeModel(options: FakeModelOptions = {}): FakeModel {
   const batches: FakeBatch[] = [];
   let gate: Promise<void> = Promise.resolve();
   let startedCount = 0;
+  let aborted = 0;
   const startWaiters: { n: number; resolve: () => void }[] = [];
 
   const scorer: Scorer = {
     splits: () => ["split.a", "split.b"],
-    async score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
+    async score(
+      batch: InputBatch,
+      settings: ScoreSettings,
+      call: ScoreCallOptions = {},
+    ): Promise<ImageScore[]> {
       startedCount++;
       for (const w of startWaiters.filter((w) => startedCount >= w.n)) {
         startWaiters.splice(startWaiters.indexOf(w), 1);
         w.resolve();
       }
-      await gate;
-      if (model.delayMs > 0) await new Promise((r) => setTimeout(r, model.delayMs));
+      const wait = async () => {
+        await gate;
+        if (model.delayMs > 0) await new Promise((r) => setTimeout(r, model.delayMs));
+      };
+      await abortable(wait(), call.signal, () => aborted++);
       if (model.failWith) throw model.failWith;
       const [n, c, h, w] = batch.dims;
       const per = c * h * w;
@@ -128,6 +146,9 @@ export function createFakeModel(options: FakeModelOptions = {}): FakeModel {
     delayMs: options.delayMs ?? 0,
     failWith: undefined,
     batches,
+    get aborted() {
+      return aborted;
+    },
     preprocess(image: DecodedImage): Float32Array {
       let sum = 0;
       const pixels = image.width * image.height;
@@ -151,6 +172,27 @@ export function createFakeModel(options: FakeModelOptions = {}): FakeModel {
     },
   };
   return model;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (then `onAbort` runs once). */
+function abortable(
+  work: Promise<void>,
+  signal: AbortSignal | undefined,
+  onAbort: () => void,
+): Promise<void> {
+  if (!signal) return work;
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const stop = () => {
+    onAbort();
+    reject(signal.reason);
+  };
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", stop, { once: true });
+  work.then(() => {
+    signal.removeEventListener("abort", stop);
+    resolve();
+  }, reject);
+  return promise;
 }
 
 /** A `ModelRegistry` over fixed models whose `ready` flag tests can flip. */

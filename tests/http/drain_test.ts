@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { startServer } from "../../src/http/server.ts";
 import { lines, multipart, ndjson, testApp } from "./setup.ts";
 import { solidPng } from "./png.ts";
 
@@ -90,4 +91,29 @@ Deno.test("a SIGTERM'd server process finishes its in-flight stream and exits 0"
   await child.stderr.cancel();
   assert.equal(status.code, 0);
   assert.match(text + rest, /DRAINED/);
+});
+
+Deno.test("shutdown() keeps the listener open answering 503 shutting_down until streams finish", async () => {
+  const t = testApp({ batchMax: 1 });
+  const server = startServer(t.app, { port: 0, hostname: "127.0.0.1", shutdownTimeoutMs: 5000 });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const release = t.model.hold();
+  const png = await solidPng(255);
+  const res = await fetch(`${base}/v1/models/fake/score`, {
+    method: "POST",
+    body: multipart([{ name: "a", bytes: png }, { name: "b", bytes: png }]),
+  });
+  assert.equal(res.status, 200);
+  const shut = server.shutdown();
+  assert.equal(await settle(shut, 30), "pending");
+
+  const refused = await fetch(`${base}/v1/models/fake/score`, { method: "POST", body: png });
+  assert.equal(refused.status, 503, "a new client gets an answer, not a refused connection");
+  assert.equal(refused.headers.get("retry-after"), "1");
+  assert.equal((await refused.json()).error.code, "shutting_down");
+
+  release();
+  assert.equal((await ndjson(res)).length, 3);
+  assert.equal(await settle(shut, 2000), "done");
+  await assert.rejects(fetch(`${base}/healthz`), "the listener is closed after the drain");
 });

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
-import { startServer } from "../../src/serve/server.ts";
+import { startServer } from "../../src/http/server.ts";
 import { createFakeModel, createFakeRegistry } from "../helpers/fake_model.ts";
 
 const model = createFakeModel({ delayMs: Number(Deno.env.get("FAKE_DELAY_MS") ?? 100) });

@@ -151,8 +151,9 @@ Deno.test("handler() rejects more images than MAX_IMAGES_PER_REQUEST with 413", 
   assert.equal(e.message, "Cannot score 3 images in one request: the limit is 2");
 });
 
-Deno.test("handler() answers 503 with Retry-After when the queue is full", async () => {
-  const { app, model } = testApp({ queueMaxImages: 2, retryAfterSeconds: 7 });
+Deno.test("handler() answers 503 with a Retry-After derived from the drain rate when the queue is full", async () => {
+  // Before any batch is measured, the prior (3 s per image) is the drain rate.
+  const { app, model } = testApp({ queueMaxImages: 2, queuePriorMsPerImage: 3000 });
   const release = model.hold();
   const png = await solidPng(1);
   const first = await app.handler(
@@ -161,7 +162,8 @@ Deno.test("handler() answers 503 with Retry-After when the queue is full", async
   assert.equal(first.status, 200);
   const e = await app.handler(post(png));
   assert.equal(e.status, 503);
-  assert.equal(e.headers.get("retry-after"), "7");
+  // One image over the 2-slot limit must drain first: 1 × 3 s.
+  assert.equal(e.headers.get("retry-after"), "3");
   assert.equal((await e.json()).error.code, "overloaded");
   release();
   const lines = await ndjson(first);
@@ -174,8 +176,9 @@ Deno.test("handler() answers 503 with Retry-After when the queue is full", async
 Deno.test("handler() refuses with 503 before reading the body when the queue is full", async () => {
   const { app, model } = testApp({ queueMaxImages: 1 });
   const release = model.hold();
-  const first = await app.handler(post(await solidPng(1)));
-  assert.equal(first.status, 200);
+  // A single image's status waits for its score, so this request stays pending while held.
+  const first = app.handler(post(await solidPng(1)));
+  await model.started(1);
   let pulled = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(c) {
@@ -188,5 +191,6 @@ Deno.test("handler() refuses with 503 before reading the body when the queue is 
   assert.equal((await res.json()).error.code, "overloaded");
   assert.ok(pulled <= 1, `pulled ${pulled} chunks`);
   release();
-  await first.text();
+  assert.equal((await first).status, 200);
+  await (await first).text();
 });

@@ -143,3 +143,16 @@ Deno.test("handler() says on /readyz when background model loading failed", asyn
   );
   assert.ok(!text.includes("secret"));
 });
+
+Deno.test("handler() answers 414 with a JSON body for a URL over MAX_URL_BYTES", async () => {
+  const { app } = testApp({ maxUrlBytes: 1024 });
+  const res = await app.handler(new Request(url(`/v1/models?name=${"a".repeat(2000)}`)));
+  assert.equal(res.status, 414);
+  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+  const { error } = await res.json();
+  assert.equal(error.code, "url_too_long");
+  assert.match(error.message, /the limit is 1024/);
+  const fine = await app.handler(new Request(url(`/v1/models?name=${"a".repeat(900)}`)));
+  assert.equal(fine.status, 200);
+  await fine.body?.cancel();
+});

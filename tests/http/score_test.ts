@@ -146,14 +146,15 @@ Deno.test("handler() includes per-layer values when the scorer returns them", as
   assert.deepEqual(line.layers, [1, 1]);
 });
 
-Deno.test("handler() streams an internal error line without details when the scorer fails", async () => {
+Deno.test("handler() answers 500 without details when the scorer fails a single image", async () => {
   const { app, model } = testApp();
   model.failWith = new Error("onnxruntime exploded at /secret");
   const orig = console.error;
   console.error = () => {};
   try {
-    const text = await (await app.handler(post("/v1/models/fake/score?name=q", await solidPng(1))))
-      .text();
+    const res = await app.handler(post("/v1/models/fake/score?name=q", await solidPng(1)));
+    assert.equal(res.status, 500);
+    const text = await res.text();
     const line = JSON.parse(text.split("\n")[0]);
     assert.deepEqual(line.error, {
       code: "internal",

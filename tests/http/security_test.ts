@@ -51,6 +51,7 @@ Deno.test("handler() answers a CORS preflight for an allowed origin only", async
   assert.equal(ok.headers.get("access-control-allow-origin"), "https://edge.example");
   assert.match(ok.headers.get("access-control-allow-methods")!, /POST/);
   assert.match(ok.headers.get("access-control-allow-headers")!, /authorization/);
+  assert.match(ok.headers.get("access-control-allow-headers")!, /x-request-timeout/);
   const other = await preflight("https://evil.example");
   assert.equal(other.headers.get("access-control-allow-origin"), null);
 });
@@ -62,6 +63,7 @@ Deno.test("handler() adds CORS headers to responses and errors for allowed origi
   const ok = await get("/v1/models", "https://edge.example");
   assert.equal(ok.headers.get("access-control-allow-origin"), "https://edge.example");
   assert.equal(ok.headers.get("vary"), "Origin");
+  assert.equal(ok.headers.get("access-control-expose-headers"), "retry-after, x-request-timeout");
   await ok.body?.cancel();
   const missing = await get("/v1/models/nope", "https://edge.example");
   assert.equal(missing.status, 404);
@@ -85,4 +87,20 @@ Deno.test("handler() sends no CORS headers when CORS_ORIGINS is empty and * when
   );
   assert.equal(star.headers.get("access-control-allow-origin"), "*");
   await star.body?.cancel();
+});
+
+Deno.test("handler() checks the bearer token before answering 404 or 405 under /v1/", async () => {
+  const { app } = testApp({ authToken: "tok-123" });
+  for (const [method, path] of [["GET", "/v1/nothing"], ["PUT", "/v1/models"], ["GET", "/v1/"]]) {
+    const res = await app.handler(new Request(url(path), { method }));
+    assert.equal(res.status, 401, `${method} ${path}`);
+    await res.body?.cancel();
+  }
+  const auth = { authorization: "Bearer tok-123" };
+  const missing = await app.handler(new Request(url("/v1/nothing"), { headers: auth }));
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
+  const wrong = await app.handler(new Request(url("/v1/models"), { method: "PUT", headers: auth }));
+  assert.equal(wrong.status, 405);
+  await wrong.body?.cancel();
 });

@@ -77,3 +77,18 @@ Deno.test("handler() answers 404 for a missing static file and when public/ does
   assert.equal(res.status, 404);
   await res.body?.cancel();
 });
+
+Deno.test("handler() answers 405 with Allow: GET, HEAD for other methods on static files", async () => {
+  await withPublic(async (pub) => {
+    const { app } = testApp({ publicDir: pub });
+    for (const path of ["/", "/assets/app.js"]) {
+      const res = await app.handler(new Request(url(path), { method: "PUT", body: "x" }));
+      assert.equal(res.status, 405, path);
+      assert.equal(res.headers.get("allow"), "GET, HEAD");
+      assert.equal((await res.json()).error.code, "method_not_allowed");
+    }
+    const missing = await app.handler(new Request(url("/nope.txt"), { method: "DELETE" }));
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+  });
+});

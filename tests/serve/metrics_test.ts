@@ -45,3 +45,12 @@ Deno.test("Metrics reads the queue depth from the attached batcher at render tim
   depth = 0;
   assert.match(m.render(), /^si_queue_depth 0$/m);
 });
+
+Deno.test("Metrics reads the expected queue wait from the attached batcher at render time", () => {
+  const m = new Metrics();
+  let wait = 12.5;
+  m.attachQueue(() => 0, () => wait);
+  assert.match(m.render(), /^si_queue_expected_wait_seconds 12.5$/m);
+  wait = 0;
+  assert.match(m.render(), /^si_queue_expected_wait_seconds 0$/m);
+});

@@ -4,21 +4,11 @@ import { functionSpans } from "./functions.ts";
 
 const SRC = new URL("../../src/", import.meta.url).pathname;
 
-/**
- * Directory cycles another branch is removing; each entry names the owner. Delete the entry when
- * that branch lands (the test then keeps the cycle from coming back).
- */
-const CYCLES_BEING_REMOVED: readonly string[] = [
-  "http,serve", // serve-reliability: breaks the http ↔ serve cycle
-];
-
 /** Longest function allowed in src/, in lines. */
 const MAX_FUNCTION_LINES = 80;
 
 /** Long functions another branch is splitting (file:name); delete each entry when it lands. */
 const LONG_FUNCTIONS_BEING_SPLIT: readonly string[] = [
-  "http/app.ts:createApp", // serve-reliability
-  "http/score.ts:scoreRoute", // serve-reliability
   "grad/backward.ts:buildBackward", // edge-perf
   "si/stacked.ts:emitStackedPass", // edge-perf
 ];
@@ -39,7 +29,7 @@ Deno.test("layerEdges() sees static, type-only and dynamic imports between direc
 
 Deno.test("src/ has no import cycle between directories", () => {
   const edges = layerEdges(SRC);
-  const found = cycles(edges).filter((c) => !CYCLES_BEING_REMOVED.includes(c.join(",")));
+  const found = cycles(edges);
   const explain = found.map((c) =>
     `${c.join(" ↔ ")}:\n` +
     edges.filter((e) => c.includes(e.from) && c.includes(e.to)).map((e) => `  ${e.example}`)

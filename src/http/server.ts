@@ -1,9 +1,17 @@
 /**
- * Runs an app on `Deno.serve` with graceful shutdown: on SIGTERM/SIGINT (or `shutdown()`) the app
- * refuses new work, the listener closes, in-flight streams finish (up to a timeout).
+ * Runs an app on `Deno.serve` with graceful shutdown. On SIGTERM/SIGINT (or `shutdown()`) the app
+ * starts draining: the listener stays open and new requests get 503 `shutting_down` (with
+ * `Connection: close`) while in-flight streams finish; then the listener closes. The whole
+ * shutdown is bounded by a timeout.
  * @module
  */
-import type { App } from "../http/app.ts";
+
+/** What the server needs of an app (see `createApp` in app.ts). */
+export interface ServedApp {
+  handler(req: Request): Promise<Response>;
+  /** Starts refusing new work; resolves when in-flight work has finished. */
+  drain(): Promise<void>;
+}
 
 /** Server options. */
 export interface ServerOptions {
@@ -22,17 +30,17 @@ export interface RunningServer {
   readonly addr: Deno.NetAddr;
   /** Resolves after `shutdown()` completed (or timed out). */
   readonly finished: Promise<void>;
-  /** Stops accepting, waits for in-flight work (bounded by the timeout). Idempotent. */
+  /** Drains the app (listener still open, answering 503), then closes the listener. Idempotent. */
   shutdown(): Promise<void>;
 }
 
 /** Starts listening right away; models may still be loading (readyz says so). */
-export function startServer(app: App, options: ServerOptions): RunningServer {
+export function startServer(app: ServedApp, options: ServerOptions): RunningServer {
   const server = Deno.serve({
     port: options.port,
     hostname: options.hostname,
     onListen: () => {},
-  }, app.handler);
+  }, (req) => app.handler(req));
   const addr = server.addr as Deno.NetAddr;
   options.onListen?.(addr);
 
@@ -45,7 +53,11 @@ export function startServer(app: App, options: ServerOptions): RunningServer {
     if (done) return done;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, options.shutdownTimeoutMs)));
-    done = Promise.race([Promise.all([app.drain(), server.shutdown()]).then(() => {}), timeout])
+    // Drain first with the listener open, so new clients get a 503 rather than "connection
+    // refused"; close it once in-flight work is done or the timeout passed.
+    const drained = Promise.race([app.drain(), timeout]);
+    done = drained
+      .then(() => Promise.race([server.shutdown(), timeout]))
       .finally(() => {
         clearTimeout(timer);
         if (options.handleSignals) {
