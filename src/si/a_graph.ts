@@ -26,7 +26,7 @@ import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
 import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
 import { aScore, filled, logSoftmaxSumSeed, onlyStream, topChannelMask } from "./a_parts.ts";
-import { halves, type Head, head, sign } from "./heads.ts";
+import { type Head, head, seedHalves, sign } from "./heads.ts";
 import type { SiOutputs } from "./si_graph.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "../contract/scoring.ts";
@@ -196,13 +196,7 @@ function innerAndStep(
     [logits, b.op("Concat", [filled(b, dSeed, 0), dSeed], { axis: 0 }, "seeds_y")],
   ]);
   const both = buildBackward(b, { ...fwd, seeds, wrt: s.splits, seedCount: 2 });
-  const g = new Map<string, string>(), d = new Map<string, string>();
-  for (const [w, grad] of both) {
-    const [first, second] = halves(b, grad);
-    g.set(w, first);
-    d.set(w, second);
-  }
-  return { g, d };
+  return seedHalves(b, both);
 }
 
 /** Gradients of one iteration t ≥ 1 at every split. */

@@ -11,7 +11,7 @@ import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
 import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
-import { halves, head, sign, spatialMean } from "./heads.ts";
+import { head, seedHalves, sign, spatialMean } from "./heads.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
@@ -234,11 +234,5 @@ function gradients(
   }
   const seeds = b.op("Concat", [gSeed, dSeed], { axis: 0 }, "seeds");
   const both = buildBackward(b, { ...spec, seeds: new Map([[t.output, seeds]]), seedCount: 2 });
-  const g = new Map<string, string>(), d = new Map<string, string>();
-  for (const [w, grad] of both) {
-    const [first, second] = halves(b, grad);
-    g.set(w, first);
-    d.set(w, second);
-  }
-  return { g, d };
+  return seedHalves(b, both);
 }
