@@ -5,7 +5,10 @@
  * @module
  */
 
-/** Scoring methods the service offers. `si` is the product's method; the others are baselines. */
+/**
+ * Scoring methods the service offers. `si` is the product's method; `fused` combines S&I (or
+ * S&I-A) and energy through their calibration p-values; the others are baselines.
+ */
 export const METHODS = [
   "si",
   "si_a",
@@ -15,6 +18,7 @@ export const METHODS = [
   "maxlogit",
   "energy",
   "gradnorm",
+  "fused",
 ] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
@@ -35,6 +39,7 @@ export const ERROR_CODES = [
   "timeout",
   "shutting_down",
   "not_ready",
+  "not_calibrated",
   "internal",
 ] as const;
 /** A known error code. */
@@ -58,7 +63,9 @@ export interface ScoreLine {
   readonly ood: boolean | null;
   /** The calibrated threshold (95 % of ID images score at or above it); null without calibration. */
   readonly threshold: number | null;
-  /** Share of calibration ID scores at or below this score; null without calibration. */
+  /**
+   * (calibration ID scores at or below this score + 1) / (n + 1); null without calibration.
+   */
   readonly p_value: number | null;
   /** Predicted class index. */
   readonly class: number;
@@ -70,6 +77,16 @@ export interface ScoreLine {
   readonly method: Method;
   /** Gradient methods only: per split layer, the mean of squared channel fractions. */
   readonly layers?: readonly number[];
+  /** `fused` only: each component's score and p-value (the score is Σ ln p_value). */
+  readonly components?: readonly ComponentScore[];
+}
+
+/** One component of a `fused` score. */
+export interface ComponentScore {
+  readonly method: Method;
+  readonly score: number;
+  /** (calibration ID scores of this component at or below `score` + 1) / (n + 1). */
+  readonly p_value: number;
 }
 
 /** An image of the request that could not be scored (the others still are). */
@@ -123,6 +140,20 @@ export interface CalibrationInfo {
   /** Description of the data used, e.g. "fmnist:test[5000:10000]". */
   readonly data: string;
   readonly created: string;
+  /**
+   * `fused` only: each component's sorted ID scores, for its p-values. `threshold` and `scores`
+   * then describe the fused score.
+   */
+  readonly components?: readonly ComponentDistribution[];
+}
+
+/** The ID score distribution of one component of `fused`. */
+export interface ComponentDistribution {
+  readonly method: Method;
+  /** Sorted ID scores (all of them up to 1000, else evenly spaced quantiles). */
+  readonly scores: readonly number[];
+  /** How many ID images were scored. */
+  readonly count: number;
 }
 
 /** A model as listed by `GET /v1/models`. Extra fields the service adds are kept. */

@@ -44,7 +44,8 @@ var METHODS = [
   "msp",
   "maxlogit",
   "energy",
-  "gradnorm"
+  "gradnorm",
+  "fused"
 ];
 function isErrorLine(line) {
   return "error" in line;

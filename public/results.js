@@ -9,7 +9,8 @@
 /**
  * @typedef {{ index: number, name: string, score: number, ood: boolean | null,
  *   threshold: number | null, p_value: number | null, class: number, label: string | null,
- *   confidence: number, method: string, layers?: number[] }} ScoreLine
+ *   confidence: number, method: string, layers?: number[],
+ *   components?: { method: string, score: number, p_value: number }[] }} ScoreLine
  * @typedef {{ index: number, name: string, error: { code: string, message: string } }} ErrorLine
  */
 
@@ -114,6 +115,24 @@ function layerView(layers) {
 }
 
 /**
+ * The components of a `fused` score: each one's own score and calibration p-value. The fused
+ * score is the sum of the logarithms of these p-values, so the smallest p-value is the component
+ * that pushed the image furthest toward OOD.
+ * @param {{ method: string, score: number, p_value: number }[]} components
+ */
+function componentView(components) {
+  const dl = h("dl", "facts components");
+  dl.setAttribute("aria-label", "Fused components");
+  for (const c of components) {
+    dl.append(
+      pair(`${c.method}.score`, `${c.method} score`, formatScore(c.score), c.score),
+      pair(`${c.method}.p_value`, `${c.method} p-value`, c.p_value.toFixed(3), c.p_value),
+    );
+  }
+  return dl;
+}
+
+/**
  * Fills a card with a scored line.
  * @param {HTMLLIElement} li
  * @param {ScoreLine} line
@@ -153,6 +172,7 @@ export function fillScore(li, line) {
     pair("method", "Method", line.method, line.method),
   );
   body.append(dl);
+  if (Array.isArray(line.components)) body.append(componentView(line.components));
   if (Array.isArray(line.layers) && line.layers.length > 0) body.append(layerView(line.layers));
 }
 

@@ -28,6 +28,10 @@ export interface Config {
   readonly maxImagesPerRequest: number;
   /** Largest width × height an image header may declare (checked before decoding). */
   readonly maxPixels: number;
+  /** Decode worker threads; 0 decodes on the HTTP thread (default: one per core). */
+  readonly decodeWorkers: number;
+  /** Most estimated decoded bytes in flight over all requests; further decodes wait. */
+  readonly decodeMaxBytes: number;
   /** Images admitted but not yet scored, over all requests; beyond it requests get 503. */
   readonly queueMaxImages: number;
   /**
@@ -74,6 +78,8 @@ export const DEFAULT_CONFIG: Config = {
   maxBodyBytes: 32 * 1024 * 1024,
   maxImagesPerRequest: 64,
   maxPixels: 16_777_216,
+  decodeWorkers: Math.max(1, navigator.hardwareConcurrency ?? 1),
+  decodeMaxBytes: 1024 * 1024 * 1024,
   queueMaxImages: 256,
   queueMaxWaitS: 30,
   queuePriorMsPerImage: 1000,
@@ -190,6 +196,8 @@ export function loadConfig(
       10000,
     ),
     maxPixels: int("MAX_PIXELS", DEFAULT_CONFIG.maxPixels, 1, 2 ** 30),
+    decodeWorkers: int("DECODE_WORKERS", DEFAULT_CONFIG.decodeWorkers, 0, 256),
+    decodeMaxBytes: int("DECODE_MAX_BYTES", DEFAULT_CONFIG.decodeMaxBytes, 1, 2 ** 40),
     queueMaxImages: int("QUEUE_MAX_IMAGES", DEFAULT_CONFIG.queueMaxImages, 1, 1_000_000),
     queueMaxWaitS: int("QUEUE_MAX_WAIT_S", DEFAULT_CONFIG.queueMaxWaitS, 1, 86_400),
     queuePriorMsPerImage: int(

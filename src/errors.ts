@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "timeout",
   "shutting_down",
   "not_ready",
+  "not_calibrated",
   "internal",
 ] as const;
 /** A machine-readable error code. */

@@ -29,6 +29,12 @@ export function configVariableNames(): Set<string> {
 }
 
 /**
+ * Variables read by the process rather than the service: glibc's malloc arena cap keeps decode
+ * workers' RSS from drifting (docs/reliability.md).
+ */
+export const PROCESS_VARIABLES: readonly string[] = ["MALLOC_ARENA_MAX"];
+
+/**
  * Problems with `env` as service configuration: unknown variable names (`allowed` lists
  * variables meant for something else, e.g. NVIDIA_DRIVER_CAPABILITIES) and values `loadConfig`
  * rejects. Empty = fine.
@@ -39,7 +45,7 @@ export function checkServiceEnv(
 ): string[] {
   const known = configVariableNames();
   const problems = Object.keys(env)
-    .filter((k) => !known.has(k) && !allowed.includes(k))
+    .filter((k) => !known.has(k) && !allowed.includes(k) && !PROCESS_VARIABLES.includes(k))
     .map((k) => `${k} is not a service setting (known: ${[...known].join(", ")})`);
   try {
     loadConfig(env);

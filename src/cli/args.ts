@@ -44,7 +44,7 @@ export const COMMON_USAGE =
   `  --id <inputs>         ID images (repeatable): a file or folder, u8:<path>:<H>x<W>, idx:<path>,
                         fmnist:test, fmnist:train, mnist; each may end in a slice [start:end]
   --method <m>          default from the manifest; si, si_a, gaia_z, gaia_a, msp, maxlogit,
-                        energy, gradnorm
+                        energy, gradnorm, fused (S&I + energy p-values; needs a fused calibration)
   --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
   --limit <N>           score at most N images
   --batch <N>           images per scorer call (default 32)

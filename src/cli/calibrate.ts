@@ -1,7 +1,8 @@
 /**
  * `deno task calibrate --model models/<id> --id <inputs> [options]`: scores held-out ID images
  * and stores, in the model's manifest, the threshold keeping 95 % of them and up to 1000
- * quantiles of their scores (for p-values), with the data and settings used. Deterministic:
+ * quantiles of their scores (for p-values), with the data and settings used. For `--method fused`
+ * it stores each component's distribution and a cross-fitted fused threshold. Deterministic:
  * the same inputs and settings give the same threshold.
  * @module
  */
@@ -17,6 +18,7 @@ import {
   settingsFromFlags,
   UsageError,
 } from "./args.ts";
+import { thresholdSchemes } from "../models/fusion_calibration.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
@@ -65,6 +67,7 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     );
     const t0 = performance.now();
     let dropped = 0;
+    let schemes: ReturnType<typeof thresholdSchemes> | undefined;
     const images = exclude.length
       ? excludeImages(readInputs(specs), readInputs(exclude), () => dropped++)
       : readInputs(specs);
@@ -72,6 +75,7 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
       batch,
       limit,
       data,
+      onRows: (rows) => (schemes = thresholdSchemes(rows, rows[0]?.length ?? 0)),
       onProgress: (done) => {
         const s = ((performance.now() - t0) / 1000).toFixed(0);
         Deno.stderr.writeSync(new TextEncoder().encode(`\r  ${done}/${total} images, ${s} s`));
@@ -87,6 +91,8 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
       tpr: calibration.tpr,
       count: calibration.count,
       data: calibration.data,
+      // `fused`: the stored (leave-one-out) threshold next to in-sample and split-half fits.
+      ...(schemes ? { threshold_schemes: schemes } : {}),
     }));
     return 0;
   } catch (e) {

@@ -11,7 +11,7 @@ import { numberList, oneOf, parseCommand, SETTINGS_FLAGS, UsageError } from "./a
 /** Usage text printed by `--help` and on argument errors. */
 export const USAGE =
   `Usage: deno task eval --model <model-dir> --id <inputs> --ood <name>=<inputs> [--ood …]
-  [--methods si,si_a,gaia_z,gaia_a,msp,energy,maxlogit,gradnorm] [--out DIR]
+  [--methods si,si_a,gaia_z,gaia_a,msp,energy,maxlogit,gradnorm,fused] [--out DIR]
   [--alpha 0.0005,0.001] [--iterations 1,2,3] [--loss ce|max] [--integrate add|multiply]
   [--limit N] [--backend wasm|webgpu|native] [--batch N] [--cache DIR | --no-cache]
 

@@ -27,7 +27,8 @@ const USAGE = `Usage: deno task score --model <model-dir> <inputs>… [options]
   --model <dir>         model directory (model.onnx + manifest.json)
 ${COMMON_USAGE.split("\n").slice(2).join("\n")}
 
-Writes one JSON line per image: {"index","input","score","class","label","confidence","method"}.
+Writes one JSON line per image: {"index","input","score","class","label","confidence","method"},
+plus "components" (each component's score and p-value) for --method fused.
 Higher scores are more in-distribution.`;
 
 /** Runs the command; returns the exit code. Lines go to `write` (stdout by default). */
@@ -113,6 +114,7 @@ async function flush(
       label: model.labels[s.class] ?? String(s.class),
       confidence: s.confidence,
       method: settings.method,
+      ...(s.components ? { components: s.components } : {}),
     }));
   });
 }

@@ -7,8 +7,9 @@ import type { BackendName } from "../runtime/types.ts";
 
 /**
  * Scoring methods. `si` is the product's method (S&I-Z); `si_a` is the authors' ImageNet/BiT
- * variant (S&I-A, gradient values near the head); the others are baselines (`gaia_a` is GAIA's
- * ImageNet setting, the baseline S&I-A extends).
+ * variant (S&I-A, gradient values near the head); `fused` combines S&I (or S&I-A) with energy
+ * through their calibration p-values (`src/models/fusion.ts`); the others are baselines (`gaia_a`
+ * is GAIA's ImageNet setting, the baseline S&I-A extends).
  */
 export const METHODS = [
   "si",
@@ -19,6 +20,7 @@ export const METHODS = [
   "maxlogit",
   "energy",
   "gradnorm",
+  "fused",
 ] as const;
 /** A scoring method name. */
 export type Method = typeof METHODS[number];
@@ -78,6 +80,18 @@ export interface ImageScore {
   readonly confidence: number;
   /** For gradient methods: per split layer, the mean of squared channel fractions. */
   readonly layers?: readonly number[];
+  /** For gradient methods: the energy score (logsumexp of the logits) of the same forward pass. */
+  readonly energy?: number;
+  /** For `fused`: each component's score and its calibration p-value. */
+  readonly components?: readonly ComponentScore[];
+}
+
+/** One component of a fused score. */
+export interface ComponentScore {
+  readonly method: Method;
+  readonly score: number;
+  /** (calibration ID scores ≤ score, + 1) / (n + 1). */
+  readonly p_value: number;
 }
 
 /** A batch of pre-processed inputs, NCHW float32. */
@@ -121,6 +135,8 @@ export interface ScorerManifest {
   };
   /** Settings compiled ahead of the first request by the service's factory. */
   readonly defaults: ScoreSettings;
+  /** The methods `fused` combines (see `fusion.ts`), when the manifest names them. */
+  readonly fusion?: { readonly components: readonly [Method, "energy"] };
 }
 
 /** Builds a scorer for a model; the S&I engine provides the real ones (`src/si/engine.ts`). */

@@ -62,6 +62,8 @@ export const METHOD_SETTINGS: Readonly<Record<Method, MethodSettings>> = {
   maxlogit: { uses: [] },
   energy: { uses: [] },
   gradnorm: { uses: [] },
+  // `fused` runs its gradient component (S&I or S&I-A) under these settings.
+  fused: { uses: ["alpha", "iterations", "loss", "integrate"] },
 };
 
 /** Values of ignored settings in canonical settings (α 0 and T 0 mark "not used"). */

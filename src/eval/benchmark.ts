@@ -17,7 +17,7 @@ import {
   type RunScores,
   writeReport,
 } from "./report.ts";
-import { scoreInputs } from "./run.ts";
+import { scoreFusedInputs, scoreInputs } from "./run.ts";
 
 /** What to evaluate. Undefined α/T/loss/integration mean "the model's defaults". */
 export interface EvalArgs {
@@ -109,7 +109,8 @@ export async function runBenchmark(
       const iterative = s.method === "si" || s.method === "si_a";
       bar.label(`${iterative ? `${s.method} α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
       let last = 0;
-      return await scoreInputs(model, items, s, {
+      const run = s.method === "fused" ? scoreFusedInputs : scoreInputs;
+      return await run(model, items, s, {
         batch: args.batch,
         cache,
         onProgress: (done, fromCache) => {

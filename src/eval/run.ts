@@ -3,6 +3,7 @@
  * @module
  */
 import type { InputItem } from "../inputs/mod.ts";
+import { fuse, NotCalibratedError } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { type CachedScore, imageKey, type ScoreCache } from "./cache.ts";
@@ -86,4 +87,31 @@ export async function scoreInputs(
 function result(item: InputItem, s: CachedScore, cached: boolean): ScoredItem {
   const base = { index: item.index, name: item.name, ...s, cached };
   return item.label === undefined ? base : { ...base, label: item.label };
+}
+
+/**
+ * `fused` for evaluation: its components scored as their own methods (through the cache, so a
+ * table with `si` and `energy` scores `fused` for free and vice versa), combined by the same
+ * `fuse` as the service. The service gets both components from one S&I pass instead; the tests
+ * check that its components equal `si` and `energy` run alone.
+ */
+export async function scoreFusedInputs(
+  model: LoadedModel,
+  items: readonly InputItem[],
+  settings: ScoreSettings,
+  opts: ScoreInputsOptions = {},
+): Promise<ScoredItem[]> {
+  const cal = model.calibrationFor(settings);
+  if (!cal?.components) throw new NotCalibratedError(model.id);
+  const parts: ScoredItem[][] = [];
+  for (const [j, c] of cal.components.entries()) {
+    // Progress counts the gradient pass only: the output-based pass is cheap.
+    const o = j === 0 ? opts : { ...opts, onProgress: undefined };
+    parts.push(await scoreInputs(model, items, { ...settings, method: c.method }, o));
+  }
+  return parts[0].map((first, i) => ({
+    ...first,
+    score: fuse(cal.components!, parts.map((p) => p[i].score)).score,
+    cached: parts.every((p) => p[i].cached),
+  }));
 }

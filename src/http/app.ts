@@ -7,7 +7,7 @@
  */
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
-import { decodeImage } from "../image/decode.ts";
+import { sharedDecodePool } from "../image/decode_pool.ts";
 import type { ModelRegistry } from "../models/types.ts";
 import { type Batcher, createBatcher } from "../serve/batcher.ts";
 import { Metrics } from "../serve/metrics.ts";
@@ -34,7 +34,7 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** The batcher scoring runs on (default: `createBatcher(config, metrics)`). */
   readonly batcher?: Batcher;
-  /** Image decoder (default: `decodeImage` of src/image/decode.ts). */
+  /** Image decoder (default: the shared worker pool of src/image/decode_pool.ts). */
   readonly decode?: DecodeFn;
 }
 
@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps): App {
     config,
     metrics,
     batcher,
-    decode: deps.decode ?? decodeImage,
+    ...(deps.decode ? { decode: deps.decode } : decodePool(config)),
     track: () => gate.track(),
   };
   const handle = compose([
@@ -157,4 +157,13 @@ function methodNotAllowed(method: string, path: string, allow: readonly string[]
     `Cannot ${method} ${path.slice(0, 200)}: allowed ${allow.join(", ")}`,
     { allow: allow.join(", ") },
   );
+}
+
+/** The process-wide decode pool's decode and prepare for this configuration. */
+function decodePool(config: Config): Pick<AppContext, "decode" | "prepare"> {
+  const pool = sharedDecodePool({
+    workers: config.decodeWorkers,
+    maxInflightBytes: config.decodeMaxBytes,
+  });
+  return { decode: pool.decode, prepare: pool.prepare };
 }

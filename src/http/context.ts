@@ -6,6 +6,7 @@
 import type { Config } from "../config.ts";
 import { MODEL_ID_RE } from "../config.ts";
 import { ApiError } from "../errors.ts";
+import type { PreprocessJob } from "../image/preprocess.ts";
 import type { DecodedImage } from "../image/types.ts";
 import type { LoadedModel, ModelRegistry } from "../models/types.ts";
 import type { Batcher } from "../serve/batcher.ts";
@@ -18,6 +19,17 @@ export type DecodeFn = (
   options: { readonly maxPixels: number },
 ) => Promise<DecodedImage>;
 
+/**
+ * Decodes AND pre-processes one image off the HTTP thread (the decode pool's `prepare`), for
+ * models whose pre-processor is the manifest-driven one (`Preprocessor.job`).
+ */
+export type PrepareFn = (
+  bytes: Uint8Array,
+  name: string,
+  options: { readonly maxPixels: number },
+  job: PreprocessJob,
+) => Promise<Float32Array>;
+
 /** Shared state of one app instance. */
 export interface AppContext {
   readonly registry: ModelRegistry;
@@ -25,6 +37,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly batcher: Batcher;
   readonly decode: DecodeFn;
+  /** Off-thread decode + pre-process; absent when the app was given its own `decode`. */
+  readonly prepare?: PrepareFn;
   /** Registers a response that outlives its handler (a stream); call the result when it ends. */
   track(): () => void;
 }

@@ -5,7 +5,7 @@
 import { pValue } from "../models/calibration.ts";
 import { ApiError, type ErrorCode } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ImageScore, Method, ScoreSettings } from "../contract/scoring.ts";
+import type { ComponentScore, ImageScore, Method, ScoreSettings } from "../contract/scoring.ts";
 
 /** A scored image's line. `ood`, `threshold`, `p_value` are null when the model is uncalibrated. */
 export interface ScoreLine {
@@ -20,6 +20,8 @@ export interface ScoreLine {
   readonly confidence: number;
   readonly method: Method;
   readonly layers?: readonly number[];
+  /** `fused` only: each component's score and calibration p-value. */
+  readonly components?: readonly ComponentScore[];
 }
 
 /**
@@ -53,6 +55,7 @@ export function scoreLine(
     confidence: s.confidence,
     method: settings.method,
     ...(s.layers ? { layers: s.layers } : {}),
+    ...(s.components ? { components: s.components } : {}),
   };
 }
 

@@ -8,6 +8,10 @@
  * (scorer errors, the deadline) can only be error lines in a 200 stream.
  * @module
  */
+import { ApiError } from "../errors.ts";
+import { NotCalibratedError } from "../models/fusion.ts";
+import type { LoadedModel } from "../models/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { parseImages, readBody } from "./body.ts";
 import { type AppContext, findModel } from "./context.ts";
 import { parseSettings, parseTimeout } from "./params.ts";
@@ -20,6 +24,7 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   const started = performance.now();
   const model = findModel(ctx, rc.params.model);
   const settings = parseSettings(rc.url.searchParams, model.defaults);
+  assertScorable(model, settings);
   const timeoutS = parseTimeout(
     rc.req.headers.get("x-request-timeout"),
     ctx.config.requestTimeoutMaxS,
@@ -81,4 +86,11 @@ function followRun(
     }
     untrack();
   };
+}
+
+/** `fused` needs its calibration (component distributions): refused up front, not per image. */
+function assertScorable(model: LoadedModel, settings: ScoreSettings): void {
+  if (settings.method === "fused" && !model.calibrationFor(settings)?.components) {
+    throw new ApiError(409, "not_calibrated", new NotCalibratedError(model.id).message);
+  }
 }

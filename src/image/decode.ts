@@ -1,14 +1,16 @@
 /**
- * Image decoding: with `decode_tiff.ts`, the only code that reads pixel data (imagescript).
+ * Image decoding: with `decode_tiff.ts` and `codec_png.ts`, the only code that reads pixel data
+ * (imagescript's codecs).
  * Sniffs the header first and refuses oversized images before any pixel is decoded.
  * @module
  */
 import { GIF, Image } from "imagescript";
 import { ApiError } from "../errors.ts";
-import { decodeTiff } from "./decode_tiff.ts";
+import { decodePngRgba } from "./codec_png.ts";
+import { decodeTiff, TiffTooLargeError } from "./decode_tiff.ts";
 import { applyOrientation, jpegOrientation } from "./exif.ts";
 import { sniffImage } from "./sniff.ts";
-import type { DecodedImage } from "./types.ts";
+import type { DecodedImage, ImageInfo } from "./types.ts";
 
 /** Limits applied while decoding. */
 export interface DecodeOptions {
@@ -26,14 +28,7 @@ export async function decodeImage(
   options: DecodeOptions,
 ): Promise<DecodedImage> {
   const info = sniffImage(bytes, name);
-  const pixels = info.width * info.height;
-  if (pixels > options.maxPixels) {
-    throw new ApiError(
-      413,
-      "image_too_large",
-      `Cannot decode image "${name}": ${info.width}x${info.height} pixels exceeds the limit of ${options.maxPixels}`,
-    );
-  }
+  assertWithinLimit(info, name, options.maxPixels);
   let width: number, height: number, bitmap: Uint8Array | Uint8ClampedArray;
   try {
     if (info.format === "gif") {
@@ -41,11 +36,14 @@ export async function decodeImage(
       if (frames.length === 0) throw new Error("no frames");
       ({ width, height, bitmap } = frames[0]);
     } else if (info.format === "tiff") {
-      ({ width, height, data: bitmap } = decodeTiff(bytes));
+      ({ width, height, data: bitmap } = decodeTiff(bytes, options.maxPixels));
+    } else if (info.format === "png") {
+      ({ width, height, data: bitmap } = await decodePngRgba(bytes));
     } else {
       ({ width, height, bitmap } = await Image.decode(bytes));
     }
   } catch (e) {
+    if (e instanceof TiffTooLargeError) throw tooLarge(name, e, options.maxPixels);
     throw new ApiError(
       422,
       "corrupt_image",
@@ -68,6 +66,29 @@ export async function decodeImage(
     data: new Uint8Array(bitmap.buffer, bitmap.byteOffset, bitmap.length),
   };
   return info.format === "jpeg" ? applyOrientation(image, jpegOrientation(bytes)) : image;
+}
+
+/** Refuses (413) an image, or any frame or sub-image it declares, above the pixel limit. */
+export function assertWithinLimit(info: ImageInfo, name: string, maxPixels: number): void {
+  if (info.width * info.height > maxPixels) throw tooLarge(name, info, maxPixels);
+  const big = info.largest;
+  if (big && big.width * big.height > maxPixels) {
+    const what = info.format === "gif" ? "a frame of " : "a sub-image of ";
+    throw tooLarge(name, big, maxPixels, what);
+  }
+}
+
+function tooLarge(
+  name: string,
+  size: { width: number; height: number },
+  maxPixels: number,
+  what = "",
+): ApiError {
+  return new ApiError(
+    413,
+    "image_too_large",
+    `Cannot decode image "${name}": ${what}${size.width}x${size.height} pixels exceeds the limit of ${maxPixels}`,
+  );
 }
 
 function errorText(e: unknown): string {

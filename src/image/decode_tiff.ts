@@ -2,9 +2,12 @@
  * A small baseline-TIFF decoder: 8-bit gray/RGB/RGBA, chunky, uncompressed or PackBits, both
  * byte orders. imagescript 1.3.1's TIFF codec traps ("memory access out of bounds") on every
  * TIFF we tried and only accepts little-endian files, so the common uncompressed case is
- * decoded here; other TIFF variants are refused as unsupported.
+ * decoded here; other TIFF variants (Deflate and LZW included) are refused as unsupported.
+ * Output is bounded by the declared size: strips are copied or unpacked into a buffer of exactly
+ * width × height × samples bytes, and surplus data is ignored.
  * @module
  */
+import { parseTiff, tiffScalar, tiffSize } from "./tiff_ifd.ts";
 
 /** Decoded RGBA pixels. */
 export interface TiffPixels {
@@ -13,49 +16,40 @@ export interface TiffPixels {
   readonly data: Uint8Array;
 }
 
-const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 6: 1, 7: 1, 8: 2, 9: 4 };
-
-/** Decodes the first image of a TIFF; throws Error with a short reason on anything unsupported. */
-export function decodeTiff(b: Uint8Array): TiffPixels {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const le = b[0] === 0x49;
-  const ifd = v.getUint32(4, le);
-  const count = v.getUint16(ifd, le);
-  const tags = new Map<number, number[]>();
-  for (let k = 0; k < count; k++) {
-    const e = ifd + 2 + k * 12;
-    const tag = v.getUint16(e, le);
-    const type = v.getUint16(e + 2, le);
-    const n = v.getUint32(e + 4, le);
-    const size = TYPE_SIZE[type];
-    if (size === undefined) continue;
-    // Values that fit in 4 bytes are stored inline; larger arrays live at an offset.
-    const at = size * n <= 4 ? e + 8 : v.getUint32(e + 8, le);
-    if (at + size * n > b.length) throw new Error(`tag ${tag} points outside the file`);
-    const values: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = at + i * size;
-      values.push(size === 1 ? b[p] : size === 2 ? v.getUint16(p, le) : v.getUint32(p, le));
-    }
-    tags.set(tag, values);
+/** Thrown when the decoder's own reading of the size exceeds the limit (→ 413, not 422). */
+export class TiffTooLargeError extends Error {
+  constructor(readonly width: number, readonly height: number) {
+    super(`${width}x${height} pixels`);
   }
-  const one = (tag: number, fallback?: number): number => {
-    const x = tags.get(tag)?.[0] ?? fallback;
-    if (x === undefined) throw new Error(`missing tag ${tag}`);
-    return x;
-  };
-  const width = one(256);
-  const height = one(257);
+}
+
+/**
+ * Decodes the first image of a TIFF; throws Error with a short reason on anything unsupported,
+ * and TiffTooLargeError BEFORE allocating when its width × height exceeds `maxPixels` (the
+ * decoder checks its own reading, not only the sniffed header).
+ */
+export function decodeTiff(b: Uint8Array, maxPixels: number): TiffPixels {
+  const { ifds } = parseTiff(b);
+  const tags = ifds[0];
+  const one = (tag: number, fallback?: number) => tiffScalar(tags, tag, fallback);
+  const { width, height } = tiffSize(tags);
+  if (width * height > maxPixels) throw new TiffTooLargeError(width, height);
+  if (width === 0 || height === 0) throw new Error(`empty ${width}x${height} image`);
   const samples = one(277, 1);
   const compression = one(259, 1);
   const photometric = one(262);
   const bits = tags.get(258) ?? [1];
-  if (bits.some((x) => x !== 8)) throw new Error(`unsupported ${bits[0]}-bit samples`);
+  if ((bits.length !== 1 && bits.length !== samples) || bits.some((x) => x !== 8)) {
+    throw new Error(`unsupported ${bits[0]}-bit samples`);
+  }
   if (one(284, 1) !== 1) throw new Error("unsupported planar configuration");
   if (compression !== 1 && compression !== 32773) {
     throw new Error(`unsupported compression ${compression}`);
   }
-  if (photometric > 2 || (photometric === 2 ? samples < 3 : samples > 2)) {
+  // At most 4 samples: the raw buffer is width × height × samples bytes.
+  if (
+    samples > 4 || photometric > 2 || (photometric === 2 ? samples < 3 : samples > 2)
+  ) {
     throw new Error(`unsupported photometric ${photometric} with ${samples} samples`);
   }
   const offsets = tags.get(273) ?? [];

@@ -11,8 +11,19 @@ import type { InputSpec, PreprocessSpec } from "./spec.ts";
 import { type Plane, resizePlane } from "./resize.ts";
 import type { DecodedImage } from "./types.ts";
 
-/** Turns a decoded image into a float32 [C, H, W] tensor. */
-export type Preprocessor = (image: DecodedImage) => Float32Array;
+/** The manifest steps a pre-processor is built from: plain data, so a worker can rebuild it. */
+export interface PreprocessJob {
+  readonly preprocess: PreprocessSpec;
+  readonly input: InputSpec;
+}
+
+/**
+ * Turns a decoded image into a float32 [C, H, W] tensor. `job` (set by `createPreprocessor`) lets
+ * the decode pool run the same steps in its worker, next to the decoder.
+ */
+export type Preprocessor = ((image: DecodedImage) => Float32Array) & {
+  readonly job?: PreprocessJob;
+};
 
 /**
  * Builds the pre-processor of a manifest. Throws if the manifest's steps do not produce the
@@ -35,7 +46,7 @@ export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Prep
   const scale = Math.fround(spec.scale);
   const background = spec.background;
 
-  return (image: DecodedImage): Float32Array => {
+  const run = (image: DecodedImage): Float32Array => {
     const planes = colourPlanes(image, spec.color, background);
     const out = new Float32Array(channels * height * width);
     const hw = height * width;
@@ -61,6 +72,7 @@ export function createPreprocessor(spec: PreprocessSpec, input: InputSpec): Prep
     });
     return out;
   };
+  return Object.assign(run, { job: { preprocess: spec, input } });
 }
 
 /** Expands 1 or C values to C float32 values. */

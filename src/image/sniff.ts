@@ -5,6 +5,8 @@
  * @module
  */
 import { ApiError } from "../errors.ts";
+import { GifSyntaxError, walkGif } from "./sniff_gif.ts";
+import { parseTiff, tiffSize, TiffSyntaxError } from "./tiff_ifd.ts";
 import type { ImageInfo } from "./types.ts";
 
 /** Reads format and dimensions from the header only; throws 415 for unknown formats, 422 for broken headers. */
@@ -13,8 +15,9 @@ export function sniffImage(bytes: Uint8Array, name: string): ImageInfo {
   if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return sniffPng(b, name);
   if (startsWith(b, [0xff, 0xd8, 0xff])) return sniffJpeg(b, name);
   if (startsWith(b, ascii("GIF87a")) || startsWith(b, ascii("GIF89a"))) return sniffGif(b, name);
-  if (startsWith(b, [0x49, 0x49, 0x2a, 0x00])) return sniffTiff(b, name, true);
-  if (startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])) return sniffTiff(b, name, false);
+  if (startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])) {
+    return sniffTiff(b, name);
+  }
   throw new ApiError(
     415,
     "unsupported_media_type",
@@ -96,36 +99,34 @@ function sniffJpeg(b: Uint8Array, name: string): ImageInfo {
 }
 
 function sniffGif(b: Uint8Array, name: string): ImageInfo {
-  if (b.length < 10) throw corrupt(name, "truncated GIF header");
-  const v = view(b);
-  return checked(
-    { format: "gif", width: v.getUint16(6, true), height: v.getUint16(8, true) },
-    name,
-  );
+  try {
+    return checked(walkGif(b), name);
+  } catch (e) {
+    if (e instanceof GifSyntaxError) throw corrupt(name, e.message);
+    throw e;
+  }
 }
 
-function sniffTiff(b: Uint8Array, name: string, le: boolean): ImageInfo {
-  const v = view(b);
-  if (b.length < 8) throw corrupt(name, "truncated TIFF header");
-  const ifd = v.getUint32(4, le);
-  if (ifd < 8 || ifd + 2 > b.length) throw corrupt(name, "TIFF directory offset outside the file");
-  const count = v.getUint16(ifd, le);
-  if (ifd + 2 + count * 12 > b.length) throw corrupt(name, "truncated TIFF directory");
-  let width = -1;
-  let height = -1;
-  for (let k = 0; k < count; k++) {
-    const e = ifd + 2 + k * 12;
-    const tag = v.getUint16(e, le);
-    if (tag !== 256 && tag !== 257) continue;
-    const type = v.getUint16(e + 2, le);
-    // SHORT values sit in the first two bytes of the value field, whatever the byte order.
-    const value = type === 3 ? v.getUint16(e + 8, le) : type === 4 ? v.getUint32(e + 8, le) : -1;
-    if (value < 0) throw corrupt(name, `TIFF tag ${tag} has unexpected type ${type}`);
-    if (tag === 256) width = value;
-    else height = value;
+/** Dimensions of the first IFD (the one decoded); `largest` covers every IFD of the file. */
+function sniffTiff(b: Uint8Array, name: string): ImageInfo {
+  try {
+    const { ifds } = parseTiff(b);
+    const info: ImageInfo = { format: "tiff", ...tiffSize(ifds[0]) };
+    let largest = { width: info.width, height: info.height };
+    for (const tags of ifds.slice(1)) {
+      // Later IFDs may be non-image directories; only those declaring a size count.
+      if (!tags.has(256) || !tags.has(257)) continue;
+      const s = tiffSize(tags);
+      if (s.width * s.height > largest.width * largest.height) largest = s;
+    }
+    return checked(
+      largest.width === info.width && largest.height === info.height ? info : { ...info, largest },
+      name,
+    );
+  } catch (e) {
+    if (e instanceof TiffSyntaxError) throw corrupt(name, e.message);
+    throw e;
   }
-  if (width < 0 || height < 0) throw corrupt(name, "TIFF directory lacks ImageWidth/ImageLength");
-  return checked({ format: "tiff", width, height }, name);
 }
 
 function view(b: Uint8Array): DataView {

@@ -11,6 +11,11 @@ export interface ImageInfo {
   readonly format: ImageFormat;
   readonly width: number;
   readonly height: number;
+  /**
+   * The largest frame (GIF image descriptor) or sub-image (TIFF IFD) when it has more pixels than
+   * `width` × `height`: decoders allocate for it, so the pixel limit applies to it too.
+   */
+  readonly largest?: { readonly width: number; readonly height: number };
 }
 
 /** A decoded image: 8-bit RGBA, row-major, EXIF orientation already applied. */

@@ -5,8 +5,10 @@
  */
 import { join } from "node:path";
 import type { DecodedImage } from "../image/types.ts";
-import type { ScoreSettings } from "../contract/scoring.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { buildCalibration, upsertCalibration } from "./calibration.ts";
+import { componentSettings, componentValues, fusionComponents } from "./fusion.ts";
+import { buildFusedCalibration } from "./fusion_calibration.ts";
 import { parseManifest } from "./manifest.ts";
 import type { Calibration, LoadedModel } from "./types.ts";
 
@@ -26,16 +28,26 @@ export interface ScoreImagesOptions {
   readonly onProgress?: (done: number) => void;
 }
 
-/** Pre-processes and scores images in batches, in input order. */
+/** Pre-processes and scores images in batches, in input order; returns the scores. */
 export async function scoreImages(
   model: LoadedModel,
   images: AsyncIterable<NamedImage>,
   settings: ScoreSettings,
   opts: ScoreImagesOptions,
 ): Promise<number[]> {
+  return (await scoreImageResults(model, images, settings, opts)).map((r) => r.score);
+}
+
+/** Like {@link scoreImages}, but returns the whole result of each image. */
+export async function scoreImageResults(
+  model: LoadedModel,
+  images: AsyncIterable<NamedImage>,
+  settings: ScoreSettings,
+  opts: ScoreImagesOptions,
+): Promise<ImageScore[]> {
   const [c, h, w] = model.inputDims;
   const per = c * h * w;
-  const scores: number[] = [];
+  const scores: ImageScore[] = [];
   let pending: Float32Array[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
@@ -45,7 +57,7 @@ export async function scoreImages(
     if (results.length !== pending.length) {
       throw new Error(`Scorer returned ${results.length} results for ${pending.length} images`);
     }
-    for (const r of results) scores.push(r.score);
+    scores.push(...results);
     pending = [];
     opts.onProgress?.(scores.length);
   };
@@ -61,20 +73,53 @@ export async function scoreImages(
   return scores;
 }
 
-/** Scores the ID images and builds the calibration record. */
+/**
+ * Scores the ID images and builds the calibration record. For `fused`, one pass of its gradient
+ * component yields every component score, and the record holds their distributions
+ * (`buildFusedCalibration`).
+ */
 export async function calibrateModel(
   model: LoadedModel,
   images: AsyncIterable<NamedImage>,
   settings: ScoreSettings,
-  opts: ScoreImagesOptions & { readonly data: string; readonly created?: string },
+  opts: ScoreImagesOptions & {
+    readonly data: string;
+    readonly created?: string;
+    /** `fused` only: receives the per-image component values (e.g. to compare fitting schemes). */
+    readonly onRows?: (rows: readonly (readonly number[])[]) => void;
+  },
 ): Promise<Calibration> {
+  const created = opts.created ?? new Date().toISOString();
+  if (settings.method === "fused") {
+    const rows = await fusedRows(model, images, settings, opts);
+    opts.onRows?.(rows);
+    const components = fusionComponents(model.manifest);
+    return buildFusedCalibration({ settings, components, rows, data: opts.data, created });
+  }
   const scores = await scoreImages(model, images, settings, opts);
   return buildCalibration({
     settings,
     scores,
     data: opts.data,
-    created: opts.created ?? new Date().toISOString(),
+    created,
   });
+}
+
+/** Per image, the values of the `fused` components (one pass of the gradient component). */
+export async function fusedRows(
+  model: LoadedModel,
+  images: AsyncIterable<NamedImage>,
+  settings: ScoreSettings,
+  opts: ScoreImagesOptions,
+): Promise<number[][]> {
+  const components = fusionComponents(model.manifest);
+  const results = await scoreImageResults(
+    model,
+    images,
+    componentSettings(settings, components),
+    opts,
+  );
+  return results.map((r) => componentValues(r, components));
 }
 
 /**

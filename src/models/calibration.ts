@@ -54,10 +54,14 @@ export function quantiles(sorted: readonly number[], max = MAX_STORED_SCORES): n
   return Array.from({ length: max }, (_, i) => sorted[Math.round((i * (n - 1)) / (max - 1))]);
 }
 
-/** p-value of a score: the share of calibration ID scores at or below it (0 when below all). */
+/**
+ * Conformal p-value of a score against n calibration ID scores: (number at or below it + 1) /
+ * (n + 1). For an ID image exchangeable with the calibration images, P(p ≤ t) ≤ t; the value is
+ * never 0 (1/(n+1) below all scores, 1 at or above the largest), so its logarithm is finite.
+ */
 export function pValue(sorted: readonly number[], score: number): number {
   if (sorted.length === 0 || Number.isNaN(score)) return Number.NaN;
-  return countAtOrBelow(sorted, score) / sorted.length;
+  return (countAtOrBelow(sorted, score) + 1) / (sorted.length + 1);
 }
 
 /** Number of entries strictly below x (binary search). */

@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { createPreprocessor } from "../image/preprocess.ts";
 import type { BackendName } from "../runtime/types.ts";
 import { findCalibration } from "./calibration.ts";
+import { withFusion } from "./fusion.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
 import type { LoadedModel, ModelRegistry } from "./types.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
@@ -74,13 +75,15 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
   }
   const preprocess = createPreprocessor(manifest.preprocess, manifest.input);
   const inputDims = [manifest.input.channels, manifest.input.height, manifest.input.width] as const;
-  const scorer = await opts.createScorer({
+  const inner = await opts.createScorer({
     modelBytes,
     manifest,
     backend: opts.backend,
     inputDims,
     cacheDir: opts.cacheDir ?? dir,
   });
+  // `fused` needs the calibration, so it is scored around the (possibly worker-hosted) engine.
+  const scorer = withFusion(inner, manifest, id);
   return {
     id,
     dir,

@@ -9,6 +9,13 @@ import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
 import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
 import { settingsSchema } from "../contract/settings.ts";
 
+/** One component distribution of a `fused` calibration. */
+const componentSchema = z.strictObject({
+  method: z.enum(METHODS),
+  scores: z.array(z.number()).min(1),
+  count: positiveInt,
+});
+
 /** One stored calibration (see `Calibration` in types.ts). */
 export const calibrationSchema = z.strictObject({
   method: z.enum(METHODS),
@@ -19,6 +26,23 @@ export const calibrationSchema = z.strictObject({
   count: positiveInt,
   data: z.string(),
   created: z.string(),
+  components: z.array(componentSchema).min(2).optional(),
+}).superRefine((c, ctx) => {
+  if (c.method === "fused" && !c.components) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["components"],
+      message: 'required for method "fused" (re-run deno task calibrate --method fused)',
+    });
+  }
+});
+
+/**
+ * What `fused` combines: one gradient method (scored in one pass, which also yields the energy
+ * of the same logits) and energy.
+ */
+const fusionSchema = z.strictObject({
+  components: z.tuple([z.enum(["si", "si_a", "gaia_z", "gaia_a"]), z.literal("energy")]),
 });
 
 const splitsSchema = z.strictObject({
@@ -64,6 +88,8 @@ export const manifestSchema = z.strictObject({
   splits: splitsSchema,
   defaults: settingsSchema.default({ ...DEFAULT_SETTINGS }),
   calibration: z.array(calibrationSchema).default([]),
+  /** Components of `fused` (default: `si_a` + energy when the default method is `si_a`, else `si`). */
+  fusion: fusionSchema.optional(),
   provenance: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
 }).superRefine((m, ctx) => {
   const p = m.preprocess;

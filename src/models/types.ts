@@ -22,6 +22,20 @@ export interface Calibration {
   /** Description of the data used, e.g. "fmnist:test[5000:10000]". */
   readonly data: string;
   readonly created: string;
+  /**
+   * `fused` only: each component's sorted ID scores, for its p-values. `threshold` and `scores`
+   * then describe the fused score, cross-fitted (docs/evaluation.md, "Fused calibration").
+   */
+  readonly components?: readonly ComponentDistribution[];
+}
+
+/** The ID score distribution of one component of `fused`. */
+export interface ComponentDistribution {
+  readonly method: Method;
+  /** Sorted ID scores (all of them up to 1000, else evenly spaced quantiles). */
+  readonly scores: readonly number[];
+  /** How many ID images were scored. */
+  readonly count: number;
 }
 
 /** A model ready to score: manifest, pre-processing and compiled scorer. */

@@ -26,12 +26,17 @@ export function penultimate(graph: Graph): string {
   return node.input![0];
 }
 
+/** Energy score = logsumexp of the logits (T = 1), i.e. minus the free energy. */
+export function emitEnergy(b: GraphBuilder, logits: string): string {
+  return b.reduce("ReduceLogSumExp", logits, [1], false);
+}
+
 /** Emits the score [N] of an output-based method. */
 export function emitBaseline(
   b: GraphBuilder,
   graph: Graph,
   shapes: ShapeMap,
-  method: Exclude<Method, "si" | "gaia_z" | "si_a" | "gaia_a">,
+  method: Exclude<Method, "si" | "gaia_z" | "si_a" | "gaia_a" | "fused">,
   h: Head,
 ): string {
   const logits = graph.outputNames[0];
@@ -41,8 +46,7 @@ export function emitBaseline(
     case "maxlogit":
       return b.reduce("ReduceMax", logits, [1], false);
     case "energy":
-      // Energy score = logsumexp of the logits (T = 1), i.e. minus the free energy.
-      return b.reduce("ReduceLogSumExp", logits, [1], false);
+      return emitEnergy(b, logits);
     case "gradnorm": {
       // GradNorm (Huang et al. 2021): L1 norm of ∂KL(u‖softmax)/∂W of the last layer. That
       // gradient is the outer product (softmax − 1/K)·hᵀ, whose L1 norm factorizes.

@@ -7,7 +7,7 @@ import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
 import type { ShapeMap } from "../runtime/shapes.ts";
-import { emitBaseline } from "./baselines.ts";
+import { emitBaseline, emitEnergy } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSiA } from "./a_graph.ts";
 import { emitSi } from "./si_graph.ts";
@@ -22,6 +22,8 @@ export const OUT = {
   confidence: "confidence",
   layers: "layers",
   fractions: "fractions",
+  /** Gradient graphs only: logsumexp of the logits, so `fused` needs no second forward pass. */
+  energy: "energy",
 } as const;
 
 /** Gradient methods of the A variant (gradient values near the head, docs/method.md). */
@@ -58,6 +60,9 @@ export function compileScoringModel(
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
   const b = new GraphBuilder(opsetOf(model), taken, "si");
+  if (settings.method === "fused") {
+    throw new Error('Method "fused" is scored through a loaded model (src/models/fusion.ts)');
+  }
   const s = canonicalSettings(settings);
   const alias = (from: string, to: string) =>
     b.nodes.push({ opType: "Identity", input: [from], output: [to], name: `${to}_out` });
@@ -74,9 +79,11 @@ export function compileScoringModel(
     alias(o.confidence, OUT.confidence);
     alias(o.layers, OUT.layers);
     alias(o.fractions, OUT.fractions);
+    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
     // One layer value per inner split: all splits but the last for si_a, all for gaia_a.
     outputs.push(valueInfo(OUT.layers, ["batch", "layers"]));
     outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
+    outputs.push(valueInfo(OUT.energy, ["batch"]));
   } else if (s.method === "si" || s.method === "gaia_z") {
     const o = emitSi(b, graph, shapes, { ...s, splits, ...options });
     alias(o.score, OUT.score);
@@ -84,9 +91,11 @@ export function compileScoringModel(
     alias(o.confidence, OUT.confidence);
     alias(o.layers, OUT.layers);
     alias(o.fractions, OUT.fractions);
+    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
     outputs.push(valueInfo(OUT.layers, ["batch", splits.length]));
     outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
-  } else {
+    outputs.push(valueInfo(OUT.energy, ["batch"]));
+  } else if (s.method !== "fused") { // (effectiveSettings already refused "fused")
     const logits = graph.outputNames[0];
     const h = head(b, logits, shapes.get(logits)!.dims[1]);
     alias(emitBaseline(b, graph, shapes, s.method, h), OUT.score);

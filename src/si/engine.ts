@@ -21,6 +21,7 @@ import {
   type SplitPolicy,
   splitPolicyOf,
 } from "../contract/scoring.ts";
+import { componentSettings, fusionComponents } from "../contract/fusion.ts";
 
 /** How to build an engine. */
 export interface EngineOptions {
@@ -53,7 +54,7 @@ export interface EngineOptions {
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-3";
+const COMPILER_VERSION = "si-compiler-4";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
@@ -247,6 +248,7 @@ function toScores(
   const cls = out[OUT.cls].data as BigInt64Array;
   const conf = out[OUT.confidence].data as Float32Array;
   const layers = withLayers ? out[OUT.layers] : undefined;
+  const energy = withLayers ? out[OUT.energy]?.data as Float32Array | undefined : undefined;
   const l = layers ? layers.dims[1] : 0;
   return Array.from({ length: count }, (_, i) => ({
     score: score[i],
@@ -255,6 +257,7 @@ function toScores(
     ...(layers
       ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) }
       : {}),
+    ...(energy ? { energy: energy[i] } : {}),
   }));
 }
 
@@ -275,6 +278,10 @@ export const createLazyScorer: ScorerFactory = (args) =>
  */
 export const createScorer: ScorerFactory = async (args) => {
   const engine = await createLazyScorer(args) as SiEngine;
-  await engine.warmup(args.manifest.defaults);
+  const d = args.manifest.defaults;
+  // `fused` runs its gradient component's graph (src/models/fusion.ts scores around the engine).
+  await engine.warmup(
+    d.method === "fused" ? componentSettings(d, fusionComponents(args.manifest)) : d,
+  );
   return engine;
 };

@@ -37,12 +37,12 @@ Deno.test("scoreImages() decodes the verdict fields of each line", async () => {
   assert.ok(Math.abs(a.score - 0.2) < 1e-6);
   assert.equal(a.ood, false);
   assert.equal(a.threshold, FAKE_CALIBRATION.threshold);
-  assert.equal(a.p_value, 2 / 9);
+  assert.equal(a.p_value, (2 + 1) / (9 + 1)); // 0.1, 0.2 of 9 calibration scores ≤ 0.2
   assert.equal(a.label, FAKE_LABELS[0]);
   assert.equal(a.method, "si");
   assert.equal(b.score, 0);
   assert.equal(b.ood, true);
-  assert.equal(b.p_value, 0);
+  assert.equal(b.p_value, 1 / 10); // below all: 1/(n+1)
   assert.ok(Math.abs(c.score - 0.8) < 1e-6);
   assert.equal(c.class, 1);
   assert.equal(c.label, FAKE_LABELS[1]);

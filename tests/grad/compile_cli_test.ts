@@ -43,6 +43,7 @@ Deno.test("compile summarizes ops, split policies and emitted nodes, and writes 
       "confidence",
       "layers",
       "fractions",
+      "energy",
     ]);
   } finally {
     await Deno.remove(out, { recursive: true });

@@ -17,13 +17,14 @@ Deno.test("handler() scores one PNG body into a result line and a summary line",
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type")!, /^application\/x-ndjson/);
   const [line, last] = await ndjson(res);
-  // red 102 → fake score 0.4; calibration scores 0.1…0.9 → 4 of 9 at or below; threshold 0.2.
+  // red 102 → fake score 0.4; calibration scores 0.1…0.9 → 4 of 9 at or below, p = (4+1)/(9+1);
+  // threshold 0.2.
   assert.equal(line.index, 0);
   assert.equal(line.name, "a.png");
   near(line.score, 0.4);
   assert.equal(line.ood, false);
   assert.equal(line.threshold, 0.2);
-  near(line.p_value, 4 / 9);
+  near(line.p_value, 5 / 10);
   assert.equal(line.class, 0);
   assert.equal(line.label, "dark");
   near(line.confidence, 0.6);
@@ -37,12 +38,12 @@ Deno.test("handler() scores one PNG body into a result line and a summary line",
   assert.equal(typeof summary.ms, "number");
 });
 
-Deno.test("handler() flags a low score as OOD with p-value 0 and names the bright class", async () => {
+Deno.test("handler() flags a low score as OOD with the smallest p-value and names the bright class", async () => {
   const { app } = testApp();
   const [dark] = await ndjson(await app.handler(post("/v1/models/fake/score", await solidPng(0))));
   assert.equal(dark.score, 0);
   assert.equal(dark.ood, true);
-  assert.equal(dark.p_value, 0);
+  assert.equal(dark.p_value, 1 / 10); // below all 9 calibration scores: 1/(n+1)
   const [bright] = await ndjson(
     await app.handler(post("/v1/models/fake/score", await solidPng(255))),
   );

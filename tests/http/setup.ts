@@ -20,7 +20,10 @@ export interface TestApp {
   readonly config: Config;
 }
 
-/** Builds an app over fake models with config overrides (batch wait 0 for speed by default). */
+/**
+ * Builds an app over fake models with config overrides (batch wait 0 for speed, decoding on the
+ * calling thread by default).
+ */
 export function testApp(
   config: Partial<Config> = {},
   options: { model?: FakeModelOptions; models?: FakeModel[]; ready?: boolean } = {},
@@ -31,6 +34,10 @@ export function testApp(
     ...DEFAULT_CONFIG,
     batchWaitMs: 0,
     publicDir: "/nonexistent-public",
+    // Decode on the calling thread: these tests time deadlines and batches in milliseconds, and
+    // a worker's start-up (0.1–0.3 s on a loaded machine) would eat them. The worker pool has its
+    // own tests (tests/image/decode_pool_test.ts, tests/http/decode_safety_test.ts).
+    decodeWorkers: 0,
     ...config,
   };
   return { app: createApp({ registry, config: cfg }), model, registry, config: cfg };

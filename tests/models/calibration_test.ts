@@ -54,13 +54,16 @@ Deno.test("quantiles() keeps min and max and evenly spaced order statistics", ()
   assert.deepEqual(quantiles(sorted, 20), sorted);
 });
 
-Deno.test("pValue() is the share of calibration scores at or below the score", () => {
+Deno.test("pValue() is (calibration scores at or below + 1) / (n + 1)", () => {
   const sorted = [1, 2, 2, 3];
-  assert.equal(pValue(sorted, 0), 0);
-  assert.equal(pValue(sorted, 2), 0.75);
-  assert.equal(pValue(sorted, 2.5), 0.75);
-  assert.equal(pValue(sorted, 3), 1);
+  assert.equal(pValue(sorted, 0), 1 / 5); // below all: 1/(n+1), never 0
+  assert.equal(pValue(sorted, 1), 2 / 5);
+  assert.equal(pValue(sorted, 2), 4 / 5); // ties count as at or below
+  assert.equal(pValue(sorted, 2.5), 4 / 5);
+  assert.equal(pValue(sorted, 3), 1); // at the largest
+  assert.equal(pValue(sorted, 100), 1); // above all
   assert.ok(Number.isNaN(pValue([], 1)));
+  assert.ok(Number.isNaN(pValue(sorted, NaN)));
 });
 
 Deno.test("findCalibration() matches method and the settings relevant to it", () => {

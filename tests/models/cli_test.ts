@@ -73,6 +73,35 @@ Deno.test("calibrate main() stores a reproducible calibration in the manifest", 
   });
 });
 
+Deno.test("calibrate main() --method fused stores component distributions and threshold fits", async () => {
+  await inTemp(async (root) => {
+    const dir = join(root, "fmnist-wrn40");
+    await Deno.mkdir(dir);
+    await writeUncalibratedManifest(join(dir, "manifest.json"));
+    await Deno.symlink(join(Deno.cwd(), "models/fmnist-wrn40/model.onnx"), join(dir, "model.onnx"));
+    // The fake's energy is its score's square: a second, differently ordered component.
+    const withEnergy: ScorerFactory = async (args) => {
+      const inner = await fakeEngine(args);
+      return {
+        splits: inner.splits,
+        score: async (b, s) =>
+          (await inner.score(b, s)).map((r) => ({ ...r, energy: (r.score - 0.5) ** 2 })),
+      };
+    };
+    const args = ["--model", dir, "--id", `${ID}[0:40]`, "--method", "fused", "--backend", "wasm"];
+    const r = await quiet(() => calibrate(args, withEnergy));
+    assert.equal(r.result, 0, r.err.join("\n"));
+    const m = parseManifest(JSON.parse(await Deno.readTextFile(join(dir, "manifest.json"))), "m");
+    const cal = m.calibration[0];
+    assert.equal(cal.method, "fused");
+    assert.deepEqual(cal.components!.map((c) => [c.method, c.count]), [["si", 40], ["energy", 40]]);
+    const printed = JSON.parse(r.out[0]);
+    assert.equal(printed.threshold, cal.threshold);
+    assert.equal(printed.threshold_schemes.leaveOneOut, cal.threshold);
+    assert.ok(printed.threshold_schemes.inSample >= cal.threshold);
+  });
+});
+
 Deno.test("calibrate main() skips excluded images and records it in the data description", async () => {
   await inTemp(async (root) => {
     const dir = join(root, "fmnist-wrn40");
@@ -169,7 +198,12 @@ Deno.test("import main() removes its folder when the model fails to compile", as
 });
 
 /** The bundled manifest without its calibrations, so tests start from a known state. */
+/** The bundled manifest without calibrations, defaulting to S&I (the fake engine has no energy). */
 async function writeUncalibratedManifest(path: string): Promise<void> {
   const manifest = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
-  await Deno.writeTextFile(path, JSON.stringify({ ...manifest, calibration: [] }, null, 2));
+  const defaults = { ...manifest.defaults, method: "si" };
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ ...manifest, defaults, calibration: [] }, null, 2),
+  );
 }

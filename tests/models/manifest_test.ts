@@ -20,7 +20,7 @@ Deno.test("parseManifest() accepts the bundled fmnist-wrn40 manifest", () => {
   assert.equal(m.labels.length, 10);
   assert.equal(m.labels[9], "Ankle boot");
   assert.deepEqual(m.input, { layout: "NCHW", channels: 3, height: 32, width: 32 });
-  assert.deepEqual(m.defaults, DEFAULT_SETTINGS);
+  assert.deepEqual(m.defaults, { ...DEFAULT_SETTINGS, method: "fused" });
   assert.deepEqual(splitPolicyOf(m), { kind: "normalization+pool" });
 });
 

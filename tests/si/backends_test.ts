@@ -26,8 +26,11 @@ async function scores(backend: BackendName): Promise<Record<string, number[]>> {
     splitPolicy: { kind: "normalization+pool" },
   });
   const out: Record<string, number[]> = {};
-  for (const method of METHODS) {
-    out[method] = (await engine.score(input, { ...settings, method })).map((s) => s.score);
+  // `fused` is scored around the engine; its inputs are the S&I score and the graph's energy.
+  for (const method of METHODS.filter((m) => m !== "fused")) {
+    const results = await engine.score(input, { ...settings, method });
+    out[method] = results.map((s) => s.score);
+    if (method === "si") out["si.energy"] = results.map((s) => s.energy!);
   }
   out.fractions = (await engine.fractions(input, settings)).flat();
   return out;

@@ -121,3 +121,32 @@ Deno.test("FPR95 and AUROC on the tiny-BiT fixture equal the reference's", () =>
     }
   }
 });
+
+Deno.test("fused on the tiny BiT combines si_a and energy from one pass", async () => {
+  const settings = { ...model.defaults, method: "fused" as const };
+  const cal = model.calibrationFor(settings);
+  assert.deepEqual(cal?.components?.map((c) => c.method), ["si_a", "energy"]);
+  const [c, h, w] = model.inputDims;
+  const u8 = await Deno.readFile(new URL("ood-mnist.u8", FIXTURE));
+  const n = 8;
+  const data = new Float32Array(n * c * h * w);
+  for (let i = 0; i < n; i++) {
+    data.set(
+      model.preprocess(grayToImage(u8.subarray(i * 784, (i + 1) * 784), 28, 28)),
+      i * c * h * w,
+    );
+  }
+  const batch = { data, dims: [n, c, h, w] as [number, number, number, number] };
+  const siA = await model.scorer.score(batch, { ...model.defaults, method: "si_a" });
+  const energy = await model.scorer.score(batch, { ...model.defaults, method: "energy" });
+  const fused = await model.scorer.score(batch, settings);
+  fused.forEach((f, i) => {
+    assert.equal(f.components![0].score, siA[i].score, `image ${i}: same S&I-A graph`);
+    assert.ok(Math.abs(f.components![1].score - energy[i].score) < 1e-5, `image ${i} energy`);
+    const p = cal!.components!.map((d, j) =>
+      (d.scores.filter((v) => v <= f.components![j].score).length + 1) / (d.scores.length + 1)
+    );
+    assert.deepEqual(f.components!.map((x) => x.p_value), p);
+    assert.ok(Math.abs(f.score - Math.log(p[0]) - Math.log(p[1])) < 1e-12);
+  });
+});

@@ -87,3 +87,44 @@ Deno.test("FPR95 and AUROC from our scores equal those from the reference scores
     );
   }
 });
+
+Deno.test("fused components equal si and energy run alone, from one S&I pass", async () => {
+  const settings = { ...model.defaults, method: "fused" as const };
+  const cal = model.calibrationFor(settings);
+  assert.ok(cal?.components, "the bundled manifest has a fused calibration");
+  const [c, h, w] = model.inputDims;
+  for (const [set, file] of Object.entries(SETS)) {
+    const u8 = await Deno.readFile(new URL(file, FIXTURE));
+    const n = 8;
+    const data = new Float32Array(n * c * h * w);
+    for (let i = 0; i < n; i++) {
+      const plane = u8.subarray(i * 784, (i + 1) * 784);
+      data.set(model.preprocess(grayToImage(plane, 28, 28)), i * c * h * w);
+    }
+    const batch = { data, dims: [n, c, h, w] as [number, number, number, number] };
+    const alone = {
+      si: await model.scorer.score(batch, { ...model.defaults, method: "si" }),
+      energy: await model.scorer.score(batch, { ...model.defaults, method: "energy" }),
+    };
+    const fused = await model.scorer.score(batch, settings);
+    fused.forEach((f, i) => {
+      const [si, energy] = f.components!;
+      assert.equal(si.score, alone.si[i].score, `${set} ${i}: same S&I graph`);
+      assert.ok(Math.abs(energy.score - alone.energy[i].score) < 1e-5, `${set} ${i} energy`);
+      const ref = reference.sets[set].scores;
+      assert.ok(Math.abs(si.score - ref.si[i]) < 5e-5, `${set} ${i} vs the authors' S&I`);
+      assert.ok(
+        Math.abs(energy.score - ref.energy[i]) < 5e-5,
+        `${set} ${i} vs the authors' energy`,
+      );
+      // p-values by brute-force counting over the stored component distributions.
+      const p = cal.components!.map((d, j) =>
+        (d.scores.filter((v) => v <= [si.score, energy.score][j]).length + 1) /
+        (d.scores.length + 1)
+      );
+      assert.deepEqual([si.p_value, energy.p_value], p);
+      assert.ok(Math.abs(f.score - Math.log(p[0]) - Math.log(p[1])) < 1e-12);
+      assert.equal(f.class, alone.si[i].class);
+    });
+  }
+});
