@@ -6,7 +6,7 @@
  */
 import { onnx } from "../src/onnx/proto.ts";
 import { floatTensor, makeAttrs } from "../src/onnx/tensor.ts";
-import type { DeviceRuntime, HostTensor } from "../src/runtime/types.ts";
+import type { HostTensor, Runtime } from "../src/runtime/types.ts";
 import { benchInput, type Workload } from "./workloads.ts";
 
 /** A convolution layer size: C channels in and out, H×W pixels. */
@@ -69,7 +69,7 @@ export interface ConvPair {
 }
 
 /** Builds the ConvTranspose and flipped-Conv workloads for one shape on one runtime. */
-export async function convPair(rt: DeviceRuntime, s: ConvShape, batch: number): Promise<ConvPair> {
+export async function convPair(rt: Runtime, s: ConvShape, batch: number): Promise<ConvPair> {
   const w = benchInput(1, [s.channels, s.channels, 3, 3]).data as Float32Array;
   for (let i = 0; i < w.length; i++) w[i] *= 0.05;
   const convT = await rt.createSession(convModel("ConvTranspose", s, w));

@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
-import { splitPolicyOf } from "../src/models/manifest.ts";
+import { splitPolicyOf } from "../src/contract/scoring.ts";
 import { SiEngine } from "../src/si/engine.ts";
 import { MemoryBudgetError } from "../src/si/memory_plan.ts";
 import { hostInfo } from "./host.ts";

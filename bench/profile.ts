@@ -5,10 +5,10 @@
  */
 import { parseArgs } from "node:util";
 import { getRuntime } from "../src/runtime/runtime.ts";
-import { profileOps } from "../src/runtime/profile.ts";
+import { profileOps } from "./lib/profile.ts";
 import { ALPHA_INPUT, hasAlphaInput } from "../src/si/compile.ts";
 import { SiEngine } from "../src/si/engine.ts";
-import { DEFAULT_SETTINGS } from "../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../src/contract/scoring.ts";
 import { loadModel } from "./models.ts";
 import { benchInput } from "./workloads.ts";
 

@@ -3,11 +3,11 @@
  * @module
  */
 import { getRuntime } from "../src/runtime/runtime.ts";
-import type { BackendName, DeviceRuntime } from "../src/runtime/types.ts";
+import type { BackendName, Runtime } from "../src/runtime/types.ts";
 import { convPair, WRN_STAGES } from "./convt.ts";
 import { memoryMiB, resetPeakMemory } from "./host.ts";
 import type { MicroResult, PlacementSummary, WorkloadResult } from "./report.ts";
-import { nodePlacements } from "../src/runtime/placements.ts";
+import { nodePlacements } from "./lib/placements.ts";
 import {
   quantile,
   round,
@@ -98,7 +98,7 @@ export async function runModelWorkloads(args: {
 function context(
   model: BenchModel,
   backend: BackendName,
-  runtime: DeviceRuntime,
+  runtime: Runtime,
   batch: number,
   shared: Map<string, { value: Promise<unknown>; dispose?: (v: never) => Promise<void> }>,
 ): WorkloadContext {
@@ -121,7 +121,7 @@ function context(
 
 /** ConvTranspose vs flipped Conv at batch 16, for each WRN-40-2 stage (quick: the middle one). */
 export async function runMicro(args: {
-  runtimes: readonly DeviceRuntime[];
+  runtimes: readonly Runtime[];
   quick: boolean;
   plan: TimingPlan;
 }): Promise<MicroResult[]> {

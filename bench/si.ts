@@ -4,13 +4,13 @@
  * @module
  */
 import { SiEngine } from "../src/si/engine.ts";
-import { ReferenceLoop } from "../src/si/reference_loop.ts";
+import { ReferenceLoop } from "./lib/reference_loop.ts";
 import {
   DEFAULT_SETTINGS,
   type InputBatch,
   type ScoreSettings,
   type SplitPolicy,
-} from "../src/si/types.ts";
+} from "../src/contract/scoring.ts";
 import type { BackendName } from "../src/runtime/types.ts";
 import type { BenchModel, WorkloadContext, WorkloadFactory } from "./workloads.ts";
 
@@ -57,7 +57,7 @@ export function siWorkload(
 }
 
 /**
- * The authors' per-split loop (`src/si/reference_loop.ts`): per split, per iteration a
+ * The authors' per-split loop (`bench/lib/reference_loop.ts`): per split, per iteration a
  * remainder forward pass and separate backward passes, on the whole batch. Its sessions are
  * built once, outside the timed runs, like the fast path's. It runs only up to `maxBatch`
  * (default 8) to keep the benchmark short.

@@ -19,7 +19,7 @@ const s = { method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "a
 const lb = loadedBackends.get(engine.runtime as never)!;
 const opts = {
   executionProviders: ["cpu"],
-  graphOptimizationLevel: "all",
+  graphOptimizationLevel: "all" as const,
   enableMemPattern: false,
   intraOpNumThreads: 2,
   interOpNumThreads: 1,

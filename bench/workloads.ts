@@ -4,7 +4,7 @@
  * S&I fast path or the slow per-split loop) is one line in {@link MODEL_WORKLOADS}.
  * @module
  */
-import type { BackendName, DeviceRuntime, HostTensor } from "../src/runtime/types.ts";
+import type { BackendName, HostTensor, Runtime } from "../src/runtime/types.ts";
 import { forwardWorkload } from "./forward.ts";
 import { IMAGENET_WORKLOADS, siLoopWorkload, siWorkload } from "./si.ts";
 
@@ -37,7 +37,7 @@ export interface BenchModel {
 export interface WorkloadContext {
   readonly model: BenchModel;
   readonly backend: BackendName;
-  readonly runtime: DeviceRuntime;
+  readonly runtime: Runtime;
   readonly batch: number;
   /** Deterministic pre-processed input, [batch, C, H, W]. */
   readonly input: HostTensor;

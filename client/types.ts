@@ -9,35 +9,45 @@
  * Scoring methods the service offers. `si` is the product's method; `fused` combines S&I (or
  * S&I-A) and energy through their calibration p-values; the others are baselines.
  */
-export type Method =
-  | "si"
-  | "si_a"
-  | "gaia_z"
-  | "gaia_a"
-  | "msp"
-  | "maxlogit"
-  | "energy"
-  | "gradnorm"
-  | "fused";
+export const METHODS = [
+  "si",
+  "si_a",
+  "gaia_z",
+  "gaia_a",
+  "msp",
+  "maxlogit",
+  "energy",
+  "gradnorm",
+  "fused",
+] as const;
+/** A scoring method name. */
+export type Method = typeof METHODS[number];
+
+/** The error codes this client knows (tests/client/wire_types_test.ts keeps them in step). */
+export const ERROR_CODES = [
+  "bad_request",
+  "bad_parameter",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "url_too_long",
+  "payload_too_large",
+  "image_too_large",
+  "unsupported_media_type",
+  "corrupt_image",
+  "overloaded",
+  "timeout",
+  "shutting_down",
+  "not_ready",
+  "not_calibrated",
+  "internal",
+] as const;
+/** A known error code. */
+export type KnownErrorCode = typeof ERROR_CODES[number];
 
 /** Machine-readable error codes used by the API. Unknown future codes pass through as strings. */
 export type ErrorCode =
-  | "bad_request"
-  | "bad_parameter"
-  | "unauthorized"
-  | "not_found"
-  | "method_not_allowed"
-  | "url_too_long"
-  | "payload_too_large"
-  | "image_too_large"
-  | "unsupported_media_type"
-  | "corrupt_image"
-  | "overloaded"
-  | "timeout"
-  | "shutting_down"
-  | "not_ready"
-  | "not_calibrated"
-  | "internal"
+  | KnownErrorCode
   // Keeps autocompletion for the known codes while accepting new ones.
   | (string & Record<never, never>);
 
@@ -130,6 +140,20 @@ export interface CalibrationInfo {
   /** Description of the data used, e.g. "fmnist:test[5000:10000]". */
   readonly data: string;
   readonly created: string;
+  /**
+   * `fused` only: each component's sorted ID scores, for its p-values. `threshold` and `scores`
+   * then describe the fused score.
+   */
+  readonly components?: readonly ComponentDistribution[];
+}
+
+/** The ID score distribution of one component of `fused`. */
+export interface ComponentDistribution {
+  readonly method: Method;
+  /** Sorted ID scores (all of them up to 1000, else evenly spaced quantiles). */
+  readonly scores: readonly number[];
+  /** How many ID images were scored. */
+  readonly count: number;
 }
 
 /** A model as listed by `GET /v1/models`. Extra fields the service adds are kept. */

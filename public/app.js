@@ -1,27 +1,14 @@
 // @ts-check
 /**
  * The playground: pick a model and method, drop images, watch the verdicts stream in.
- * Plain ES modules with JSDoc types, no build step, no network access beyond the service itself.
+ * Plain ES modules with JSDoc types, no network access beyond the service itself. The NDJSON
+ * reader and the method list come from the client (`client.js`, built by `deno task build:client`).
  * @module
  */
+import { METHODS, readNdjson } from "./client.js";
 import { drawChart } from "./chart.js";
 import { fillError, fillScore, pendingCard } from "./results.js";
 
-/**
- * Methods the service offers; `si` is the product's method, `fused` combines S&I (or S&I-A) and
- * energy p-values, the others are baselines.
- */
-const METHODS = [
-  "si",
-  "si_a",
-  "gaia_z",
-  "gaia_a",
-  "msp",
-  "maxlogit",
-  "energy",
-  "gradnorm",
-  "fused",
-];
 const ACCEPTED = ["image/png", "image/jpeg", "image/gif", "image/tiff"];
 
 /**
@@ -162,28 +149,6 @@ async function loadModels() {
   }
 }
 
-/**
- * Yields each JSON line of an NDJSON body as soon as it is complete.
- * @param {ReadableStream<Uint8Array>} body
- */
-async function* ndjson(body) {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line) yield JSON.parse(line);
-    }
-    if (done) break;
-  }
-  if (buffer.trim()) yield JSON.parse(buffer);
-}
-
 /** @param {File[]} files */
 function setFiles(files) {
   const images = files.filter((f) => ACCEPTED.includes(f.type) || f.type === "");
@@ -229,7 +194,7 @@ async function score() {
       signal: controller.signal,
     });
     if (!res.ok || !res.body) throw new Error(await describeFailure(res));
-    for await (const line of ndjson(res.body)) {
+    for await (const line of readNdjson(res.body)) {
       if (line.summary) {
         summary = true;
       } else if (typeof line.index === "number" && cards[line.index]) {

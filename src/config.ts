@@ -3,7 +3,7 @@
  * Every variable is documented in `docs/configuration.md`.
  * @module
  */
-import type { BackendChoice } from "./runtime/types.ts";
+import { type BackendChoice, BACKENDS } from "./runtime/types.ts";
 
 export type { BackendChoice };
 
@@ -112,6 +112,59 @@ export class ConfigError extends Error {
 
 type Env = (name: string) => string | undefined;
 
+/** Typed readers of environment variables; each problem is appended to `problems`. */
+function envReader(get: Env, problems: string[]) {
+  const read = (name: string): string | undefined => {
+    const v = get(name)?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+  return {
+    read,
+    int(name: string, fallback: number, min: number, max: number): number {
+      const raw = read(name);
+      if (raw === undefined) return fallback;
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+        problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+        return fallback;
+      }
+      return n;
+    },
+    list: (name: string): string[] | undefined =>
+      read(name)?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+      const raw = read(name) ?? fallback;
+      if (!(allowed as readonly string[]).includes(raw)) {
+        problems.push(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+      }
+      return raw as T;
+    },
+  };
+}
+
+/** MODELS: "all" (or unset) for every model directory, else a list of valid ids. */
+function modelIds(list: string[] | undefined, problems: string[]): Config["models"] {
+  if (!list || (list.length === 1 && list[0] === "all")) return DEFAULT_CONFIG.models;
+  for (const id of list) {
+    if (!MODEL_ID_RE.test(id)) {
+      problems.push(`MODELS contains an invalid model id "${id}" (expected ${MODEL_ID_RE})`);
+    }
+  }
+  return list;
+}
+
+/** CORS_ORIGINS: "*" or scheme://host entries. */
+function corsOriginList(list: string[] | undefined, problems: string[]): string[] {
+  for (const o of list ?? []) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+      problems.push(
+        `CORS_ORIGINS contains an invalid origin "${o}" (expected "*" or scheme://host)`,
+      );
+    }
+  }
+  return list ?? [];
+}
+
 /**
  * Reads the configuration from an environment (default: `Deno.env`); `overrides` win over it.
  * @throws {ConfigError} listing every invalid variable.
@@ -120,63 +173,27 @@ export function loadConfig(
   env: Env | Record<string, string | undefined> = (k) => Deno.env.get(k),
   overrides: Partial<Config> = {},
 ): Config {
-  const get: Env = typeof env === "function" ? env : (k) => env[k];
   const problems: string[] = [];
-  const read = (name: string): string | undefined => {
-    const v = get(name)?.trim();
-    return v === undefined || v === "" ? undefined : v;
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return n;
-  };
-  const list = (name: string): string[] | undefined =>
-    read(name)?.split(",").map((s) => s.trim()).filter((s) => s !== "");
-
-  const backendRaw = read("BACKEND") ?? DEFAULT_CONFIG.backend;
-  const backends = ["auto", "wasm", "webgpu", "native"];
-  if (!backends.includes(backendRaw)) {
-    problems.push(`BACKEND must be one of ${backends.join(", ")}, got "${backendRaw}"`);
-  }
-
-  const scoreThread = read("SCORE_THREAD") ?? DEFAULT_CONFIG.scoreThread;
-  if (!["auto", "worker", "main"].includes(scoreThread)) {
-    problems.push(`SCORE_THREAD must be one of auto, worker, main, got "${scoreThread}"`);
-  }
-
-  let models: Config["models"] = DEFAULT_CONFIG.models;
-  const modelList = list("MODELS");
-  if (modelList && !(modelList.length === 1 && modelList[0] === "all")) {
-    for (const id of modelList) {
-      if (!MODEL_ID_RE.test(id)) {
-        problems.push(`MODELS contains an invalid model id "${id}" (expected ${MODEL_ID_RE})`);
-      }
-    }
-    models = modelList;
-  }
-
-  const corsOrigins = list("CORS_ORIGINS") ?? [];
-  for (const o of corsOrigins) {
-    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
-      problems.push(
-        `CORS_ORIGINS contains an invalid origin "${o}" (expected "*" or scheme://host)`,
-      );
-    }
-  }
+  const { read, int, list, oneOf } = envReader(
+    typeof env === "function" ? env : (k) => env[k],
+    problems,
+  );
+  const backend = oneOf<BackendChoice>("BACKEND", DEFAULT_CONFIG.backend, ["auto", ...BACKENDS]);
+  const scoreThread = oneOf("SCORE_THREAD", DEFAULT_CONFIG.scoreThread, [
+    "auto",
+    "worker",
+    "main",
+  ]);
+  const models = modelIds(list("MODELS"), problems);
+  const corsOrigins = corsOriginList(list("CORS_ORIGINS"), problems);
 
   const config: Config = {
     port: int("PORT", DEFAULT_CONFIG.port, 0, 65535),
     hostname: read("HOST") ?? DEFAULT_CONFIG.hostname,
     modelsDir: read("MODELS_DIR") ?? DEFAULT_CONFIG.modelsDir,
     models,
-    backend: backendRaw as BackendChoice,
-    scoreThread: scoreThread as Config["scoreThread"],
+    backend,
+    scoreThread,
     maxBodyBytes: int("MAX_BODY_BYTES", DEFAULT_CONFIG.maxBodyBytes, 1, 2 ** 31),
     maxImagesPerRequest: int(
       "MAX_IMAGES_PER_REQUEST",

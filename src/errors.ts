@@ -4,26 +4,30 @@
  */
 
 /**
- * Machine-readable error codes used in API responses and error lines. `timeout` (504) marks an
- * image not scored by its request's deadline; `url_too_long` (414) a URL over MAX_URL_BYTES.
+ * Machine-readable error codes used in API responses and error lines (client/types.ts mirrors
+ * them). `timeout` (504) marks an image not scored by its request's deadline; `url_too_long` (414)
+ * a URL over MAX_URL_BYTES.
  */
-export type ErrorCode =
-  | "bad_request"
-  | "bad_parameter"
-  | "unauthorized"
-  | "not_found"
-  | "method_not_allowed"
-  | "url_too_long"
-  | "payload_too_large"
-  | "image_too_large"
-  | "unsupported_media_type"
-  | "corrupt_image"
-  | "overloaded"
-  | "timeout"
-  | "shutting_down"
-  | "not_ready"
-  | "not_calibrated"
-  | "internal";
+export const ERROR_CODES = [
+  "bad_request",
+  "bad_parameter",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "url_too_long",
+  "payload_too_large",
+  "image_too_large",
+  "unsupported_media_type",
+  "corrupt_image",
+  "overloaded",
+  "timeout",
+  "shutting_down",
+  "not_ready",
+  "not_calibrated",
+  "internal",
+] as const;
+/** A machine-readable error code. */
+export type ErrorCode = typeof ERROR_CODES[number];
 
 /** An error with an HTTP status and a stable code; its message is safe to show to clients. */
 export class ApiError extends Error {

@@ -18,10 +18,10 @@ import {
   parseFlags,
   settingsFromFlags,
   UsageError,
-} from "../models/cli_args.ts";
+} from "./args.ts";
 import { thresholdSchemes } from "../models/fusion_calibration.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
-import type { ScorerFactory } from "../models/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
 import { createLazyScorer } from "../si/engine.ts";
 

@@ -1,112 +1,86 @@
 /**
- * `deno task compile <model.onnx> [--out DIR] [--splits POLICY|a,b,…] [--backend NAME]`
+ * `deno task compile <model.onnx> [--splits POLICY|a,b,…] [--method M] [settings] [--backend B]
+ * [--out DIR]`
  *
- * Compiles the backward pass of a classifier into plain ONNX and prints a JSON summary, so a user
- * can see what will run: the model's op counts, the candidate split tensors with their shapes
- * (normalization outputs, Conv outputs, globally pooled features), the chosen splits, and the
- * backward nodes emitted, by op. With `--out`, writes `<name>.grad.onnx` there: the model plus a
- * cotangent input `seed` (shaped like the logits) and one output `grad:<tensor>` per split.
- *
- * Split policies: `normalization` (default; BatchNormalization/InstanceNormalization/
- * GroupNormalization/LayerNormalization outputs, or the Conv outputs when an export folded every
- * normalization away), `normalization+pool` (plus globally pooled features), or explicit tensor
- * names separated by commas.
+ * Shows what scoring will run, by running the same path: the S&I engine probes the model, resolves
+ * the splits with the service's split policies (`src/si/splits.ts`) and compiles the scoring graph
+ * the service would compile for these settings. Prints a JSON summary: the model's op counts, the
+ * tensors each split policy selects, the chosen splits with their shapes, and the nodes the
+ * compiler added, by op. With `--out`, writes that scoring graph as `<name>.<method>.onnx`.
  * @module
  */
 import { basename, join } from "node:path";
-import { gradientModel } from "../grad/gradient_model.ts";
+import { type ScoreSettings, type SplitPolicy, splitPolicyOf } from "../contract/scoring.ts";
+import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
+import { canonicalSettings } from "../contract/settings.ts";
 import { Graph } from "../onnx/graph.ts";
-import { type ModelProto, opsetOf, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
-import { getRuntime, resolveBackend } from "../runtime/runtime.ts";
+import { type ModelProto, opsetOf, readModel } from "../onnx/proto.ts";
 import type { BackendChoice } from "../runtime/types.ts";
-import { normalizationOutput } from "../si/splits.ts";
+import { resolveBackend } from "../runtime/runtime.ts";
+import { SiEngine } from "../si/engine.ts";
+import { resolveSplits } from "../si/splits.ts";
+import {
+  backendChoice,
+  parseCommand,
+  SETTINGS_FLAGS,
+  settingsFromFlags,
+  UsageError,
+} from "./args.ts";
+import { runMain } from "./run_main.ts";
 
-const NORM_OPS = new Set([
-  "BatchNormalization",
-  "InstanceNormalization",
-  "GroupNormalization",
-  "LayerNormalization",
-]);
-const POOL_OPS = new Set(["GlobalAveragePool", "GlobalMaxPool"]);
+const USAGE = `Usage: deno task compile <model.onnx> [options]
+
+  --splits <policy>     normalization (default), normalization+pool, last-normalization,
+                        or tensor names a,b,…
+  --method <m>          si (default), si_a, gaia_z, gaia_a, msp, maxlogit, energy, gradnorm
+  --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
+  --backend <b>         auto (default), wasm, native, webgpu (runs the shape probe)
+  --out <dir>           write the scoring graph there as <name>.<method>.onnx`;
+
+/** Split policies whose selections the summary lists. */
+const POLICIES: readonly SplitPolicy["kind"][] = [
+  "normalization",
+  "normalization+pool",
+  "last-normalization",
+];
 
 /** Command-line options of the compile command. */
 export interface CompileOptions {
   readonly model: string;
   readonly out?: string;
+  /** A split policy name or comma-separated tensor names. */
   readonly splits: string;
   readonly backend: BackendChoice;
+  readonly settings: ScoreSettings;
 }
 
-/** Parses `Deno.args`-style arguments; throws with a usage message on bad input. */
-export function parseCompileArgs(args: readonly string[]): CompileOptions {
-  const usage =
-    "usage: deno task compile <model.onnx> [--out DIR] [--splits normalization|normalization+pool|a,b] [--backend auto|native|wasm|webgpu]";
-  let model: string | undefined, out: string | undefined;
-  let splits = "normalization", backend = "auto";
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${usage}`);
-      return v;
-    };
-    if (a === "--out") out = value();
-    else if (a === "--splits") splits = value();
-    else if (a === "--backend") backend = value();
-    else if (a.startsWith("--")) throw new Error(`Unknown option ${a}\n${usage}`);
-    else if (model) throw new Error(`Only one model can be compiled at a time\n${usage}`);
-    else model = a;
-  }
-  if (!model) throw new Error(usage);
-  return { model, out, splits, backend: backend as BackendChoice };
+/** Parses `Deno.args`-style arguments; throws a {@link UsageError}. Undefined for --help. */
+export function parseCompileArgs(argv: readonly string[]): CompileOptions | undefined {
+  const { values: f, positionals } = parseCommand(argv, {
+    ...SETTINGS_FLAGS,
+    splits: { type: "string" },
+    backend: { type: "string" },
+    out: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (f.help) return undefined;
+  if (positionals.length !== 1) throw new UsageError("expected exactly one <model.onnx>");
+  return {
+    model: positionals[0],
+    out: f.out,
+    splits: f.splits ?? "normalization",
+    backend: backendChoice(f),
+    settings: settingsFromFlags(f, DEFAULT_SETTINGS),
+  };
 }
 
-/** A candidate split tensor. */
-export interface Candidate {
-  readonly tensor: string;
-  readonly op: string;
-  readonly kind: "normalization" | "conv" | "pool";
-  /** Static dims; -1 marks the batch dimension. */
-  readonly dims: readonly number[];
-}
-
-/** Normalization, Conv and global-pool outputs, in graph order. */
-export function candidateSplits(graph: Graph, shapes: ShapeMap): Candidate[] {
-  const out: Candidate[] = [];
-  for (const n of graph.nodes) {
-    const op = n.opType!;
-    const kind = NORM_OPS.has(op)
-      ? "normalization"
-      : op === "Conv"
-      ? "conv"
-      : POOL_OPS.has(op)
-      ? "pool"
-      : undefined;
-    // An exported GroupNorm (Reshape → InstanceNormalization → Reshape → Mul → Add) is one
-    // normalization ending at the Add, as in the engine's split policies.
-    const tensor = kind === "normalization" ? normalizationOutput(graph, n) : n.output?.[0];
-    if (!kind || !tensor) continue;
-    out.push({ tensor, op, kind, dims: shapes.get(tensor)?.dims ?? [] });
+/** `--splits` as a policy: a policy name, or tensor names. */
+function policyOf(text: string): SplitPolicy {
+  if ((POLICIES as readonly string[]).includes(text)) {
+    return splitPolicyOf({ splits: { policy: text as SplitPolicy["kind"] } });
   }
-  return out;
-}
-
-/** Resolves a split policy (or explicit names) to tensor names. */
-export function chooseSplits(policy: string, candidates: Candidate[], shapes: ShapeMap): string[] {
-  const of = (kind: Candidate["kind"]) =>
-    candidates.filter((c) => c.kind === kind).map((c) => c.tensor);
-  if (policy === "normalization" || policy === "normalization+pool") {
-    const norms = of("normalization");
-    const base = norms.length ? norms : of("conv");
-    return policy === "normalization" ? base : [...base, ...of("pool")];
-  }
-  const names = policy.split(",").map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !shapes.has(n));
-  if (unknown.length) {
-    throw new Error(`No tensor named ${unknown.map((n) => `"${n}"`).join(", ")} in the model`);
-  }
-  return names;
+  const names = text.split(",").map((s) => s.trim()).filter(Boolean);
+  return { kind: "tensors", names };
 }
 
 const counts = (ops: Iterable<string>) => {
@@ -116,21 +90,38 @@ const counts = (ops: Iterable<string>) => {
 };
 
 /** The input's non-batch dims, which must be static. */
-function inputDims(model: ModelProto, graph: Graph): number[] {
+function inputDims(model: ModelProto, graph: Graph): [number, number, number] {
   const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
   const dims = input?.type?.tensorType?.shape?.dim ?? [];
   const rest = dims.slice(1).map((d) => (d.dimParam ? -1 : Number(d.dimValue ?? -1)));
-  if (!dims.length || rest.some((d) => d <= 0)) {
+  if (rest.length !== 3 || rest.some((d) => d <= 0)) {
     throw new Error(
-      `Input "${graph.inputNames[0]}" needs static dimensions after the batch (got [${
+      `Input "${graph.inputNames[0]}" must be [N, C, H, W] with static C, H, W (got [${
         dims.map((d) => d.dimParam || d.dimValue).join(", ")
       }])`,
     );
   }
-  return rest;
+  return rest as [number, number, number];
 }
 
-/** Compiles a model file; returns the JSON summary (and writes the model when `out` is set). */
+/** What each listed split policy selects on this model (or why it selects nothing). */
+function policySelections(engine: SiEngine): Record<string, string[] | { error: string }> {
+  const out: Record<string, string[] | { error: string }> = {};
+  for (const kind of POLICIES) {
+    try {
+      out[kind] = resolveSplits(
+        engine.graph,
+        engine.shapes,
+        splitPolicyOf({ splits: { policy: kind } }),
+      );
+    } catch (e) {
+      out[kind] = { error: (e as Error).message };
+    }
+  }
+  return out;
+}
+
+/** Compiles a model file as the service would; returns the JSON summary (and writes the graph). */
 export async function compile(opts: CompileOptions): Promise<Record<string, unknown>> {
   let bytes: Uint8Array;
   try {
@@ -144,45 +135,63 @@ export async function compile(opts: CompileOptions): Promise<Record<string, unkn
     throw new Error(`Expected a single-input classifier, found inputs ${graph.inputNames}`);
   }
   const backend = await resolveBackend(opts.backend);
-  const shapes = await probeShapes(model, await getRuntime(backend), inputDims(model, graph));
-  const candidates = candidateSplits(graph, shapes);
-  const splits = chooseSplits(opts.splits, candidates, shapes);
-  if (!splits.length) throw new Error(`Split policy "${opts.splits}" selects no tensor`);
-  const gm = gradientModel(model, shapes, splits);
-  const baseCount = model.graph!.node!.length;
-  const emitted = (gm.model.graph!.node ?? []).slice(baseCount).map((n) => n.opType!);
+  const engine = await SiEngine.create({
+    modelBytes: bytes,
+    backend,
+    inputDims: inputDims(model, graph),
+    splitPolicy: policyOf(opts.splits),
+    source: opts.model,
+  });
+  const scoring = engine.compile(opts.settings);
+  const nodes = readModel(scoring).graph?.node ?? [];
+  const emitted = nodes.slice(graph.nodes.length).map((n) => n.opType!);
   const summary: Record<string, unknown> = {
     model: opts.model,
     opset: opsetOf(model),
     backend,
-    input: { name: graph.inputNames[0], dims: shapes.get(graph.inputNames[0])?.dims },
-    output: { name: gm.output, dims: shapes.get(gm.output)?.dims },
+    settings: canonicalSettings(opts.settings),
+    input: { name: engine.inputName, dims: engine.shapes.get(engine.inputName)?.dims },
+    output: { name: graph.outputNames[0], dims: engine.shapes.get(graph.outputNames[0])?.dims },
     ops: counts(graph.nodes.map((n) => n.opType!)),
-    candidates,
-    splits: splits.map((s) => ({ tensor: s, dims: shapes.get(s)?.dims, output: gm.grads.get(s) })),
+    policies: policySelections(engine),
+    splits: engine.splits(opts.settings).map((s) => ({
+      tensor: s,
+      dims: engine.shapes.get(s)?.dims,
+    })),
     emitted: { nodes: emitted.length, ops: counts(emitted) },
   };
   if (opts.out) {
     await Deno.mkdir(opts.out, { recursive: true });
-    const file = join(opts.out, `${basename(opts.model).replace(/\.onnx$/i, "")}.grad.onnx`);
-    await Deno.writeFile(file, writeModel(gm.model));
+    const name = basename(opts.model).replace(/\.onnx$/i, "");
+    const file = join(opts.out, `${name}.${opts.settings.method}.onnx`);
+    await Deno.writeFile(file, scoring);
     summary.written = file;
   }
   return summary;
 }
 
-if (import.meta.main) {
+/** Runs the command; returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let opts;
   try {
-    const summary = await compile(parseCompileArgs(Deno.args));
-    // Dims on one line each: `[-1, 8, 8, 8]`, not one number per line.
-    const text = JSON.stringify(summary, null, 2).replace(
-      /\[\s+(-?\d+(?:,\s+-?\d+)*)\s+\]/g,
-      (_, nums: string) => `[${nums.split(/,\s+/).join(", ")}]`,
-    );
-    console.log(text);
-    Deno.exit(0);
+    opts = parseCompileArgs(argv);
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(1);
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\n\n${USAGE}`);
+    return 2;
   }
+  if (!opts) {
+    console.log(USAGE);
+    return 0;
+  }
+  const summary = await compile(opts);
+  // Dims on one line each: `[-1, 8, 8, 8]`, not one number per line.
+  const text = JSON.stringify(summary, null, 2).replace(
+    /\[\s+(-?\d+(?:,\s+-?\d+)*)\s+\]/g,
+    (_, nums: string) => `[${nums.split(/,\s+/).join(", ")}]`,
+  );
+  console.log(text);
+  return 0;
 }
+
+if (import.meta.main) await runMain(main);

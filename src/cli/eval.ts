@@ -2,7 +2,8 @@
  * `deno task eval`: OOD benchmark of a model directory (see docs/evaluation.md).
  * @module
  */
-import { ArgsError, parseEvalArgs, USAGE } from "../eval/args.ts";
+import { parseEvalArgs, USAGE } from "./eval_args.ts";
+import { UsageError } from "./args.ts";
 import { runBenchmark } from "../eval/benchmark.ts";
 import { loadModel } from "../models/loader.ts";
 import { runMain } from "./run_main.ts";
@@ -13,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseEvalArgs(argv);
   } catch (e) {
-    if (!(e instanceof ArgsError)) throw e;
+    if (!(e instanceof UsageError)) throw e;
     console.error(`${e.message}\n\n${USAGE}`);
     return 2;
   }

@@ -11,14 +11,18 @@ import {
   backendFromFlags,
   COMMON_USAGE,
   intFlag,
+  numberList,
+  oneOf,
   parseFlags,
   settingsFromFlags,
   UsageError,
-} from "../models/cli_args.ts";
+} from "./args.ts";
 import { draftManifest, graphFacts, PRESET_NAMES } from "../models/draft.ts";
 import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
-import { parseManifest } from "../models/manifest.ts";
-import type { ScorerFactory } from "../models/types.ts";
+import { type Manifest, parseManifest } from "../models/manifest.ts";
+import type { LoadedModel } from "../models/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
 import { createLazyScorer } from "../si/engine.ts";
 import { runMain } from "./run_main.ts";
 
@@ -60,15 +64,6 @@ const IMPORT_FLAGS = {
 const RESIZE_METHODS = ["area", "bilinear", "bicubic"] as const;
 const SPLIT_POLICIES = ["normalization", "normalization+pool", "last-normalization"] as const;
 
-function numberList(flag: string, v: string | undefined): number[] | undefined {
-  if (v === undefined) return undefined;
-  const xs = v.split(",").map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isFinite(x))) {
-    throw new UsageError(`--${flag}: expected numbers, got "${v}"`);
-  }
-  return xs;
-}
-
 function padFlag(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -78,16 +73,105 @@ function padFlag(v: string | undefined): number | undefined {
   return n;
 }
 
-function oneOf<T extends string>(
-  flag: string,
-  v: string | undefined,
-  allowed: readonly T[],
-): T | undefined {
-  if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) {
-    throw new UsageError(`--${flag}: expected ${allowed.join(" or ")}, got "${v}"`);
+type ImportFlags = ReturnType<typeof parseFlags<typeof IMPORT_FLAGS>>["values"];
+
+/** Everything decided before the model folder is written. */
+interface ImportPlan {
+  readonly source: string;
+  readonly bytes: Uint8Array;
+  readonly dir: string;
+  readonly draft: Record<string, unknown>;
+  readonly manifest: Manifest;
+  readonly settings: ScoreSettings;
+  readonly facts: ReturnType<typeof graphFacts>;
+}
+
+/** Reads the model and drafts its manifest from the graph and the flags. */
+async function planImport(f: ImportFlags, positionals: readonly string[]): Promise<ImportPlan> {
+  if (positionals.length !== 1) throw new UsageError("expected exactly one <model.onnx>");
+  const source = positionals[0];
+  const id = f.name ??
+    basename(source).replace(/\.onnx$/i, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-");
+  if (!isModelId(id)) {
+    throw new UsageError(`--name: "${id}" is not a valid model id (a-z, 0-9, . _ -)`);
   }
-  return v as T;
+  const bytes = await Deno.readFile(source);
+  const facts = graphFacts(bytes, source);
+  const draft = draftManifest(facts, {
+    id,
+    sha256: await sha256Hex(bytes),
+    source: basename(source),
+    labels: f.labels?.split(",").map((s) => s.trim()),
+    color: oneOf("color", f.color, ["gray", "rgb"] as const),
+    pad: padFlag(f.pad),
+    mean: numberList("mean", f.mean),
+    std: numberList("std", f.std),
+    resizeMethod: oneOf("resize-method", f["resize-method"], RESIZE_METHODS),
+    splits: oneOf("splits", f.splits, SPLIT_POLICIES),
+    preset: oneOf("preset", f.preset, PRESET_NAMES),
+    created: new Date().toISOString(),
+  });
+  const manifest = parseManifest(draft, `${id}/manifest.json (draft)`);
+  const settings = settingsFromFlags(f, manifest.defaults);
+  const dir = join(f["models-dir"] ?? "models", id);
+  return { source, bytes, dir, draft, manifest, settings, facts };
+}
+
+/** Writes model.onnx and the drafted manifest; returns the folder when this run created it. */
+async function writeModelDir(plan: ImportPlan, force: boolean): Promise<string | undefined> {
+  let created: string | undefined;
+  try {
+    await Deno.stat(plan.dir);
+    if (!force) throw new UsageError(`${plan.dir} already exists; pass --force to overwrite`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    created = plan.dir;
+  }
+  await Deno.mkdir(plan.dir, { recursive: true });
+  await Deno.writeFile(join(plan.dir, "model.onnx"), plan.bytes);
+  await Deno.writeTextFile(join(plan.dir, "manifest.json"), formatJson(plan.draft));
+  const { facts } = plan;
+  console.error(
+    `Drafted ${plan.dir}: input ${facts.input} [${facts.dims}], output ${facts.output}, ` +
+      `${facts.normalizationNodes} BatchNormalization nodes, splits ${plan.manifest.splits.policy}`,
+  );
+  return created;
+}
+
+/** Compiles the scoring graph and scores one gray image: proves the model works end to end. */
+async function testScore(model: LoadedModel, plan: ImportPlan, backend: string): Promise<void> {
+  const [c, h, w] = model.inputDims;
+  const probe = model.preprocess({
+    width: w,
+    height: h,
+    data: new Uint8Array(w * h * 4).fill(128),
+  });
+  const [r] = await model.scorer.score({ data: probe, dims: [1, c, h, w] }, plan.settings);
+  if (!r || !Number.isFinite(r.score) || r.class >= plan.manifest.labels.length) {
+    throw new Error(`Cannot import "${plan.source}": a test image scored ${JSON.stringify(r)}`);
+  }
+  console.error(`Compiled and test-scored on ${backend}: score ${r.score}, class ${r.class}`);
+}
+
+/** Calibrates on the --id inputs when there are any. */
+async function calibrateImported(model: LoadedModel, plan: ImportPlan, f: ImportFlags) {
+  if (!f.id?.length) {
+    console.error(`Not calibrated: run deno task calibrate --model ${plan.dir} --id <ID images>`);
+    return;
+  }
+  const limit = intFlag(f, "limit");
+  const total = Math.min(await countInputs(f.id), limit ?? Infinity);
+  const data = f.id.join(" + ") + (limit !== undefined ? ` (first ${limit})` : "");
+  console.error(`Calibrating on ${data}: ${total} images`);
+  const calibration = await calibrateModel(model, readInputs(f.id), plan.settings, {
+    batch: intFlag(f, "batch", 32)!,
+    limit,
+    data,
+  });
+  await saveCalibration(plan.dir, calibration);
+  console.error(
+    `Threshold ${calibration.threshold} keeps ${(calibration.tpr * 100).toFixed(1)} % of ID images`,
+  );
 }
 
 /** Runs the command; returns the exit code. */
@@ -99,91 +183,22 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
       console.log(USAGE);
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError("expected exactly one <model.onnx>");
-    const source = positionals[0];
-    const id = f.name ??
-      basename(source).replace(/\.onnx$/i, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-");
-    if (!isModelId(id)) {
-      throw new UsageError(`--name: "${id}" is not a valid model id (a-z, 0-9, . _ -)`);
-    }
-    const bytes = await Deno.readFile(source);
-    const facts = graphFacts(bytes, source);
-    const draft = draftManifest(facts, {
-      id,
-      sha256: await sha256Hex(bytes),
-      source: basename(source),
-      labels: f.labels?.split(",").map((s) => s.trim()),
-      color: oneOf("color", f.color, ["gray", "rgb"] as const),
-      pad: padFlag(f.pad),
-      mean: numberList("mean", f.mean),
-      std: numberList("std", f.std),
-      resizeMethod: oneOf("resize-method", f["resize-method"], RESIZE_METHODS),
-      splits: oneOf("splits", f.splits, SPLIT_POLICIES),
-      preset: oneOf("preset", f.preset, PRESET_NAMES),
-      created: new Date().toISOString(),
-    });
-    const manifest = parseManifest(draft, `${id}/manifest.json (draft)`);
-    const settings = settingsFromFlags(f, manifest.defaults);
-    const limit = intFlag(f, "limit");
-    const batch = intFlag(f, "batch", 32)!;
+    const plan = await planImport(f, positionals);
+    intFlag(f, "limit"); // flag errors before anything is written
+    intFlag(f, "batch", 32);
     const backend = await backendFromFlags(f);
-
-    const dir = join(f["models-dir"] ?? "models", id);
-    try {
-      await Deno.stat(dir);
-      if (!f.force) throw new UsageError(`${dir} already exists; pass --force to overwrite`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      created = dir;
-    }
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeFile(join(dir, "model.onnx"), bytes);
-    await Deno.writeTextFile(join(dir, "manifest.json"), formatJson(draft));
-    console.error(
-      `Drafted ${dir}: input ${facts.input} [${facts.dims}], output ${facts.output}, ` +
-        `${facts.normalizationNodes} BatchNormalization nodes, splits ${manifest.splits.policy}`,
-    );
-
-    // Compiling the gradient graphs and scoring one image proves the model works end to end.
-    const model = await loadModel(dir, {
+    created = await writeModelDir(plan, !!f.force);
+    const model = await loadModel(plan.dir, {
       backend,
       createScorer: createScorer ?? createLazyScorer,
     });
-    const [c, h, w] = model.inputDims;
-    const probe = model.preprocess({
-      width: w,
-      height: h,
-      data: new Uint8Array(w * h * 4).fill(128),
-    });
-    const [r] = await model.scorer.score({ data: probe, dims: [1, c, h, w] }, settings);
-    if (!r || !Number.isFinite(r.score) || r.class >= manifest.labels.length) {
-      throw new Error(`Cannot import "${source}": a test image scored ${JSON.stringify(r)}`);
-    }
-    console.error(`Compiled and test-scored on ${backend}: score ${r.score}, class ${r.class}`);
+    await testScore(model, plan, backend);
     created = undefined; // the folder is now a working model; keep it even if calibration fails
-
-    if (f.id?.length) {
-      const total = Math.min(await countInputs(f.id), limit ?? Infinity);
-      const data = f.id.join(" + ") + (limit !== undefined ? ` (first ${limit})` : "");
-      console.error(`Calibrating on ${data}: ${total} images`);
-      const calibration = await calibrateModel(model, readInputs(f.id), settings, {
-        batch,
-        limit,
-        data,
-      });
-      await saveCalibration(dir, calibration);
-      console.error(
-        `Threshold ${calibration.threshold} keeps ${
-          (calibration.tpr * 100).toFixed(1)
-        } % of ID images`,
-      );
-    } else {
-      console.error(`Not calibrated: run deno task calibrate --model ${dir} --id <ID images>`);
-    }
+    await calibrateImported(model, plan, f);
     console.error(
-      `Review ${join(dir, "manifest.json")}: preprocess must repeat your training pipeline.`,
+      `Review ${join(plan.dir, "manifest.json")}: preprocess must repeat your training pipeline.`,
     );
-    console.log(dir);
+    console.log(plan.dir);
     return 0;
   } catch (e) {
     if (created) await Deno.remove(created, { recursive: true }).catch(() => {});

@@ -13,10 +13,11 @@ import {
   parseFlags,
   settingsFromFlags,
   UsageError,
-} from "../models/cli_args.ts";
+} from "./args.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
-import type { LoadedModel, ScorerFactory } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { LoadedModel } from "../models/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
 import { createLazyScorer } from "../si/engine.ts";
 

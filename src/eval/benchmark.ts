@@ -5,8 +5,8 @@
  */
 import { type InputItem, readInputs } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
-import type { EvalArgs } from "./args.ts";
+import type { AdvLoss, Integration, Method, ScoreSettings } from "../contract/scoring.ts";
+import type { BackendName } from "../runtime/types.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";
 import {
@@ -18,6 +18,24 @@ import {
   writeReport,
 } from "./report.ts";
 import { scoreFusedInputs, scoreInputs } from "./run.ts";
+
+/** What to evaluate. Undefined α/T/loss/integration mean "the model's defaults". */
+export interface EvalArgs {
+  readonly model: string;
+  readonly id: readonly string[];
+  readonly ood: ReadonlyArray<{ readonly name: string; readonly specs: readonly string[] }>;
+  readonly methods: readonly Method[];
+  readonly out?: string;
+  readonly alphas?: readonly number[];
+  readonly iterations?: readonly number[];
+  readonly loss?: AdvLoss;
+  readonly integrate?: Integration;
+  readonly limit?: number;
+  readonly backend: BackendName;
+  readonly batch: number;
+  /** Cache root, or undefined with --no-cache. */
+  readonly cache?: string;
+}
 
 /** Where the benchmark prints. */
 export interface BenchmarkIO {

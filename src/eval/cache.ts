@@ -7,7 +7,7 @@
  */
 import type { DecodedImage } from "../image/types.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 
 /** What is cached per image. */
 export interface CachedScore {

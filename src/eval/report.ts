@@ -2,7 +2,7 @@
  * Evaluation results: computing them from scores, and writing the table, JSON, CSV and plots.
  * @module
  */
-import type { Method, ScoreSettings } from "../si/types.ts";
+import type { Method, ScoreSettings } from "../contract/scoring.ts";
 import {
   accuracy,
   averageMetrics,

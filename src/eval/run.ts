@@ -5,7 +5,7 @@
 import type { InputItem } from "../inputs/mod.ts";
 import { fuse, NotCalibratedError } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { type CachedScore, imageKey, type ScoreCache } from "./cache.ts";
 
 /** The score of one input. */

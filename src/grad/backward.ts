@@ -9,7 +9,7 @@
 import type { GraphBuilder } from "../onnx/builder.ts";
 import { nodeLabel } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { TensorInfo } from "../onnx/shapes.ts";
+import type { TensorInfo } from "../runtime/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
 import { RULES, supportedOps } from "./registry.ts";
 import { type GradContext, NO_GRADIENT } from "./types.ts";
@@ -45,21 +45,36 @@ export interface Activity {
   readonly active: readonly NodeProto[];
 }
 
+/** Throws when a node reads a non-float tensor that was computed from the differentiated ones. */
+function checkNotCut(n: NodeProto, cut: ReadonlyMap<string, string>): void {
+  const i = (n.input ?? []).find((name) => cut.has(name));
+  if (i === undefined) return;
+  throw new Error(
+    `Cannot differentiate ${nodeLabel(n)}: its input "${i}" is ${cut.get(i)}, computed from ` +
+      `the differentiated tensors; gradients only flow through float32 tensors`,
+  );
+}
+
 /** The activity analysis of {@link buildBackward}: nodes on a path from `wrt` to a seed. */
 export function activity(
   spec: Pick<BackwardSpec, "nodes" | "info" | "seeds" | "wrt">,
 ): Activity {
   const varied = new Set<string>(spec.wrt);
+  // Non-float tensors computed from wrt by differentiable ops (e.g. a Cast to int64): a float
+  // tensor computed from one would silently get a zero gradient, so that is an error.
+  const cut = new Map<string, string>();
   const activeFwd: NodeProto[] = [];
   for (const n of spec.nodes) {
     if (RULES[n.opType!] === NO_GRADIENT) continue;
-    if (!(n.input ?? []).some((i) => i && varied.has(i))) continue;
+    if (!(n.input ?? []).some((i) => i && (varied.has(i) || cut.has(i)))) continue;
     let any = false;
     for (const o of n.output ?? []) {
-      if (o && FLOAT_TYPES.has(spec.info(o)?.type ?? "float32")) {
+      const type = spec.info(o)?.type ?? "float32";
+      if (o && FLOAT_TYPES.has(type)) {
+        checkNotCut(n, cut);
         varied.add(o);
         any = true;
-      }
+      } else if (o) cut.set(o, type);
     }
     if (any) activeFwd.push(n);
   }

@@ -19,7 +19,12 @@ import { add, div, mul, neg, passThrough, sub } from "./rules/elementwise.ts";
 import { gather, slice } from "./rules/indexing.ts";
 import { gemm, matMul } from "./rules/linear.ts";
 import { exp, log, mean, pow, sqrt, sum } from "./rules/math.ts";
-import { batchNormalization, groupNormalization, instanceNormalization } from "./rules/norm.ts";
+import {
+  batchNormalization,
+  groupNormalization,
+  instanceNormalization,
+  layerNormalization,
+} from "./rules/norm.ts";
 import { averagePool, globalAveragePool, maxPool } from "./rules/pool.ts";
 import { reduceMean, reduceSum } from "./rules/reduce.ts";
 import { concat, expand, pad, reshapeBack, split, transpose } from "./rules/shape.ts";
@@ -60,6 +65,7 @@ export const RULES: Readonly<Record<string, RuleEntry>> = {
   BatchNormalization: batchNormalization,
   InstanceNormalization: instanceNormalization,
   GroupNormalization: groupNormalization,
+  LayerNormalization: layerNormalization,
   GlobalAveragePool: globalAveragePool,
   AveragePool: averagePool,
   MaxPool: maxPool,

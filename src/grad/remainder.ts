@@ -2,7 +2,7 @@
  * Remainder graphs: the part of a network downstream of a split tensor `z_l`, re-rooted at a
  * replacement tensor, with every tensor NOT downstream of `z_l` keeping its original value
  * (a residual branch that started before `z_l` is read from the original forward pass, not
- * recomputed). See docs/si-method.md, `R_l(z)`.
+ * recomputed). See docs/method.md, "Terms".
  * @module
  */
 import type { Graph } from "../onnx/graph.ts";

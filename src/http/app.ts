@@ -122,7 +122,7 @@ function readyz(ctx: AppContext, gate: DrainGate): Response {
   const { registry, config } = ctx;
   if (!registry.ready) {
     // A registry that loads in the background may expose its failure (see lazy_registry.ts).
-    const failed = (registry as { error?: unknown }).error !== undefined;
+    const failed = registry.error !== undefined;
     const why = failed ? "loading models failed (see the server log)" : "models are still loading";
     throw new ApiError(503, "not_ready", `Cannot serve yet: ${why}`, {
       "retry-after": String(config.retryAfterSeconds),

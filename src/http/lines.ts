@@ -5,7 +5,7 @@
 import { pValue } from "../models/calibration.ts";
 import { ApiError, type ErrorCode } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ComponentScore, ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ComponentScore, ImageScore, Method, ScoreSettings } from "../contract/scoring.ts";
 
 /** A scored image's line. `ood`, `threshold`, `p_value` are null when the model is uncalibrated. */
 export interface ScoreLine {
@@ -18,7 +18,7 @@ export interface ScoreLine {
   readonly class: number;
   readonly label: string | null;
   readonly confidence: number;
-  readonly method: string;
+  readonly method: Method;
   readonly layers?: readonly number[];
   /** `fused` only: each component's score and calibration p-value. */
   readonly components?: readonly ComponentScore[];

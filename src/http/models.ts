@@ -3,11 +3,12 @@
  * @module
  */
 import type { Calibration, LoadedModel } from "../models/types.ts";
-import { METHODS } from "../si/types.ts";
+import { METHODS } from "../contract/scoring.ts";
 import { type AppContext, findModel } from "./context.ts";
 import type { RouteContext } from "./router.ts";
 
-function summary(model: LoadedModel) {
+/** A model as `GET /v1/models` lists it. */
+export function modelSummary(model: LoadedModel) {
   return {
     id: model.id,
     backend: model.backend,
@@ -30,14 +31,17 @@ function calibrations(model: LoadedModel): Calibration[] {
 
 /** GET /v1/models */
 export function listModelsRoute(ctx: AppContext): Response {
-  return Response.json({ ready: ctx.registry.ready, models: ctx.registry.list().map(summary) });
+  return Response.json({
+    ready: ctx.registry.ready,
+    models: ctx.registry.list().map(modelSummary),
+  });
 }
 
 /** GET /v1/models/{model} */
 export function getModelRoute(ctx: AppContext, rc: RouteContext): Response {
   const model = findModel(ctx, rc.params.model);
   return Response.json({
-    ...summary(model),
+    ...modelSummary(model),
     labels: model.labels,
     manifest: model.manifest,
     calibration: model.calibrationFor(model.defaults) ?? null,

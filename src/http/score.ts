@@ -11,7 +11,7 @@
 import { ApiError } from "../errors.ts";
 import { NotCalibratedError } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { parseImages, readBody } from "./body.ts";
 import { type AppContext, findModel } from "./context.ts";
 import { parseSettings, parseTimeout } from "./params.ts";

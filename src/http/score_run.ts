@@ -9,7 +9,7 @@ import { ApiError } from "../errors.ts";
 import type { Preprocessor } from "../image/preprocess.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { Admission } from "../serve/batcher.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import type { ImagePart } from "./body.ts";
 import type { AppContext } from "./context.ts";
 import { errorLine, scoreLine } from "./lines.ts";

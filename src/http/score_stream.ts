@@ -4,7 +4,7 @@
  * @module
  */
 import type { LoadedModel } from "../models/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import type { ScoreRun } from "./score_run.ts";
 
 /** Counts of a finished stream. */

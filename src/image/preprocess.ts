@@ -10,11 +10,9 @@
  * photo.
  * @module
  */
-import type { InputSpec, PreprocessSpec } from "../models/manifest.ts";
+import type { InputSpec, PreprocessSpec } from "./spec.ts";
 import { type Plane, resizePlane } from "./resize.ts";
 import type { DecodedImage } from "./types.ts";
-
-export { grayToImage } from "../inputs/gray.ts";
 
 /** The manifest steps a pre-processor is built from: plain data, so a worker can rebuild it. */
 export interface PreprocessJob {

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { DecodedImage } from "../image/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { buildCalibration, upsertCalibration } from "./calibration.ts";
 import { componentSettings, componentValues, fusionComponents } from "./fusion.ts";
 import { buildFusedCalibration } from "./fusion_calibration.ts";

@@ -3,7 +3,8 @@
  * stored calibration to requested settings. Pure functions, no I/O.
  * @module
  */
-import type { Method, ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
+import { relevantSettings } from "../contract/settings.ts";
 import type { Calibration } from "./types.ts";
 
 /**
@@ -83,14 +84,6 @@ function countAtOrBelow(sorted: readonly number[], x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** The settings a method's score depends on; others are ignored when matching calibrations. */
-export function relevantSettings(method: Method): readonly (keyof ScoreSettings)[] {
-  // `fused` runs its gradient component (S&I or S&I-A) under these settings.
-  return method === "si" || method === "si_a" || method === "fused"
-    ? ["alpha", "iterations", "loss", "integrate"]
-    : [];
 }
 
 /** True when a stored calibration was made with the same method and relevant settings. */

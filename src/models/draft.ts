@@ -4,7 +4,7 @@
  * @module
  */
 import { readModel } from "../onnx/proto.ts";
-import { DEFAULT_SETTINGS } from "../si/types.ts";
+import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
 import { isModelId } from "./loader.ts";
 
 /** The user's choices; anything omitted gets a documented default. */

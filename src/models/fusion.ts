@@ -13,32 +13,13 @@ import type {
   ComponentScore,
   ImageScore,
   InputBatch,
-  Method,
   ScoreCallOptions,
   Scorer,
   ScoreSettings,
-} from "../si/types.ts";
+} from "../contract/scoring.ts";
+import { componentSettings, type FusionComponents, fusionComponents } from "../contract/fusion.ts";
 
-/** The two methods `fused` combines: a gradient method, then energy. */
-export type FusionComponents = readonly [Method, "energy"];
-
-/**
- * The components of a model's `fused` score: the manifest's `fusion.components`, else `si_a` for
- * A-variant models (default method `si_a` or `gaia_a`) and `si` otherwise; energy always second.
- */
-export function fusionComponents(manifest: Manifest): FusionComponents {
-  if (manifest.fusion) return manifest.fusion.components;
-  const d = manifest.defaults.method;
-  return [d === "si_a" || d === "gaia_a" ? "si_a" : "si", "energy"];
-}
-
-/** The settings of the one pass that yields every component. */
-export function componentSettings(
-  settings: ScoreSettings,
-  components: FusionComponents,
-): ScoreSettings {
-  return { ...settings, method: components[0] };
-}
+export { componentSettings, type FusionComponents, fusionComponents };
 
 /** The component values of one result of that pass, in component order. */
 export function componentValues(r: ImageScore, components: FusionComponents): number[] {

@@ -7,7 +7,7 @@
  * new ID image's score against n − 1 calibration images. Pure functions, no I/O.
  * @module
  */
-import type { ScoreSettings } from "../si/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { acceptedShare, pValue, quantiles, sortScores, thresholdAt } from "./calibration.ts";
 import type { FusionComponents } from "./fusion.ts";
 import type { Calibration, ComponentDistribution } from "./types.ts";

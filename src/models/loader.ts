@@ -9,7 +9,8 @@ import type { BackendName } from "../runtime/types.ts";
 import { findCalibration } from "./calibration.ts";
 import { withFusion } from "./fusion.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import type { LoadedModel, ModelRegistry, ScorerFactory } from "./types.ts";
+import type { LoadedModel, ModelRegistry } from "./types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
 
 /** Model ids: lower-case, digits, `.`, `_`, `-`; checked before any filesystem access. */
 export const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;

@@ -5,28 +5,9 @@
  * @module
  */
 import { z } from "zod";
-import { DEFAULT_SETTINGS, LAST_NORMALIZATION_COUNT, METHODS } from "../si/types.ts";
-import type { SplitPolicy } from "../si/types.ts";
-
-const numbers = (what = "expected array of numbers") =>
-  z.array(z.number({ error: what }), { error: what }).min(1, {
-    error: "expected at least 1 number",
-  });
-
-const positiveInt = z.number({ error: "expected a positive integer" }).int({
-  error: "expected a positive integer",
-}).positive({ error: "expected a positive integer" });
-
-const pixelValue = z.number({ error: "expected a number in 0..255" }).min(0).max(255);
-
-/** Settings of a scoring run, as stored in manifests (missing fields take the authors' defaults). */
-export const settingsSchema = z.strictObject({
-  method: z.enum(METHODS).default(DEFAULT_SETTINGS.method),
-  alpha: z.number().positive().default(DEFAULT_SETTINGS.alpha),
-  iterations: positiveInt.default(DEFAULT_SETTINGS.iterations),
-  loss: z.enum(["ce", "max"]).default(DEFAULT_SETTINGS.loss),
-  integrate: z.enum(["add", "multiply"]).default(DEFAULT_SETTINGS.integrate),
-});
+import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
+import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
+import { settingsSchema } from "../contract/settings.ts";
 
 /** One component distribution of a `fused` calibration. */
 const componentSchema = z.strictObject({
@@ -62,59 +43,6 @@ export const calibrationSchema = z.strictObject({
  */
 const fusionSchema = z.strictObject({
   components: z.tuple([z.enum(["si", "si_a", "gaia_z", "gaia_a"]), z.literal("energy")]),
-});
-
-/** How pixels become the model's input tensor. */
-export const preprocessSchema = z.strictObject({
-  /** "gray": ITU-R BT.601 luma; "rgb": the three colour channels. */
-  color: z.enum(["gray", "rgb"]),
-  /** Transparent pixels are composited over this gray level (0 = black). */
-  background: pixelValue.default(0),
-  /**
-   * Either a fixed `width` × `height` or `shorter`: the shorter side to that many pixels, the
-   * longer one in proportion (truncated, as torchvision's `Resize(int)`); the latter needs a crop.
-   */
-  resize: z.strictObject({
-    width: positiveInt.optional(),
-    height: positiveInt.optional(),
-    shorter: positiveInt.optional(),
-    /**
-     * "area": exact area averaging when shrinking; "bilinear" / "bicubic": Pillow's anti-aliased
-     * triangle / cubic (a = −0.5) filter, widened by the scale factor when shrinking.
-     */
-    method: z.enum(["area", "bilinear", "bicubic"]).default("area"),
-    /** "float" (default) or "pillow": Pillow's 8-bit fixed-point passes (PIL-image pipelines). */
-    arithmetic: z.enum(["float", "pillow"]).optional(),
-  }).superRefine((r, ctx) => {
-    const fixed = r.width !== undefined || r.height !== undefined;
-    if (fixed === (r.shorter !== undefined) || (fixed && (!r.width || !r.height))) {
-      ctx.addIssue({ code: "custom", message: "expected width and height, or shorter" });
-    }
-    if (r.arithmetic === "pillow" && r.method === "area") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["arithmetic"],
-        message: 'pillow arithmetic needs method "bilinear" or "bicubic"',
-      });
-    }
-  }),
-  /** Center crop after the resize (torchvision's `CenterCrop`: offset round-half-even). */
-  crop: z.strictObject({ width: positiveInt, height: positiveInt }).optional(),
-  pad: z.strictObject({
-    top: z.number().int().min(0).default(0),
-    right: z.number().int().min(0).default(0),
-    bottom: z.number().int().min(0).default(0),
-    left: z.number().int().min(0).default(0),
-    /** Padding value in pixel units (0..255), before scaling. */
-    value: pixelValue.default(0),
-  }).default({ top: 0, right: 0, bottom: 0, left: 0, value: 0 }),
-  /** Multiplier from pixel units; a reciprocal of an integer n divides by n exactly (1/255). */
-  scale: z.number().positive().default(1 / 255),
-  /** Per-channel mean and std after scaling; one value applies to every channel. */
-  mean: numbers(),
-  std: numbers().refine((a) => a.every((x) => x > 0), { error: "expected positive numbers" }),
-  /** Copies of the gray plane (e.g. 3 for a gray dataset fed to an RGB backbone). */
-  replicate: positiveInt.default(1),
 });
 
 const splitsSchema = z.strictObject({
@@ -154,12 +82,7 @@ const manifestBase = z.strictObject({
     input: z.string().min(1),
     output: z.string().min(1),
   }),
-  input: z.strictObject({
-    layout: z.literal("NCHW"),
-    channels: positiveInt,
-    height: positiveInt,
-    width: positiveInt,
-  }),
+  input: inputSchema,
   preprocess: preprocessSchema,
   splits: splitsSchema,
   defaults: settingsSchema.default({ ...DEFAULT_SETTINGS }),
@@ -220,10 +143,6 @@ function checkSizes(m: z.infer<typeof manifestBase>, ctx: z.RefinementCtx): void
 
 /** A validated manifest with defaults filled in. */
 export type Manifest = z.infer<typeof manifestSchema>;
-/** The manifest's pre-processing section. */
-export type PreprocessSpec = Manifest["preprocess"];
-/** The manifest's input section. */
-export type InputSpec = Manifest["input"];
 
 /** Thrown when a manifest is invalid; `problems` lists every issue as "path: message". */
 export class ManifestError extends Error {
@@ -240,17 +159,6 @@ export function parseManifest(json: unknown, source: string): Manifest {
   const r = manifestSchema.safeParse(json);
   if (r.success) return r.data;
   throw new ManifestError(source, r.error.issues.map((i) => `${formatPath(i.path)}: ${tidy(i)}`));
-}
-
-/** The split policy a manifest asks for, in the engine's terms. */
-export function splitPolicyOf(m: Manifest): SplitPolicy {
-  const { policy, names, count, pooled } = m.splits;
-  const extra = pooled ? { pooled } : {};
-  if (policy === "tensors") return { kind: "tensors", names: names ?? [], ...extra };
-  if (policy === "last-normalization") {
-    return { kind: policy, count: count ?? LAST_NORMALIZATION_COUNT, ...extra };
-  }
-  return { kind: policy, ...extra };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { BackendName } from "../runtime/types.ts";
-import type { Method, Scorer, ScoreSettings } from "../si/types.ts";
+import type { Method, Scorer, ScoreSettings } from "../contract/scoring.ts";
 import type { DecodedImage } from "../image/types.ts";
 
 /** The calibration of one method/settings on held-out ID data. */
@@ -65,16 +65,6 @@ export interface ModelRegistry {
   get(id: string): LoadedModel | undefined;
   /** True once every configured model is loaded and its graphs compiled. */
   readonly ready: boolean;
+  /** Why loading failed, for registries that load in the background; undefined otherwise. */
+  readonly error?: unknown;
 }
-
-/** Builds a scorer for a model; the S&I engine provides the real one (`src/si/engine.ts`). */
-export type ScorerFactory = (args: {
-  readonly modelBytes: Uint8Array;
-  readonly manifest: import("./manifest.ts").Manifest;
-  readonly backend: BackendName;
-  readonly inputDims: readonly [number, number, number];
-  /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
-  readonly cacheDir?: string;
-  /** Memory budget of the process in MB; the engine sizes its runs to it (memory_plan.ts). */
-  readonly memoryBudgetMb?: number;
-}) => Promise<Scorer>;

@@ -22,18 +22,25 @@
 import type { BackendName } from "./types.ts";
 import { BackendUnavailableError } from "./errors.ts";
 
-// deno-lint-ignore no-explicit-any
-export type Ort = any;
+/**
+ * The onnxruntime API as its packages type it. onnxruntime-node and both onnxruntime-web builds
+ * re-export the same `onnxruntime-common` surface (InferenceSession, Tensor, env).
+ */
+export type OrtModule = typeof import("onnxruntime-web");
+/** An onnxruntime inference session. */
+export type OrtSession = import("onnxruntime-web").InferenceSession;
+/** An onnxruntime tensor. */
+export type OrtTensor = import("onnxruntime-web").Tensor;
 
 /** A loaded onnxruntime build with the session options the backend always uses. */
 export interface LoadedBackend {
   readonly backend: BackendName;
-  readonly ort: Ort;
+  readonly ort: OrtModule;
   readonly executionProviders: readonly string[];
   /** Options merged into every `InferenceSession.create`. */
-  readonly sessionOptions: Readonly<Record<string, unknown>>;
+  readonly sessionOptions: Readonly<import("onnxruntime-web").InferenceSession.SessionOptions>;
   readonly info: Readonly<Record<string, string | number | boolean>>;
-  /** Whether the build's log lines can be captured in-process (see log_capture.ts). */
+  /** Whether the build's log lines can be captured in-process (see bench/lib/log_capture.ts). */
   readonly capturableLog: boolean;
 }
 
@@ -57,7 +64,7 @@ export function loadBackend(backend: BackendName): Promise<LoadedBackend> {
 }
 
 async function loadNative(): Promise<LoadedBackend> {
-  let ort: Ort;
+  let ort: OrtModule;
   try {
     ort = await import("onnxruntime-node");
   } catch (e) {
@@ -80,7 +87,7 @@ async function loadNative(): Promise<LoadedBackend> {
 }
 
 async function loadWasm(): Promise<LoadedBackend> {
-  let ort: Ort;
+  let ort: OrtModule;
   try {
     ort = await import("onnxruntime-web");
   } catch (e) {
@@ -131,13 +138,12 @@ interface AdapterLike {
 }
 
 /** Requests a WebGPU adapter, or explains why there is none. */
-export async function requestAdapter(): Promise<AdapterLike> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<AdapterLike | null> } })
-    .gpu;
+export async function requestAdapter(): Promise<GPUAdapter> {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) {
     throw new BackendUnavailableError("webgpu", "navigator.gpu is missing in this runtime");
   }
-  let adapter: AdapterLike | null;
+  let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter();
   } catch (e) {
@@ -172,7 +178,7 @@ export function describeAdapter(adapter: AdapterLike): Record<string, string | b
 
 async function loadWebGpu(): Promise<LoadedBackend> {
   const adapter = await requestAdapter();
-  let ort: Ort;
+  let ort: OrtModule;
   let dist: string;
   try {
     ort = await import("onnxruntime-web/webgpu");

@@ -4,7 +4,7 @@
  * threads), `webgpu` (onnxruntime-web's WebGPU build) and `native` (onnxruntime-node).
  * @module
  */
-import type { BackendChoice, BackendName, DeviceRuntime, DeviceSession } from "./types.ts";
+import type { BackendChoice, BackendName, GraphSession, Runtime } from "./types.ts";
 import { BACKENDS } from "./types.ts";
 import { loadBackend, type LoadedBackend } from "./backends.ts";
 import { wrapSession } from "./session.ts";
@@ -14,14 +14,14 @@ import { BackendUnavailableError } from "./errors.ts";
 
 export { BackendUnavailableError };
 
-const cache = new Map<BackendName, Promise<DeviceRuntime>>();
+const cache = new Map<BackendName, Promise<Runtime>>();
 
 /**
  * Returns the process-wide runtime for a backend, loading it on first use. The backend is
  * proven by running a one-node graph, so an unusable one fails here with a
  * `BackendUnavailableError`, not at the first real request. A failed load is not cached.
  */
-export function getRuntime(backend: BackendName): Promise<DeviceRuntime> {
+export function getRuntime(backend: BackendName): Promise<Runtime> {
   let r = cache.get(backend);
   if (!r) {
     r = loadBackend(backend).then(makeRuntime).then(async (rt) => {
@@ -76,29 +76,21 @@ export async function availableBackends(
 }
 
 /** The loaded onnxruntime build behind a runtime, for the diagnostics in this folder only. */
-export const loadedBackends = new WeakMap<DeviceRuntime, LoadedBackend>();
+export const loadedBackends = new WeakMap<Runtime, LoadedBackend>();
 
-function makeRuntime(lb: LoadedBackend): DeviceRuntime {
-  const rt: DeviceRuntime = {
+function makeRuntime(lb: LoadedBackend): Runtime {
+  const rt: Runtime = {
     backend: lb.backend,
     info: lb.info,
-    async createSession(model, options = {}): Promise<DeviceSession> {
-      const deviceOutputs = options.deviceOutputs ?? [];
+    async createSession(model, options = {}): Promise<GraphSession> {
       const session = await lb.ort.InferenceSession.create(model, {
         executionProviders: [...lb.executionProviders],
         graphOptimizationLevel: "all",
         enableMemPattern: options.memoryPattern ?? false,
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
-        ...(lb.backend === "webgpu" && deviceOutputs.length
-          ? {
-            preferredOutputLocation: Object.fromEntries(
-              deviceOutputs.map((n) => [n, "gpu-buffer"]),
-            ),
-          }
-          : {}),
         ...lb.sessionOptions,
       });
-      return wrapSession(lb.ort, lb.backend, session, deviceOutputs);
+      return wrapSession(lb.ort, session);
     },
   };
   loadedBackends.set(rt, lb);
@@ -128,7 +120,7 @@ function identityModel(): Uint8Array {
   return identityBytes;
 }
 
-async function smokeTest(rt: DeviceRuntime): Promise<void> {
+async function smokeTest(rt: Runtime): Promise<void> {
   try {
     const s = await rt.createSession(identityModel());
     const out = await s.run({ x: { type: "float32", dims: [2], data: new Float32Array([1, 2]) } });

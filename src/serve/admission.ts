@@ -4,7 +4,7 @@
  * @module
  */
 import type { LoadedModel } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 
 /** Per-request admission options. */
 export interface AdmitOptions {

@@ -13,7 +13,8 @@
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import type { LoadedModel } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
+import { settingsKey } from "../contract/settings.ts";
 import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
 import { type DrainEvent, DrainRate, drainSchedule, refusal } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
@@ -62,7 +63,7 @@ interface RunningBatch {
 
 /** The batch key of a model and settings: images share batches only within one key. */
 export function batchKey(model: LoadedModel, settings: ScoreSettings): string {
-  return `${model.id}\u0000${JSON.stringify(settings)}`;
+  return `${model.id}\u0000${settingsKey(settings)}`;
 }
 
 /** A batcher with the limits of `config`, reporting to `metrics` (queue gauges attached). */

@@ -5,9 +5,9 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import type { ScorerFactory } from "../models/types.ts";
-import { METHODS } from "../si/types.ts";
-import type { Scorer } from "../si/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
+import { METHODS } from "../contract/scoring.ts";
+import type { Scorer } from "../contract/scoring.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 import { onStackingFallback } from "../si/fallbacks.ts";
 

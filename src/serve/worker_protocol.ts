@@ -2,8 +2,8 @@
  * Messages between `worker_scorer.ts` (HTTP thread) and `scorer_worker.ts` (scoring thread).
  * @module
  */
-import type { ScorerFactory } from "../models/types.ts";
-import type { ImageScore, ScoreSettings } from "../si/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
+import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 
 /** HTTP thread → worker. */
 export type ToWorker =

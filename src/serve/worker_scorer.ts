@@ -5,8 +5,8 @@
  * stream, /healthz and /metrics of the service while a batch is scored.
  * @module
  */
-import type { ScorerFactory } from "../models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../si/types.ts";
+import type { ScorerFactory } from "../contract/scoring.ts";
+import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../contract/scoring.ts";
 import type { FromWorker, ToWorker, WorkerError } from "./worker_protocol.ts";
 import { recordStackingFallback } from "../si/fallbacks.ts";
 

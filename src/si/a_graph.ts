@@ -1,5 +1,5 @@
 /**
- * The A variant of S&I (the authors' ImageNet/BiT setting, docs/si-method.md "The A variant")
+ * The A variant of S&I (the authors' ImageNet/BiT setting, docs/method.md "S&I and GAIA, A variant")
  * and GAIA-A, compiled like S&I-Z: iteration 0 of every split from the model's own forward pass
  * and ONE backward pass with the cotangents stacked along the batch axis; iterations t ≥ 1 from
  * the stacked remainder pass (stacked.ts), or one cloned remainder per split where the topology
@@ -24,12 +24,12 @@ import { cloneRemainder } from "../grad/remainder.ts";
 import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
 import { aScore, filled, logSoftmaxSumSeed, onlyStream, topChannelMask } from "./a_parts.ts";
-import { halves, type Head, head, sign } from "./heads.ts";
+import { type Head, head, seedHalves, sign } from "./heads.ts";
 import type { SiOutputs } from "./si_graph.ts";
 import { emitStackedPass } from "./stacked.ts";
-import type { AdvLoss, Integration } from "./types.ts";
+import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
 /** Settings of the A-variant graph. */
 export interface AGraphSettings {
@@ -196,13 +196,7 @@ function innerAndStep(
     [logits, b.op("Concat", [filled(b, dSeed, 0), dSeed], { axis: 0 }, "seeds_y")],
   ]);
   const both = buildBackward(b, { ...fwd, seeds, wrt: s.splits, seedCount: 2 });
-  const g = new Map<string, string>(), d = new Map<string, string>();
-  for (const [w, grad] of both) {
-    const [first, second] = halves(b, grad);
-    g.set(w, first);
-    d.set(w, second);
-  }
-  return { g, d };
+  return seedHalves(b, both);
 }
 
 /** Gradients of one iteration t ≥ 1 at every split. */

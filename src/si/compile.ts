@@ -6,13 +6,14 @@ import { assembleModel } from "../onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
+import type { ShapeMap } from "../runtime/shapes.ts";
 import { emitBaseline, emitEnergy } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSiA } from "./a_graph.ts";
 import { emitSi } from "./si_graph.ts";
+import type { Method, ScoreSettings } from "../contract/scoring.ts";
+import { canonicalSettings } from "../contract/settings.ts";
 import { resolvePooled } from "./splits.ts";
-import type { Method, ScoreSettings } from "./types.ts";
 
 /** Output names every scoring graph has. */
 export const OUT = {
@@ -25,7 +26,7 @@ export const OUT = {
   energy: "energy",
 } as const;
 
-/** Gradient methods of the A variant (gradient values near the head, docs/si-method.md). */
+/** Gradient methods of the A variant (gradient values near the head, docs/method.md). */
 export type AMethod = "si_a" | "gaia_a";
 
 /** Whether a method is S&I-A or GAIA-A. */
@@ -49,28 +50,13 @@ export function hasAlphaInput(s: ScoreSettings): boolean {
  * time (α). Two settings with the same graph settings share one compiled graph and session.
  */
 export function graphSettings(s: ScoreSettings): ScoreSettings {
-  const e = effectiveSettings(s);
+  const e = canonicalSettings(s);
   return hasAlphaInput(e) ? { ...e, alpha: 0 } : e;
 }
 
 /** Whether a method uses gradients at split tensors. */
 export function isGradientMethod(m: Method): m is "si" | "gaia_z" | AMethod {
   return m === "si" || m === "gaia_z" || isAMethod(m);
-}
-
-/**
- * The effective settings of a method: GAIA-Z is the t = 0 term alone (T = 1), and α, loss and
- * integration do not enter it; output-based methods ignore all of them. Used as the cache key.
- */
-export function effectiveSettings(s: ScoreSettings): ScoreSettings {
-  if (s.method === "fused") {
-    throw new Error('Method "fused" is scored through a loaded model (src/models/fusion.ts)');
-  }
-  if (s.method === "si" || s.method === "si_a") return s;
-  if (s.method === "gaia_z" || s.method === "gaia_a") {
-    return { method: s.method, alpha: 0, iterations: 1, loss: "ce", integrate: "add" };
-  }
-  return { method: s.method, alpha: 0, iterations: 0, loss: "ce", integrate: "add" };
 }
 
 /**
@@ -98,7 +84,10 @@ export function compileScoringModel(
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
   const b = new GraphBuilder(opsetOf(model), taken, "si");
-  const s = effectiveSettings(settings);
+  if (settings.method === "fused") {
+    throw new Error('Method "fused" is scored through a loaded model (src/models/fusion.ts)');
+  }
+  const s = canonicalSettings(settings);
   const alias = (from: string, to: string) =>
     b.nodes.push({ opType: "Identity", input: [from], output: [to], name: `${to}_out` });
   const outputs = [
@@ -138,7 +127,7 @@ export function compileScoringModel(
     outputs.push(valueInfo(OUT.layers, ["batch", splits.length]));
     outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
     outputs.push(valueInfo(OUT.energy, ["batch"]));
-  } else if (s.method !== "fused") { // (effectiveSettings already refused "fused")
+  } else if (s.method !== "fused") { // ("fused" is composed by src/models/fusion.ts)
     const logits = graph.outputNames[0];
     const h = head(b, logits, shapes.get(logits)!.dims[1]);
     alias(emitBaseline(b, graph, shapes, s.method, h), OUT.score);

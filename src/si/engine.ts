@@ -5,7 +5,7 @@
  */
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes, type ShapeMap } from "../onnx/shapes.ts";
+import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
 import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
@@ -17,6 +17,7 @@ import {
   isGradientMethod,
   OUT,
 } from "./compile.ts";
+import { settingsKey, validateSettings } from "../contract/settings.ts";
 import { aVariantSplits, resolveSplits } from "./splits.ts";
 import { recordStackingFallback } from "./fallbacks.ts";
 import {
@@ -25,10 +26,16 @@ import {
   type MemoryPlan,
   planMemory,
 } from "./memory_plan.ts";
-import { splitPolicyOf } from "../models/manifest.ts";
-import { componentSettings, fusionComponents } from "../models/fusion.ts";
-import type { ScorerFactory } from "../models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings, SplitPolicy } from "./types.ts";
+import {
+  type ImageScore,
+  type InputBatch,
+  type Scorer,
+  type ScorerFactory,
+  type ScoreSettings,
+  type SplitPolicy,
+  splitPolicyOf,
+} from "../contract/scoring.ts";
+import { componentSettings, fusionComponents } from "../contract/fusion.ts";
 
 /** How to build an engine. */
 export interface EngineOptions {
@@ -204,7 +211,7 @@ export class SiEngine implements Scorer {
    */
   #session(settings: ScoreSettings): Promise<GraphSession> {
     const s = graphSettings(settings);
-    const key = JSON.stringify(s);
+    const key = settingsKey(s);
     let session = this.#sessions.get(key);
     if (session) {
       this.#sessions.delete(key); // re-insert: most recently used last
@@ -226,7 +233,7 @@ export class SiEngine implements Scorer {
   /** Compiled bytes, from the on-disk cache when the engine has one. */
   async #compiled(s: ScoreSettings): Promise<Uint8Array> {
     if (!this.#cacheDir) return this.compile(s);
-    const what = `${COMPILER_VERSION};${JSON.stringify(s)};stack=${this.#stack};chunk=${
+    const what = `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#stack};chunk=${
       this.plan(s).splitChunk
     };splits=${this.splits(s).join("|")};pooled=${this.#splitPolicy.pooled ?? ""}`;
     this.#modelSha ??= sha256Hex(this.#modelBytes);
@@ -329,22 +336,6 @@ function toScores(
       : {}),
     ...(energy ? { energy: energy[i] } : {}),
   }));
-}
-
-/** Throws a RangeError naming the first invalid setting. */
-export function validateSettings(s: ScoreSettings): void {
-  if (!Number.isFinite(s.alpha) || s.alpha < 0) {
-    throw new RangeError(`alpha must be a number ≥ 0, got ${s.alpha}`);
-  }
-  if (!Number.isInteger(s.iterations) || s.iterations < 1 || s.iterations > 10) {
-    throw new RangeError(`iterations must be an integer from 1 to 10, got ${s.iterations}`);
-  }
-  if (s.loss !== "ce" && s.loss !== "max") {
-    throw new RangeError(`loss must be "ce" or "max", got "${s.loss}"`);
-  }
-  if (s.integrate !== "add" && s.integrate !== "multiply") {
-    throw new RangeError(`integrate must be "add" or "multiply", got "${s.integrate}"`);
-  }
 }
 
 /** The engine as a {@link ScorerFactory}, split policy from the manifest, compiled on first use. */

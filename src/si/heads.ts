@@ -47,3 +47,20 @@ export function spatialMean(b: GraphBuilder, x: string, rank: number): string {
   if (rank <= 2) return x;
   return b.reduce("ReduceMean", x, Array.from({ length: rank - 2 }, (_, i) => i + 2), false);
 }
+
+/**
+ * Splits the gradients of a two-seed backward pass (`seedCount: 2`) into the first seed's (`g`)
+ * and the second's (`d`), per differentiated tensor.
+ */
+export function seedHalves(
+  b: GraphBuilder,
+  both: ReadonlyMap<string, string>,
+): { g: Map<string, string>; d: Map<string, string> } {
+  const g = new Map<string, string>(), d = new Map<string, string>();
+  for (const [w, grad] of both) {
+    const [first, second] = halves(b, grad);
+    g.set(w, first);
+    d.set(w, second);
+  }
+  return { g, d };
+}

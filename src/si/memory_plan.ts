@@ -10,7 +10,7 @@
  * @module
  */
 import type { Graph } from "../onnx/graph.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
+import type { ShapeMap } from "../runtime/shapes.ts";
 
 /** RSS of the process apart from the model: Deno, onnxruntime, the CLI or HTTP stack. */
 export const BASE_BYTES = 120 * 2 ** 20;

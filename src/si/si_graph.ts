@@ -1,5 +1,5 @@
 /**
- * The S&I scoring graph, efficient formulation (docs/si-method.md):
+ * The S&I scoring graph, efficient formulation (docs/method.md):
  * iteration 0 for all splits from ONE forward pass and ONE two-seed backward pass; iterations
  * t ≥ 1 run a remainder pass per split inside the same graph. One onnxruntime call scores a batch.
  * @module
@@ -9,11 +9,11 @@ import { cloneRemainder } from "../grad/remainder.ts";
 import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
-import { halves, head, sign, spatialMean } from "./heads.ts";
+import { head, seedHalves, sign, spatialMean } from "./heads.ts";
 import { emitStackedPass } from "./stacked.ts";
-import type { AdvLoss, Integration } from "./types.ts";
+import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
 /** Settings of the S&I graph. GAIA-Z is S&I with `iterations: 1`. */
 export interface SiGraphSettings {
@@ -270,11 +270,5 @@ function gradients(
   }
   const seeds = b.op("Concat", [gSeed, dSeed], { axis: 0 }, "seeds");
   const both = buildBackward(b, { ...spec, seeds: new Map([[t.output, seeds]]), seedCount: 2 });
-  const g = new Map<string, string>(), d = new Map<string, string>();
-  for (const [w, grad] of both) {
-    const [first, second] = halves(b, grad);
-    g.set(w, first);
-    d.set(w, second);
-  }
-  return { g, d };
+  return seedHalves(b, both);
 }

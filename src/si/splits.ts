@@ -4,9 +4,9 @@
  */
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
+import type { ShapeMap } from "../runtime/shapes.ts";
 import { penultimate } from "./baselines.ts";
-import { LAST_NORMALIZATION_COUNT, type SplitPolicy } from "./types.ts";
+import { LAST_NORMALIZATION_COUNT, type SplitPolicy } from "../contract/scoring.ts";
 
 const NORMALIZATION_OPS = new Set([
   "BatchNormalization",
@@ -94,9 +94,9 @@ export function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefin
  *
  * `normalization` follows the authors (outputs of the normalization layers); when an exporter
  * folded every BatchNormalization into its Conv, the Conv outputs are the normalization outputs
- * (si-method.md, "Split points"), so the policy falls back to them. `last-normalization` keeps
- * the last `count` of those (the A variant's splits: on BiT the nine block-4 GroupNorms and the
- * one before the head).
+ * (docs/method.md, "Decisions where the paper is silent"), so the policy falls back to them.
+ * `last-normalization` keeps the last `count` of those (the A variant's splits: on BiT the nine
+ * block-4 GroupNorms and the one before the head).
  */
 export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolicy): string[] {
   let names: string[];

@@ -45,7 +45,7 @@ Deno.test("score CLI exits 2 with usage on bad flags", async () => {
   } finally {
     console.error = original;
   }
-  assert.match(errors[0], /--iterations: expected a number, got "x"/);
+  assert.match(errors[0], /--iterations: expected an integer from 1 to 10, got "x"/);
   assert.match(errors[1], /no inputs given/);
 });
 

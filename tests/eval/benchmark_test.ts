@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { ArgsError, parseEvalArgs } from "../../src/eval/args.ts";
+import { parseEvalArgs } from "../../src/cli/eval_args.ts";
+import { UsageError } from "../../src/cli/args.ts";
 import { runBenchmark, runSettings } from "../../src/eval/benchmark.ts";
 import { formatDuration, ProgressBar, progressLine } from "../../src/eval/progress.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 const FIXTURE = new URL("../fixtures/wrn40-fmnist/", import.meta.url).pathname;
@@ -36,10 +37,10 @@ Deno.test("parseEvalArgs() rejects bad arguments with a clear message", () => {
   assert.throws(() => parseEvalArgs([...base, "--ood", "=x"]), /--ood expects <name>=<inputs>/);
   assert.throws(
     () => parseEvalArgs([...base, "--ood", "a=x", "--methods", "odin"]),
-    /--methods must be one of/,
+    /--methods: expected one of/,
   );
-  assert.throws(() => parseEvalArgs([...base, "--ood", "a=x", "--iterations", "1.5"]), ArgsError);
-  assert.throws(() => parseEvalArgs([...base, "--ood", "a=x", "--bogus"]), ArgsError);
+  assert.throws(() => parseEvalArgs([...base, "--ood", "a=x", "--iterations", "1.5"]), UsageError);
+  assert.throws(() => parseEvalArgs([...base, "--ood", "a=x", "--bogus"]), UsageError);
 });
 
 Deno.test("runSettings() expands the α × T grid for si only", () => {

@@ -11,7 +11,7 @@ import {
 } from "../../src/eval/report.ts";
 import type { ScoredItem } from "../../src/eval/run.ts";
 import { histogramSvg, niceTicks, rocSvg } from "../../src/eval/svg.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 
 const items = (scores: number[], labels?: number[]): ScoredItem[] =>
   scores.map((score, index) => ({

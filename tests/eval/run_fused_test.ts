@@ -3,7 +3,7 @@ import { ScoreCache } from "../../src/eval/cache.ts";
 import { scoreFusedInputs } from "../../src/eval/run.ts";
 import { NotCalibratedError } from "../../src/models/fusion.ts";
 import { buildFusedCalibration } from "../../src/models/fusion_calibration.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 /** A 2×2 image whose red channel is `red` everywhere (the fake model scores red / 255). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ScoreCache, settingsKey } from "../../src/eval/cache.ts";
 import { scoreInputs } from "../../src/eval/run.ts";
 import type { InputItem } from "../../src/inputs/mod.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 /** A 2×2 image whose red channel is `red` everywhere (the fake model scores red / 255). */

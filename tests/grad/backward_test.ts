@@ -7,7 +7,7 @@ import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { onnx, writeModel } from "../../src/onnx/proto.ts";
-import { probeShapes, type TensorInfo } from "../../src/onnx/shapes.ts";
+import { probeShapes, type TensorInfo } from "../../src/runtime/shapes.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import { assertGradients, caseModel, checkGradients, node, type OpCase, rng } from "./fd.ts";
 
@@ -45,6 +45,26 @@ Deno.test("buildBackward() emits nothing for tensors nobody needs", () => {
   });
   // dp = dy·w, da = dp·z, dx = da·exp(x): three Muls and nothing else.
   assert.deepEqual(b.nodes.map((n) => n.opType), ["Mul", "Mul", "Mul"]);
+});
+
+Deno.test("buildBackward() rejects a non-float32 segment on a gradient path", () => {
+  const b = new GraphBuilder(17, ["x", "i", "f", "y", "dy"]);
+  const types: Record<string, TensorInfo["type"]> = { i: "int64" };
+  assert.throws(
+    () =>
+      buildBackward(b, {
+        nodes: [
+          node("Cast", ["x"], ["i"], { to: 7 }),
+          node("Cast", ["i"], ["f"], { to: 1 }),
+          node("Mul", ["f", "x"], ["y"]),
+        ],
+        info: (n) => ({ type: types[n] ?? "float32", dims: [-1, 3] }),
+        constant: () => undefined,
+        seeds: new Map([["y", "dy"]]),
+        wrt: ["x"],
+      }),
+    /Cannot differentiate .*Cast.*input "i" is int64.*only flow through float32/,
+  );
 });
 
 /** A tiny CNN: Conv, BatchNorm, Relu, pooling, Gemm. */

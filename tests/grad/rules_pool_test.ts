@@ -109,6 +109,24 @@ Deno.test("GroupNormalization (opset 18) gradient", async () => {
   });
 });
 
+Deno.test("LayerNormalization gradient over the last axis and over C, H, W", async () => {
+  await assertGradients({
+    nodes: [node("LayerNormalization", ["x", "s", "b"], ["y"])],
+    inputs: [{ name: "x", dims: ["N", 3, 5] }],
+    constants: {
+      s: { dims: [5], float: [0.5, -1.5, 2, 1, 0.25] },
+      b: { dims: [5], float: [0, 1, 0, 0.5, 0] },
+    },
+    opset: 17,
+  });
+  await assertGradients({
+    nodes: [node("LayerNormalization", ["x", "s"], ["y"], { axis: 1 })],
+    inputs: [{ name: "x", dims: ["N", 2, 3, 2] }],
+    constants: { s: { dims: [2, 3, 2], float: [1, 2, -1, 0.5, 1.5, -2, 1, 1, 0.5, 2, -0.5, 1] } },
+    opset: 17,
+  });
+});
+
 Deno.test("MaxPool gradient sends a tied window's whole gradient to its first element, as PyTorch", async () => {
   // One image, one channel, 2×4 → two 2×2 windows: the left one all equal, the right one with a
   // tie between its last two elements.

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { gradientModel, remainderGradientModel } from "../../src/grad/gradient_model.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, onnx, readModel, writeModel } from "../../src/onnx/proto.ts";
-import { probeShapes, type ShapeMap } from "../../src/onnx/shapes.ts";
+import { probeShapes, type ShapeMap } from "../../src/runtime/shapes.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import type { HostTensor } from "../../src/runtime/types.ts";
 import { rng } from "./fd.ts";

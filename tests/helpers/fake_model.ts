@@ -26,8 +26,8 @@ import type {
   ScoreCallOptions,
   Scorer,
   ScoreSettings,
-} from "../../src/si/types.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+} from "../../src/contract/scoring.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import type { DecodedImage } from "../../src/image/types.ts";
 
 /** Labels of the fake model: class 0 is "dark", class 1 "bright". */

@@ -88,7 +88,7 @@ Deno.test("loadConfig() reports every invalid variable at once with its value", 
     (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.deepEqual(e.problems, [
-        'BACKEND must be one of auto, wasm, webgpu, native, got "cuda"',
+        'BACKEND must be one of auto, native, wasm, webgpu, got "cuda"',
         'SCORE_THREAD must be one of auto, worker, main, got "gpu"',
         'MODELS contains an invalid model id "../etc" (expected /^[a-z0-9][a-z0-9._-]{0,63}$/)',
         'CORS_ORIGINS contains an invalid origin "example.com" (expected "*" or scheme://host)',

@@ -49,5 +49,5 @@ Deno.test("main.ts exits 2 with every problem listed when the configuration is i
   assert.equal(code, 2);
   const text = new TextDecoder().decode(stderr);
   assert.match(text, /PORT must be an integer from 0 to 65535, got "http"/);
-  assert.match(text, /BACKEND must be one of auto, wasm, webgpu, native, got "tpu"/);
+  assert.match(text, /BACKEND must be one of auto, native, wasm, webgpu, got "tpu"/);
 });

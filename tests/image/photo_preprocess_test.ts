@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Image } from "imagescript";
 import { decodeImage } from "../../src/image/decode.ts";
 import { createPreprocessor } from "../../src/image/preprocess.ts";
-import type { InputSpec, PreprocessSpec } from "../../src/models/manifest.ts";
+import type { InputSpec, PreprocessSpec } from "../../src/image/spec.ts";
 import { withExifOrientation } from "./helpers.ts";
 
 /** torchvision reference tensors, made once by tools/reference/preprocess_reference.py. */

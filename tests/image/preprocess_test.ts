@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Image } from "imagescript";
 import { decodeImage } from "../../src/image/decode.ts";
-import { createPreprocessor, grayToImage } from "../../src/image/preprocess.ts";
+import { createPreprocessor } from "../../src/image/preprocess.ts";
+import { grayToImage } from "../../src/inputs/gray.ts";
 import { parseManifest } from "../../src/models/manifest.ts";
 
 const manifest = parseManifest(

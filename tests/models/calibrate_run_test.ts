@@ -8,9 +8,13 @@ import {
   scoreImages,
 } from "../../src/models/calibrate_run.ts";
 import { loadModel } from "../../src/models/loader.ts";
-import type { ScorerFactory } from "../../src/models/types.ts";
-import { DEFAULT_SETTINGS, type InputBatch, type ScoreSettings } from "../../src/si/types.ts";
-import { grayToImage } from "../../src/image/preprocess.ts";
+import type { ScorerFactory } from "../../src/contract/scoring.ts";
+import {
+  DEFAULT_SETTINGS,
+  type InputBatch,
+  type ScoreSettings,
+} from "../../src/contract/scoring.ts";
+import { grayToImage } from "../../src/inputs/gray.ts";
 
 /** Scores each image by the mean of its input tensor; records batch sizes. */
 function meanScorer(batches: number[]): ScorerFactory {

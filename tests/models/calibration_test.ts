@@ -8,7 +8,7 @@ import {
   thresholdAt,
   upsertCalibration,
 } from "../../src/models/calibration.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 
 Deno.test("roundHalfEven() rounds halves like Python's round()", () => {
   assert.deepEqual([0.5, 1.5, 2.5, 2.4, 2.6, 100].map(roundHalfEven), [0, 2, 2, 2, 3, 100]);

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { main as calibrate } from "../../src/cli/calibrate.ts";
 import { main as importModel } from "../../src/cli/import.ts";
 import { parseManifest } from "../../src/models/manifest.ts";
-import type { ScorerFactory } from "../../src/models/types.ts";
-import type { InputBatch } from "../../src/si/types.ts";
+import type { ScorerFactory } from "../../src/contract/scoring.ts";
+import type { InputBatch } from "../../src/contract/scoring.ts";
 
 const ID = "u8:tests/fixtures/wrn40-fmnist/id-fmnist.u8:28x28";
 

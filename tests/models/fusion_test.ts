@@ -13,8 +13,8 @@ import {
 } from "../../src/models/fusion_calibration.ts";
 import { ManifestError, parseManifest } from "../../src/models/manifest.ts";
 import type { Calibration } from "../../src/models/types.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../../src/si/types.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../../src/contract/scoring.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 
 const bundled = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
 const SI = [1, 2, 3, 4]; // n = 4: p-values step by 1/5

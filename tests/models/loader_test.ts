@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ManifestError } from "../../src/models/manifest.ts";
 import { createRegistry, isModelId, loadModel, sha256Hex } from "../../src/models/loader.ts";
-import type { ScorerFactory } from "../../src/models/types.ts";
-import { DEFAULT_SETTINGS, type Scorer } from "../../src/si/types.ts";
+import type { ScorerFactory } from "../../src/contract/scoring.ts";
+import { DEFAULT_SETTINGS, type Scorer } from "../../src/contract/scoring.ts";
 
 const bundledManifest = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
 

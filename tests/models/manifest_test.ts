@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { ManifestError, parseManifest, splitPolicyOf } from "../../src/models/manifest.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { ManifestError, parseManifest } from "../../src/models/manifest.ts";
+import { splitPolicyOf } from "../../src/contract/scoring.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 
 const bundled = JSON.parse(await Deno.readTextFile("models/fmnist-wrn40/manifest.json"));
 

@@ -1,7 +1,7 @@
 /** Finding ops that fell back to the CPU on WebGPU. */
 import assert from "node:assert/strict";
 import { getRuntime } from "../../src/runtime/runtime.ts";
-import { nodePlacements, parsePlacements } from "../../src/runtime/placements.ts";
+import { nodePlacements, parsePlacements } from "../../bench/lib/placements.ts";
 import { floatInfo, GATES, gatesModel, model, noise } from "./tiny_graph.ts";
 import { int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 

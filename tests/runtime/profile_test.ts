@@ -1,7 +1,7 @@
 /** Per-operator profiles on the native backend. */
 import assert from "node:assert/strict";
 import { getRuntime } from "../../src/runtime/runtime.ts";
-import { profileOps, summarizeTrace } from "../../src/runtime/profile.ts";
+import { profileOps, summarizeTrace } from "../../bench/lib/profile.ts";
 import { GATES, gatesModel, noise } from "./tiny_graph.ts";
 
 Deno.test("profileOps() reports the time of every op type in a native run", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ApiError } from "../../src/errors.ts";
 import { Batcher, batchKey } from "../../src/serve/batcher.ts";
 import { DrainRate, drainSchedule } from "../../src/serve/drain_rate.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 const input = (v: number) => new Float32Array(4).fill(v);
@@ -56,6 +56,16 @@ Deno.test("Batcher never mixes settings or models in one batch", async () => {
     "si",
   ]]);
   assert.deepEqual(m2.batches.map((x) => x.size), [2]);
+});
+
+Deno.test("Batcher puts MSP requests that differ only in α (which MSP ignores) in one batch", async () => {
+  const model = createFakeModel();
+  const b = new Batcher({ batchMax: 8, batchWaitMs: 10, queueMaxImages: 100 });
+  const msp = { ...DEFAULT_SETTINGS, method: "msp" as const };
+  const jobs = [b.admit(model, msp, 2), b.admit(model, { ...msp, alpha: 0.5 }, 2)]
+    .flatMap((a) => [a.submit(input(1)), a.submit(input(1))]);
+  await Promise.all(jobs);
+  assert.deepEqual(model.batches.map((x) => x.size), [4]);
 });
 
 Deno.test("Batcher.admit() refuses over queueMaxImages with Retry-After from the drain rate", () => {

@@ -4,7 +4,7 @@
  * onnxruntime does), "broken" fails to build, anything else scores like the fake model.
  * @module
  */
-import type { ScorerFactory } from "../../src/models/types.ts";
+import type { ScorerFactory } from "../../src/contract/scoring.ts";
 import { createFakeModel } from "../helpers/fake_model.ts";
 
 /** The factory the worker imports. */

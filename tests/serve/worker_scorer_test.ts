@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createWorkerScorer } from "../../src/serve/worker_scorer.ts";
-import type { ScorerFactory } from "../../src/models/types.ts";
-import { DEFAULT_SETTINGS } from "../../src/si/types.ts";
+import type { ScorerFactory } from "../../src/contract/scoring.ts";
+import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 
 const factoryUrl = new URL("./fake_factory.ts", import.meta.url).href;
 

@@ -1,6 +1,6 @@
 /**
  * Test oracle: S&I-A and GAIA-A written for obviousness, as the method text reads
- * (docs/si-method.md, "The A variant"). Per split one remainder model R_l(z) with cotangent inputs
+ * (docs/method.md, "S&I and GAIA, A variant"). Per split one remainder model R_l(z) with cotangent inputs
  * at the logits AND at the pooled features h, and outputs y, ∂/∂z and ∂/∂h; every iteration runs
  * it separately for y, w, g and d; top-k, sign steps, o, q and the score are computed on the host
  * in float64. It shares only the per-op gradient rules (finite-difference tested in tests/grad/)
@@ -13,9 +13,9 @@ import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, onnx, opsetOf, writeModel } from "../../src/onnx/proto.ts";
-import type { ShapeMap } from "../../src/onnx/shapes.ts";
+import type { ShapeMap } from "../../src/runtime/shapes.ts";
 import type { GraphSession, HostTensor, Runtime } from "../../src/runtime/types.ts";
-import type { InputBatch, ScoreSettings } from "../../src/si/types.ts";
+import type { InputBatch, ScoreSettings } from "../../src/contract/scoring.ts";
 
 const dimsOf = (shapes: ShapeMap, name: string) =>
   (shapes.get(name)?.dims ?? []).map((d) => (d < 0 ? "batch" : d));

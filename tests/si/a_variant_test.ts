@@ -4,7 +4,7 @@ import { readModel } from "../../src/onnx/proto.ts";
 import { compileScoringModel } from "../../src/si/compile.ts";
 import { SiEngine } from "../../src/si/engine.ts";
 import { pooledFeatures, resolveSplits } from "../../src/si/splits.ts";
-import type { ScoreSettings } from "../../src/si/types.ts";
+import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { referenceAScores } from "./a_reference.ts";
 import { tinyInputs, tinyModel } from "./tiny_model.ts";
 

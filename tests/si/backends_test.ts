@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { SiEngine } from "../../src/si/engine.ts";
 import type { BackendName } from "../../src/runtime/types.ts";
-import { METHODS, type ScoreSettings } from "../../src/si/types.ts";
+import { METHODS, type ScoreSettings } from "../../src/contract/scoring.ts";
 import { tinyInputs, tinyModel } from "./tiny_model.ts";
 
 const N = 3;

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { readModel } from "../../src/onnx/proto.ts";
 import { SiEngine } from "../../src/si/engine.ts";
-import { referenceScores } from "../../src/si/reference_loop.ts";
-import { METHODS, type ScoreSettings } from "../../src/si/types.ts";
+import { referenceScores } from "../../bench/lib/reference_loop.ts";
+import { METHODS, type ScoreSettings } from "../../src/contract/scoring.ts";
 import { rng } from "./tiny_model.ts";
 
 const DIR = new URL("../fixtures/tiny/", import.meta.url);

@@ -10,7 +10,7 @@ import {
   MemoryBudgetError,
   planMemory,
 } from "../../src/si/memory_plan.ts";
-import type { ScoreSettings } from "../../src/si/types.ts";
+import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { tinyInputs, tinyModel } from "./tiny_model.ts";
 
 const MB = 2 ** 20;

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { GraphBuilder } from "../../src/onnx/builder.ts";
 import { readModel } from "../../src/onnx/proto.ts";
 import { SiEngine } from "../../src/si/engine.ts";
-import { referenceScores } from "../../src/si/reference_loop.ts";
+import { referenceScores } from "../../bench/lib/reference_loop.ts";
 import { emitStackedPass } from "../../src/si/stacked.ts";
-import type { ScoreSettings } from "../../src/si/types.ts";
+import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { tinyInputs, tinyProjectionModel } from "./tiny_model.ts";
 
 const N = 2;

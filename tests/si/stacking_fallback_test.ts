@@ -4,9 +4,9 @@ import { Graph } from "../../src/onnx/graph.ts";
 import { readModel } from "../../src/onnx/proto.ts";
 import { SiEngine } from "../../src/si/engine.ts";
 import { stackingFallbackCounts } from "../../src/si/fallbacks.ts";
-import { referenceScores } from "../../src/si/reference_loop.ts";
+import { referenceScores } from "../../bench/lib/reference_loop.ts";
 import { emitStackedPass } from "../../src/si/stacked.ts";
-import type { ScoreSettings } from "../../src/si/types.ts";
+import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { tinyInputs, tinyModel, type TinyVariant } from "./tiny_model.ts";
 
 const options = {

@@ -94,3 +94,20 @@ export const groupNormalization: GradRule = (ctx) => {
   const dx = normalizeBack(ctx, grouped(ctx.I(0)), gh, [2]);
   return [b.op("Reshape", [dx, b.op("Shape", [ctx.I(0)])], {}, "groupnorm_grad"), null, null];
 };
+
+/**
+ * LayerNormalization (opset 17): statistics per position over the axes from `axis` to the last;
+ * `scale` is shaped like those trailing axes, so it broadcasts against the gradient as it is.
+ */
+export const layerNormalization: GradRule = (ctx) => {
+  noParamGrads(ctx);
+  if (ctx.GO(1) !== null || ctx.GO(2) !== null) {
+    ctx.fail("gradients through the Mean and InvStdDev outputs are not supported");
+  }
+  const rank = ctx.inInfo(0).dims.length;
+  const axis = attrInt(ctx.node, "axis", -1);
+  const first = axis < 0 ? axis + rank : axis;
+  const axes = Array.from({ length: rank - first }, (_, k) => k + first);
+  const gh = ctx.b.op("Mul", [ctx.GO(0)!, ctx.I(1)]);
+  return [normalizeBack(ctx, ctx.I(0), gh, axes), null, null];
+};

@@ -6,11 +6,11 @@
  * times it against the fast formulation at the same batch size.
  * @module
  */
-import { remainderGradientModel } from "../grad/gradient_model.ts";
-import { type ModelProto, onnx, writeModel } from "../onnx/proto.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
-import type { GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import type { InputBatch, ScoreSettings } from "./types.ts";
+import { remainderGradientModel } from "../../src/grad/gradient_model.ts";
+import { type ModelProto, onnx, writeModel } from "../../src/onnx/proto.ts";
+import type { ShapeMap } from "../../src/runtime/shapes.ts";
+import type { GraphSession, HostTensor, Runtime } from "../../src/runtime/types.ts";
+import type { InputBatch, ScoreSettings } from "../../src/contract/scoring.ts";
 
 /** Per image: the score and the concatenated channel fractions P. */
 export interface ReferenceResult {
@@ -134,7 +134,7 @@ export async function referenceScores(
   }
 }
 
-/** The loop of si-method.md for one split; returns p_l per image (one value per channel). */
+/** The loop of docs/method.md (S&I, Z variant) for one split; p_l per image, one per channel. */
 async function splitFractions(
   session: GraphSession,
   sides: Record<string, HostTensor>,

@@ -6,10 +6,10 @@
  * optimization, so they describe the nodes that actually run (fused ones included).
  * @module
  */
-import type { DeviceRuntime } from "./types.ts";
-import { loadedBackends } from "./runtime.ts";
+import type { Runtime } from "../../src/runtime/types.ts";
+import { loadedBackends } from "../../src/runtime/runtime.ts";
 import { captureWasmLog } from "./log_capture.ts";
-import { readModel } from "../onnx/proto.ts";
+import { readModel } from "../../src/onnx/proto.ts";
 
 /** A node as onnxruntime names it after optimization. */
 export interface PlacedNode {
@@ -82,7 +82,7 @@ export function parsePlacements(lines: readonly string[]): Placement[] {
 
 /** Creates a throw-away verbose session of `model` and reports where its nodes run. */
 export async function nodePlacements(
-  runtime: DeviceRuntime,
+  runtime: Runtime,
   model: Uint8Array,
 ): Promise<PlacementReport> {
   const lb = loadedBackends.get(runtime);

@@ -3,8 +3,8 @@
  * to see what dominates a scoring graph (convolutions, layout reorders, concatenations …).
  * @module
  */
-import type { DeviceRuntime, HostTensor } from "./types.ts";
-import { loadedBackends } from "./runtime.ts";
+import type { HostTensor, Runtime } from "../../src/runtime/types.ts";
+import { loadedBackends } from "../../src/runtime/runtime.ts";
 
 /** Time spent in one operator type during one run. */
 export interface OpTime {
@@ -36,7 +36,7 @@ interface TraceEvent {
  * and summarizes the last run. The profiler's JSON file is written to a temp dir and removed.
  */
 export async function profileOps(
-  runtime: DeviceRuntime,
+  runtime: Runtime,
   model: Uint8Array,
   feeds: Record<string, HostTensor>,
 ): Promise<OpProfile> {

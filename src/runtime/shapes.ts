@@ -13,9 +13,9 @@
  * batch) are not available for such a model.
  * @module
  */
-import type { DType, HostTensor, Runtime } from "../runtime/types.ts";
-import { type ModelProto, onnx } from "./proto.ts";
-import { Graph } from "./graph.ts";
+import type { DType, HostTensor, Runtime } from "./types.ts";
+import { type ModelProto, onnx } from "../onnx/proto.ts";
+import { Graph } from "../onnx/graph.ts";
 
 /** Element type and dims of a tensor; -1 marks the batch-dependent dimension. */
 export interface TensorInfo {
@@ -110,11 +110,35 @@ const ELEM_TYPES: Record<number, DType> = {
   9: "bool",
 };
 
+/** ONNX element type names, for messages about the ones the project does not handle. */
+const ONNX_TYPE_NAMES: Record<number, string> = {
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  8: "string",
+  10: "float16",
+  11: "double",
+  12: "uint32",
+  13: "uint64",
+  16: "bfloat16",
+};
+
+/** The project's element type of an ONNX tensor; other types fail here, by name. */
+function elemType(name: string, dataType: number | null | undefined): DType {
+  const t = ELEM_TYPES[dataType ?? 1];
+  if (t) return t;
+  throw new TypeError(
+    `Tensor "${name}" has element type ${ONNX_TYPE_NAMES[dataType!] ?? `#${dataType}`}, which ` +
+      `the compiler does not handle (supported: ${Object.values(ELEM_TYPES).join(", ")}); ` +
+      `export the model in float32`,
+  );
+}
+
 /** Initializers and Constant outputs are not probed; their info comes from the tensors. */
 function addConstantInfo(graph: Graph, map: Map<string, TensorInfo>): void {
   for (const [name, t] of graph.initializers) {
     map.set(name, {
-      type: ELEM_TYPES[t.dataType ?? 1] ?? "float32",
+      type: elemType(name, t.dataType),
       dims: (t.dims ?? []).map(Number),
     });
   }
@@ -123,7 +147,7 @@ function addConstantInfo(graph: Graph, map: Map<string, TensorInfo>): void {
     const t = n.attribute?.find((a) => a.name === "value")?.t;
     if (t) {
       map.set(n.output![0], {
-        type: ELEM_TYPES[t.dataType ?? 1] ?? "float32",
+        type: elemType(n.output![0], t.dataType),
         dims: (t.dims ?? []).map(Number),
       });
     }

@@ -1,13 +1,14 @@
 /**
- * Command-line flags shared by `deno task calibrate` and `deno task import`: scoring settings,
- * backend, batch and limit. Pure parsing; errors are {@link UsageError}s.
+ * The one command-line parser of the CLIs (score, eval, calibrate, import, compile): flag
+ * groups, typed value readers and the scoring settings (validated by `src/contract/settings.ts`,
+ * as the service validates its query). Pure parsing; errors are {@link UsageError}s.
  * @module
  */
 import { parseArgs } from "node:util";
 import { resolveBackend } from "../runtime/runtime.ts";
-import type { BackendName } from "../runtime/types.ts";
-import type { ScoreSettings } from "../si/types.ts";
-import { settingsSchema } from "./manifest.ts";
+import { type BackendChoice, type BackendName, BACKENDS } from "../runtime/types.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
+import { SettingsError, settingsFromText } from "../contract/settings.ts";
 
 /** A problem with the command line (exit code 2, usage printed). */
 export class UsageError extends Error {
@@ -17,20 +18,27 @@ export class UsageError extends Error {
   }
 }
 
-/** Flag definitions for node:util parseArgs. */
-export const COMMON_FLAGS = {
-  id: { type: "string", multiple: true },
+/** The scoring-settings flags. */
+export const SETTINGS_FLAGS = {
   method: { type: "string" },
   alpha: { type: "string" },
   iterations: { type: "string" },
   loss: { type: "string" },
   integrate: { type: "string" },
+} as const;
+
+/** Flags of the commands that score inputs: settings, inputs, limit, batch, backend, help. */
+export const COMMON_FLAGS = {
+  id: { type: "string", multiple: true },
+  ...SETTINGS_FLAGS,
   limit: { type: "string" },
   batch: { type: "string" },
   backend: { type: "string" },
   "memory-budget-mb": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
 
 /** Usage text for the common flags. */
 export const COMMON_USAGE =
@@ -45,55 +53,67 @@ export const COMMON_USAGE =
   --memory-budget-mb <MB>  peak memory the engine plans for (default: MEMORY_BUDGET_MB, else
                         75 % of the host's memory)`;
 
-/** Parses argv with the common flags plus `extra`; unknown flags are usage errors. */
-export function parseFlags<T extends Record<string, { type: "string" | "boolean" }>>(
-  argv: readonly string[],
-  extra: T,
-) {
+/** Parses argv with exactly the given flags; unknown flags are usage errors. */
+export function parseCommand<T extends FlagSpec>(argv: readonly string[], options: T) {
   try {
-    return parseArgs({
-      args: [...argv],
-      options: { ...COMMON_FLAGS, ...extra },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** Parses argv with the common flags plus `extra`. */
+export function parseFlags<T extends FlagSpec>(argv: readonly string[], extra: T) {
+  return parseCommand(argv, { ...COMMON_FLAGS, ...extra });
+}
+
+/** A flag restricted to a list of words, or undefined when absent. */
+export function oneOf<T extends string>(
+  flag: string,
+  v: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${flag}: expected one of ${allowed.join(", ")}, got "${v}"`);
+  }
+  return v as T;
+}
+
+/** A comma-separated list of numbers (all finite, or per `check`), or undefined when absent. */
+export function numberList(
+  flag: string,
+  v: string | undefined,
+  check: { readonly what: string; readonly ok: (x: number) => boolean } = {
+    what: "numbers",
+    ok: Number.isFinite,
+  },
+): number[] | undefined {
+  if (v === undefined) return undefined;
+  const xs = v.split(",").map((s) => s.trim() === "" ? Number.NaN : Number(s));
+  if (xs.some((x) => !check.ok(x))) {
+    throw new UsageError(`--${flag}: expected ${check.what}, got "${v}"`);
+  }
+  return xs;
 }
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
 /** The manifest's default settings with any flag overrides, validated. */
 export function settingsFromFlags(flags: Flags, defaults: ScoreSettings): ScoreSettings {
-  const num = (k: string) => {
+  const text: Partial<Record<keyof ScoreSettings, string>> = {};
+  for (const k of ["method", "alpha", "iterations", "loss", "integrate"] as const) {
     const v = flags[k];
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) {
-      throw new UsageError(`--${k}: expected a number, got "${v}"`);
-    }
-    return n;
-  };
-  const merged = {
-    ...defaults,
-    ...(flags.method !== undefined && { method: flags.method }),
-    ...(flags.loss !== undefined && { loss: flags.loss }),
-    ...(flags.integrate !== undefined && { integrate: flags.integrate }),
-    ...(flags.alpha !== undefined && { alpha: num("alpha") }),
-    ...(flags.iterations !== undefined && { iterations: num("iterations") }),
-  };
-  const r = settingsSchema.safeParse(merged);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new UsageError(
-      `--${String(i.path[0])}: ${i.message.replace(/^Invalid (input|option): /, "")}`,
-    );
+    if (v !== undefined) text[k] = String(v);
   }
-  return r.data;
+  try {
+    return settingsFromText(text, defaults);
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    throw new UsageError(`--${e.setting}: expected ${e.expected}, got "${text[e.setting]}"`);
+  }
 }
 
-/** A positive integer flag, or the fallback. */
 /**
  * The memory budget in MB: `--memory-budget-mb`, else the `MEMORY_BUDGET_MB` environment
  * variable, else undefined (the engine's default from the host's memory).
@@ -108,6 +128,7 @@ export function memoryBudgetFromFlags(flags: Flags): number | undefined {
   return n;
 }
 
+/** A positive integer flag, or the fallback. */
 export function intFlag(flags: Flags, key: string, fallback?: number): number | undefined {
   const v = flags[key];
   if (v === undefined) return fallback;
@@ -119,12 +140,17 @@ export function intFlag(flags: Flags, key: string, fallback?: number): number | 
 }
 
 /** The backend named by --backend ("auto" picks native when it loads, else wasm). */
-export async function backendFromFlags(flags: Flags): Promise<BackendName> {
-  const v = flags.backend ?? "auto";
-  if (typeof v !== "string" || !["auto", "wasm", "native", "webgpu"].includes(v)) {
-    throw new UsageError(`--backend: expected auto, wasm, native or webgpu, got "${v}"`);
-  }
-  return await resolveBackend(v as BackendName | "auto");
+export async function backendFromFlags(
+  flags: Flags,
+  fallback: BackendChoice = "auto",
+): Promise<BackendName> {
+  return await resolveBackend(backendChoice(flags, fallback));
+}
+
+/** The --backend choice, not yet resolved. */
+export function backendChoice(flags: Flags, fallback: BackendChoice = "auto"): BackendChoice {
+  const v = flags.backend ?? fallback;
+  return oneOf("backend", typeof v === "string" ? v : String(v), ["auto", ...BACKENDS])!;
 }
 
 /** The --id specs, required. */

@@ -3,6 +3,7 @@
  * Every score follows one convention: higher = more in-distribution.
  * @module
  */
+import type { BackendName } from "../runtime/types.ts";
 
 /**
  * Scoring methods. `si` is the product's method (S&I-Z); `si_a` is the authors' ImageNet/BiT
@@ -119,4 +120,44 @@ export interface Scorer {
 /** Per-call options of `Scorer.score`. */
 export interface ScoreCallOptions {
   readonly signal?: AbortSignal;
+}
+
+/** What a scorer factory reads from a model's manifest (the manifest type satisfies it). */
+export interface ScorerManifest {
+  readonly name: string;
+  readonly splits: {
+    readonly policy: SplitPolicy["kind"];
+    readonly names?: readonly string[];
+    /** How many normalization outputs `last-normalization` keeps. */
+    readonly count?: number;
+    /** The pooled pre-head features of the A variant, when named. */
+    readonly pooled?: string;
+  };
+  /** Settings compiled ahead of the first request by the service's factory. */
+  readonly defaults: ScoreSettings;
+  /** The methods `fused` combines (see `fusion.ts`), when the manifest names them. */
+  readonly fusion?: { readonly components: readonly [Method, "energy"] };
+}
+
+/** Builds a scorer for a model; the S&I engine provides the real ones (`src/si/engine.ts`). */
+export type ScorerFactory = (args: {
+  readonly modelBytes: Uint8Array;
+  readonly manifest: ScorerManifest;
+  readonly backend: BackendName;
+  readonly inputDims: readonly [number, number, number];
+  /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
+  readonly cacheDir?: string;
+  /** Memory budget of the process in MB; the engine sizes its runs to it (memory_plan.ts). */
+  readonly memoryBudgetMb?: number;
+}) => Promise<Scorer>;
+
+/** The split policy a manifest asks for, in the engine's terms. */
+export function splitPolicyOf(m: Pick<ScorerManifest, "splits">): SplitPolicy {
+  const { policy, names, count, pooled } = m.splits;
+  const extra = pooled ? { pooled } : {};
+  if (policy === "tensors") return { kind: "tensors", names: names ?? [], ...extra };
+  if (policy === "last-normalization") {
+    return { kind: policy, count: count ?? LAST_NORMALIZATION_COUNT, ...extra };
+  }
+  return { kind: policy, ...extra };
 }
