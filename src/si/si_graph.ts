@@ -124,7 +124,21 @@ export function emitSi(
       acc[l] = b.op(s.integrate === "add" ? "Add" : "Mul", [acc[l], g[l]], {}, "integrate");
     }
   }
-  const fractions = s.splits.map((split, l) => {
+  const confidence = b.reduce("ReduceMax", h0.probs, [1], false);
+  return { cls: h0.cls, confidence, ...emitZeroFractionScore(b, shapes, s.splits, acc) };
+}
+
+/**
+ * The Z-variant score from the integrated gradients `acc` at each split: M = 1[A ≠ 0], P = its
+ * spatial mean per channel, score = −mean(P²) over every channel, plus mean(P²) per layer.
+ */
+function emitZeroFractionScore(
+  b: GraphBuilder,
+  shapes: ShapeMap,
+  splits: readonly string[],
+  acc: readonly string[],
+): Pick<SiOutputs, "score" | "layers" | "fractions"> {
+  const fractions = splits.map((split, l) => {
     const zero = b.scalar(0);
     const mask = b.op("Cast", [b.op("Not", [b.op("Equal", [acc[l], zero])])], { to: 1 }, "mask");
     return spatialMean(b, mask, shapes.get(split)!.dims.length);
@@ -139,8 +153,7 @@ export function emitSi(
   );
   const perLayer = fractions.map((p) => b.reduce("ReduceMean", b.op("Mul", [p, p]), [1], true));
   const layers = perLayer.length === 1 ? perLayer[0] : b.op("Concat", perLayer, { axis: 1 });
-  const confidence = b.reduce("ReduceMax", h0.probs, [1], false);
-  return { score, cls: h0.cls, confidence, layers, fractions: all };
+  return { score, layers, fractions: all };
 }
 
 /** Gradients of one iteration t ≥ 1 at every split: g (largest logit) and, if asked, d (CE). */
