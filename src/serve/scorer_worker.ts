@@ -17,6 +17,8 @@ onStackingFallback((model, reason) =>
 );
 
 let scorer: Scorer | undefined;
+/** Abort controllers of the batches being scored, by message id. */
+const running = new Map<number, AbortController>();
 
 function errorOf(e: unknown): { name: string; message: string } {
   return e instanceof Error
@@ -50,13 +52,23 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     }
     return;
   }
+  if (msg.type === "abort") {
+    running.get(msg.id)?.abort(new DOMException("The batch is no longer wanted", "AbortError"));
+    return;
+  }
   if (msg.type === "score") {
+    const abort = new AbortController();
+    running.set(msg.id, abort);
     try {
       if (!scorer) throw new Error("Cannot score: the worker's scorer is not initialized");
-      const results = await scorer.score({ data: msg.data, dims: msg.dims }, msg.settings);
+      const results = await scorer.score({ data: msg.data, dims: msg.dims }, msg.settings, {
+        signal: abort.signal,
+      });
       self.postMessage({ type: "scored", id: msg.id, results });
     } catch (e) {
       self.postMessage({ type: "scored", id: msg.id, error: errorOf(e) });
+    } finally {
+      running.delete(msg.id);
     }
   }
 };

@@ -19,7 +19,9 @@ export type ToWorker =
     readonly data: Float32Array;
     readonly dims: readonly [number, number, number, number];
     readonly settings: ScoreSettings;
-  };
+  }
+  /** The batch of a `score` message is no longer wanted: stop before its next run. */
+  | { readonly type: "abort"; readonly id: number };
 
 /** A serializable error. */
 export interface WorkerError {

@@ -6,7 +6,13 @@
  * @module
  */
 import type { ScorerFactory } from "../contract/scoring.ts";
-import type { ImageScore, InputBatch, Scorer, ScoreSettings } from "../contract/scoring.ts";
+import type {
+  ImageScore,
+  InputBatch,
+  ScoreCallOptions,
+  Scorer,
+  ScoreSettings,
+} from "../contract/scoring.ts";
 import type { FromWorker, ToWorker, WorkerError } from "./worker_protocol.ts";
 import { recordStackingFallback } from "../si/fallbacks.ts";
 
@@ -50,10 +56,23 @@ export function createWorkerScorer(
 
   const scorer: WorkerScorer = {
     splits: (settings: ScoreSettings) => splits[settings.method] ?? [],
-    score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
+    score(
+      batch: InputBatch,
+      settings: ScoreSettings,
+      options: ScoreCallOptions = {},
+    ): Promise<ImageScore[]> {
       const id = nextId++;
       const p = Promise.withResolvers<ImageScore[]>();
       pending.set(id, p);
+      const { signal } = options;
+      if (signal) {
+        const abort = () => worker.postMessage({ type: "abort", id } satisfies ToWorker);
+        signal.addEventListener("abort", abort, { once: true });
+        p.promise.then(
+          () => signal.removeEventListener("abort", abort),
+          () => signal.removeEventListener("abort", abort),
+        );
+      }
       // A copy is transferred, so the caller's array stays usable.
       const data = batch.data.slice();
       const msg: ToWorker = { type: "score", id, data, dims: batch.dims, settings };

@@ -29,6 +29,7 @@ import {
 import {
   type ImageScore,
   type InputBatch,
+  type ScoreCallOptions,
   type Scorer,
   type ScorerFactory,
   type ScoreSettings,
@@ -246,12 +247,20 @@ export class SiEngine implements Scorer {
     await this.#session(settings);
   }
 
-  /** Scores a batch; results are in input order and independent of batch composition. */
-  async score(batch: InputBatch, settings: ScoreSettings): Promise<ImageScore[]> {
+  /**
+   * Scores a batch; results are in input order and independent of batch composition. An aborted
+   * `options.signal` stops before the next run (a micro-batch already running finishes: an
+   * onnxruntime run cannot be interrupted) and rejects with the signal's reason.
+   */
+  async score(
+    batch: InputBatch,
+    settings: ScoreSettings,
+    options: ScoreCallOptions = {},
+  ): Promise<ImageScore[]> {
     const results: ImageScore[] = [];
     await this.#runChunks(batch, settings, (out, count) => {
       results.push(...toScores(out, count, isGradientMethod(settings.method)));
-    });
+    }, options.signal);
     return results;
   }
 
@@ -275,6 +284,7 @@ export class SiEngine implements Scorer {
     batch: InputBatch,
     settings: ScoreSettings,
     take: (out: Record<string, HostTensor>, count: number) => void,
+    signal?: AbortSignal,
   ): Promise<void> {
     validateSettings(settings);
     const [n, c, h, w] = batch.dims;
@@ -287,6 +297,7 @@ export class SiEngine implements Scorer {
     const per = c * h * w;
     const chunk = this.plan(settings).batch;
     for (let start = 0; start < n; start += chunk) {
+      signal?.throwIfAborted();
       const count = Math.min(chunk, n - start);
       const rows = this.staticBatch ?? count;
       const data = new Float32Array(rows * per);

@@ -50,3 +50,21 @@ Deno.test("createWorkerScorer() keeps the calling thread responsive while a batc
     scorer.terminate();
   }
 });
+
+Deno.test("createWorkerScorer() forwards an abort to the worker's scorer", async () => {
+  const scorer = await createWorkerScorer(factoryUrl, args("sleeping-5000"));
+  try {
+    const abort = new AbortController();
+    const data = new Float32Array([0.2, 0.2, 0.2, 0.2]);
+    const started = performance.now();
+    const scoring = scorer.score({ data, dims: [1, 1, 2, 2] }, DEFAULT_SETTINGS, {
+      signal: abort.signal,
+    });
+    setTimeout(() => abort.abort(new DOMException("client left", "AbortError")), 100);
+    await assert.rejects(scoring, { name: "AbortError" });
+    // Without the forwarded abort the worker would sleep the whole 5 s before answering.
+    assert.ok(performance.now() - started < 4000, "the worker stopped early");
+  } finally {
+    scorer.terminate();
+  }
+});
