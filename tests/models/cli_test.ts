@@ -244,7 +244,7 @@ Deno.test("import main() lets flags override the preset and rejects what it cann
     assert.deepEqual([json.preprocess.mean, json.preprocess.std], [[0.5], [0.5]]);
     const bad = await quiet(() => importModel([model, ...common, "--preset", "cifar"], fakeEngine));
     assert.equal(bad.result, 2);
-    assert.match(bad.err.join("\n"), /--preset: expected imagenet, got "cifar"/);
+    assert.match(bad.err.join("\n"), /--preset: expected one of imagenet, got "cifar"/);
     await assert.rejects(
       quiet(() => importModel([model, "--name", "p", ...common, "--pad", "2"], fakeEngine)),
       /the imagenet preset does not pad/,
