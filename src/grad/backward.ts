@@ -89,88 +89,131 @@ export function activity(
   return { varied, useful, active };
 }
 
-/** Emits the backward pass; returns wrt tensor → gradient tensor (same shape, × seedCount batch). */
-export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, string> {
-  const seedCount = spec.seedCount ?? 1;
-  const infoOf = (name: string): TensorInfo => {
-    const i = spec.info(name);
-    if (!i) throw new Error(`No shape information for tensor "${name}"`);
-    return i;
-  };
+/** Forward tensor → batch tiled `seedCount` times (memoized), so forward values match cotangents. */
+function tiler(
+  b: GraphBuilder,
+  info: BackwardSpec["info"],
+  seedCount: number,
+): (name: string) => string {
   const tiled = new Map<string, string>();
-  const tile = (name: string): string => {
+  return (name) => {
     if (seedCount === 1 || !name) return name;
-    const info = spec.info(name);
-    if (!info || info.dims[0] !== -1) return name;
+    const i = info(name);
+    if (!i || i.dims[0] !== -1) return name;
     let t = tiled.get(name);
     if (!t) {
-      const reps = info.dims.map((_, i) => (i === 0 ? seedCount : 1));
+      const reps = i.dims.map((_, k) => (k === 0 ? seedCount : 1));
       t = b.op("Tile", [name, b.int64(reps)], {}, "tile");
       tiled.set(name, t);
     }
     return t;
   };
+}
 
-  const { varied, useful, active } = activity(spec);
-
-  const pending = new Map<string, string[]>();
-  const final = new Map<string, string | null>();
-  for (const [t, g] of spec.seeds) pending.set(t, [g]);
-  const gradOf = (name: string): string | null => {
-    if (final.has(name)) return final.get(name)!;
-    const parts = pending.get(name) ?? [];
-    let sum: string | null = parts[0] ?? null;
-    for (const p of parts.slice(1)) sum = b.op("Add", [sum!, p], {}, "grad_sum");
-    final.set(name, sum);
-    return sum;
-  };
-
-  for (const node of active) {
-    const outs = node.output ?? [];
-    const ins = node.input ?? [];
-    const gos = outs.map((o) => (o ? gradOf(o) : null));
-    if (gos.every((g) => g === null)) continue;
-    const rule = RULES[node.opType!];
-    if (!rule) {
-      throw new Error(
-        `No gradient rule for op "${node.opType}" (${nodeLabel(node)}); supported ops: ${
-          supportedOps().join(", ")
-        }`,
-      );
-    }
-    if (rule === NO_GRADIENT) continue;
-    const ctx: GradContext = {
-      node,
-      b,
-      seedCount,
-      inputCount: ins.length,
-      I: (i) => tile(ins[i]),
-      O: (i) => tile(outs[i]),
-      GO: (i) => gos[i] ?? null,
-      needs: (i) => !!ins[i] && varied.has(ins[i]) && useful.has(ins[i]),
-      inInfo: (i) => infoOf(ins[i]),
-      outInfo: (i) => infoOf(outs[i]),
-      constant: (i) => (ins[i] ? spec.constant(ins[i]) : undefined),
-      fail: (reason) => {
-        throw new Error(`Cannot differentiate ${nodeLabel(node)}: ${reason}`);
-      },
-    };
-    const gis = rule(ctx);
-    ins.forEach((name, i) => {
-      const g = gis[i];
-      if (!g || !ctx.needs(i)) return;
-      if (final.has(name)) {
-        throw new Error(`Internal error: gradient of "${name}" was used before it was complete`);
-      }
-      const list = pending.get(name) ?? [];
-      list.push(g);
-      pending.set(name, list);
-    });
+/**
+ * Fan-out gradient accumulation: contributions are collected per tensor and summed the first
+ * time the gradient is read, after which no more may arrive (reverse topological order).
+ */
+class GradientSums {
+  readonly #pending = new Map<string, string[]>();
+  readonly #final = new Map<string, string | null>();
+  constructor(private readonly b: GraphBuilder, seeds: ReadonlyMap<string, string>) {
+    for (const [t, g] of seeds) this.#pending.set(t, [g]);
   }
+
+  /** The complete gradient of a tensor (null when nothing flowed into it). */
+  get(name: string): string | null {
+    if (this.#final.has(name)) return this.#final.get(name)!;
+    const parts = this.#pending.get(name) ?? [];
+    let sum: string | null = parts[0] ?? null;
+    for (const p of parts.slice(1)) sum = this.b.op("Add", [sum!, p], {}, "grad_sum");
+    this.#final.set(name, sum);
+    return sum;
+  }
+
+  /** Adds one contribution to a tensor's gradient. */
+  add(name: string, g: string): void {
+    if (this.#final.has(name)) {
+      throw new Error(`Internal error: gradient of "${name}" was used before it was complete`);
+    }
+    const list = this.#pending.get(name) ?? [];
+    list.push(g);
+    this.#pending.set(name, list);
+  }
+}
+
+/** Shared state of one backward pass, as the per-node emission needs it. */
+interface Pass {
+  readonly b: GraphBuilder;
+  readonly spec: BackwardSpec;
+  readonly seedCount: number;
+  readonly activity: Activity;
+  readonly tile: (name: string) => string;
+  readonly grads: GradientSums;
+}
+
+/** Emits one node's gradient rule and records the input gradients it produces. */
+function emitNode(pass: Pass, node: NodeProto): void {
+  const { b, spec, grads, tile } = pass;
+  const { varied, useful } = pass.activity;
+  const outs = node.output ?? [];
+  const ins = node.input ?? [];
+  const gos = outs.map((o) => (o ? grads.get(o) : null));
+  if (gos.every((g) => g === null)) return;
+  const rule = RULES[node.opType!];
+  if (!rule) {
+    throw new Error(
+      `No gradient rule for op "${node.opType}" (${nodeLabel(node)}); supported ops: ${
+        supportedOps().join(", ")
+      }`,
+    );
+  }
+  if (rule === NO_GRADIENT) return;
+  const infoOf = (name: string): TensorInfo => {
+    const i = spec.info(name);
+    if (!i) throw new Error(`No shape information for tensor "${name}"`);
+    return i;
+  };
+  const ctx: GradContext = {
+    node,
+    b,
+    seedCount: pass.seedCount,
+    inputCount: ins.length,
+    I: (i) => tile(ins[i]),
+    O: (i) => tile(outs[i]),
+    GO: (i) => gos[i] ?? null,
+    needs: (i) => !!ins[i] && varied.has(ins[i]) && useful.has(ins[i]),
+    inInfo: (i) => infoOf(ins[i]),
+    outInfo: (i) => infoOf(outs[i]),
+    constant: (i) => (ins[i] ? spec.constant(ins[i]) : undefined),
+    fail: (reason) => {
+      throw new Error(`Cannot differentiate ${nodeLabel(node)}: ${reason}`);
+    },
+  };
+  const gis = rule(ctx);
+  ins.forEach((name, i) => {
+    const g = gis[i];
+    if (g && ctx.needs(i)) grads.add(name, g);
+  });
+}
+
+/** Emits the backward pass; returns wrt tensor → gradient tensor (same shape, × seedCount batch). */
+export function buildBackward(b: GraphBuilder, spec: BackwardSpec): Map<string, string> {
+  const seedCount = spec.seedCount ?? 1;
+  const tile = tiler(b, spec.info, seedCount);
+  const pass: Pass = {
+    b,
+    spec,
+    seedCount,
+    tile,
+    activity: activity(spec),
+    grads: new GradientSums(b, spec.seeds),
+  };
+  for (const node of pass.activity.active) emitNode(pass, node);
 
   const result = new Map<string, string>();
   for (const w of spec.wrt) {
-    let g = gradOf(w);
+    let g = pass.grads.get(w);
     if (!g) {
       // No path to any seed: the gradient is exactly zero.
       g = b.op("ConstantOfShape", [b.op("Shape", [tile(w)])], {}, "zero_grad");

@@ -42,6 +42,195 @@ export interface NotStackable {
   readonly reason: string;
 }
 
+/** An original tensor's stacked version and the streams (split indices, ascending) it carries. */
+interface Streams {
+  readonly name: string;
+  readonly streams: readonly number[];
+}
+
+const no = (reason: string): NotStackable => ({ ok: false, reason });
+
+/** The state of one stacked pass: stream bookkeeping and the nodes emitted so far. */
+class StackedEmitter {
+  /** Original tensor → its stacked version. */
+  readonly stacked = new Map<string, Streams>();
+  readonly info = new Map<string, TensorInfo>();
+  readonly nodes: NodeProto[] = [];
+  readonly #tiled = new Map<string, string>();
+
+  constructor(
+    readonly b: GraphBuilder,
+    readonly graph: Graph,
+    readonly shapes: ShapeMap,
+    readonly tag: string,
+  ) {}
+
+  emit(node: NodeProto): void {
+    this.nodes.push(node);
+    this.b.push(node);
+  }
+
+  /** Emits a one-output op whose output has the info of `like`; `axis0` adds `axis = 0`. */
+  op(opType: string, ins: string[], like: string, hint: string, axis0 = false): string {
+    const out = this.b.fresh(hint);
+    const attribute = axis0 ? [{ name: "axis", type: 2, i: 0 }] : [];
+    this.emit({ opType, input: ins, output: [out], name: `${out}_node`, attribute });
+    this.info.set(out, this.shapes.get(like)!);
+    return out;
+  }
+
+  /** `count` copies of an original tensor along the batch axis. */
+  copies(name: string, count: number): string {
+    const key = `${name}@${count}`;
+    let t = this.#tiled.get(key);
+    if (!t) {
+      const rank = this.shapes.get(name)!.dims.length;
+      const reps = this.b.int64(Array.from({ length: rank }, (_, i) => (i === 0 ? count : 1)));
+      t = this.op("Tile", [name, reps], name, `stack${this.tag}/orig`);
+      this.#tiled.set(key, t);
+    }
+    return t;
+  }
+
+  batchDependent(name: string): boolean {
+    const i = this.shapes.get(name);
+    return !!i && i.dims[0] === -1 && i.type === "float32";
+  }
+
+  /** The input as seen by a node carrying `streams` (a superset of the input's own), or why not. */
+  expand(name: string, streams: readonly number[]): string | NotStackable {
+    const st = this.stacked.get(name);
+    if (st && st.streams.length === streams.length) return st.name;
+    if (!st) {
+      if (this.batchDependent(name)) return this.copies(name, streams.length);
+      if (this.graph.isConstant(name)) return name;
+      // A value computed at run time from unstacked tensors (e.g. a shape with batch N) would
+      // not match the stacked batch.
+      return no(`"${name}" is computed at run time outside the remainders`);
+    }
+    // Only float activations can be completed with original rows; anything else (e.g. a shape
+    // vector computed from fewer streams) means the graph is not stackable.
+    if (!this.batchDependent(name)) {
+      return no(`"${name}" is not a float activation with a batch axis`);
+    }
+    const have = st.streams;
+    const tag = this.tag;
+    if (have.every((v, i) => streams[i] === v)) {
+      const rest = this.copies(name, streams.length - have.length);
+      return this.op("Concat", [st.name, rest], name, `stack${tag}/expand`, true);
+    }
+    const parts = this.interleave(name, st.name, have, streams);
+    return this.op("Concat", parts, name, `stack${tag}/merge`, true);
+  }
+
+  /** Blocks of `stackedName` (streams `have`) and original rows, in the order of `want`. */
+  interleave(
+    name: string,
+    stackedName: string,
+    have: readonly number[],
+    want: readonly number[],
+  ): string[] {
+    const blocks = have.length === 1
+      ? [stackedName]
+      : this.splitRows(stackedName, name, have.length);
+    const parts: string[] = [];
+    let missing = 0;
+    for (const s of want) {
+      const k = have.indexOf(s);
+      if (k < 0) {
+        missing++;
+        continue;
+      }
+      if (missing) parts.push(this.copies(name, missing));
+      missing = 0;
+      parts.push(blocks[k]);
+    }
+    if (missing) parts.push(this.copies(name, missing));
+    return parts;
+  }
+
+  /** Splits a stacked tensor into `count` equal row blocks (one per stream). */
+  splitRows(stackedName: string, like: string, count: number): string[] {
+    const outs = Array.from({ length: count }, () => this.b.fresh(`stack${this.tag}/block`));
+    const attribute = [{ name: "axis", type: 2, i: 0 }];
+    // Opset 18 made the number of equal parts an attribute; before, the output count says it.
+    if (this.b.opset >= 18) attribute.push({ name: "num_outputs", type: 2, i: count });
+    this.emit({
+      opType: "Split",
+      input: [stackedName],
+      output: outs,
+      name: `${outs[0]}_node`,
+      attribute,
+    });
+    for (const o of outs) this.info.set(o, this.shapes.get(like)!);
+    return outs;
+  }
+
+  /** Emits a forward node over the union of its inputs' streams (if any), or says why not. */
+  forward(node: NodeProto): NotStackable | undefined {
+    const ins = node.input ?? [];
+    const streams = unionOf(ins.map((i) => this.stacked.get(i)?.streams ?? []));
+    const outs = node.output ?? [];
+    if (streams.length === 0) return undefined;
+    if (node.opType === "Reshape" && !batchPreservingReshape(this.graph, ins[1], this.stacked)) {
+      return no(`Reshape "${node.name || outs[0]}" does not keep the batch axis`);
+    }
+    const inputsOfNode: string[] = [];
+    for (const i of ins) {
+      const e = i ? this.expand(i, streams) : i;
+      if (typeof e !== "string") return e;
+      inputsOfNode.push(e);
+    }
+    const renamed = outs.map((o) => (o ? this.b.fresh(`${o}#${this.tag}`) : o));
+    this.emit({
+      ...node,
+      name: `${node.name || outs[0]}#${this.tag}`,
+      input: inputsOfNode,
+      output: renamed,
+    });
+    outs.forEach((o, k) => {
+      if (!o) return;
+      this.stacked.set(o, { name: renamed[k], streams });
+      this.info.set(renamed[k], this.shapes.get(o)!);
+    });
+    return undefined;
+  }
+
+  /** Starts the stream of R_l at split tensor `o`: `[stacked o; input]`, or says why not. */
+  startStream(o: string, l: number, input: string): NotStackable | undefined {
+    // The stream of R_l starts here, after those of the splits upstream (all before l).
+    const before = this.stacked.get(o);
+    if (before && before.streams.some((v) => v >= l)) {
+      return no(`split "${o}" is downstream of a later split (splits out of graph order)`);
+    }
+    this.info.set(input, this.shapes.get(o)!);
+    const name = before
+      ? this.op("Concat", [before.name, input], o, `stack${this.tag}/split`, true)
+      : input;
+    this.stacked.set(o, { name, streams: [...(before?.streams ?? []), l] });
+    return undefined;
+  }
+
+  /** The finished pass, once every node is emitted, or why the logits are not fully stacked. */
+  result(splitCount: number): (StackedPass & { readonly ok: true }) | NotStackable {
+    const logits = this.stacked.get(this.graph.outputNames[0]);
+    if (!logits || logits.streams.length !== splitCount) {
+      return no("the logits do not depend on every split");
+    }
+    const { info, shapes, stacked } = this;
+    return {
+      ok: true,
+      nodes: this.nodes,
+      logits: logits.name,
+      info: (n) => info.get(n) ?? shapes.get(n),
+      allStreams: (n) => {
+        const st = stacked.get(n);
+        return st?.streams.length === splitCount ? st.name : undefined;
+      },
+    };
+  }
+}
+
 /**
  * Emits the stacked forward pass in which split `splits[l]` takes the value `inputs[l]`.
  * Returns `{ ok: false, reason }` when the graph's topology does not allow stacking (nodes
@@ -56,156 +245,18 @@ export function emitStackedPass(
   tag: string,
 ): (StackedPass & { readonly ok: true }) | NotStackable {
   const splitIndex = new Map(splits.map((s, i) => [s, i]));
-  /** Original tensor → its stacked version and the streams (split indices, ascending) it carries. */
-  const stacked = new Map<string, { name: string; streams: readonly number[] }>();
-  const info = new Map<string, TensorInfo>();
-  const nodes: NodeProto[] = [];
-  const emit = (node: NodeProto) => {
-    nodes.push(node);
-    b.push(node);
-  };
-  const op = (opType: string, ins: string[], like: string, hint: string, axis0 = false) => {
-    const out = b.fresh(hint);
-    const attribute = axis0 ? [{ name: "axis", type: 2, i: 0 }] : [];
-    emit({ opType, input: ins, output: [out], name: `${out}_node`, attribute });
-    info.set(out, shapes.get(like)!);
-    return out;
-  };
-  const tiled = new Map<string, string>();
-  /** `count` copies of an original tensor along the batch axis. */
-  const copies = (name: string, count: number) => {
-    const key = `${name}@${count}`;
-    let t = tiled.get(key);
-    if (!t) {
-      const rank = shapes.get(name)!.dims.length;
-      const reps = b.int64(Array.from({ length: rank }, (_, i) => (i === 0 ? count : 1)));
-      t = op("Tile", [name, reps], name, `stack${tag}/orig`);
-      tiled.set(key, t);
-    }
-    return t;
-  };
-  const batchDependent = (name: string) => {
-    const i = shapes.get(name);
-    return !!i && i.dims[0] === -1 && i.type === "float32";
-  };
-  const no = (reason: string): NotStackable => ({ ok: false, reason });
-  /** The input as seen by a node carrying `streams` (a superset of the input's own), or why not. */
-  const expand = (name: string, streams: readonly number[]): string | NotStackable => {
-    const st = stacked.get(name);
-    if (st && st.streams.length === streams.length) return st.name;
-    if (!st) {
-      if (batchDependent(name)) return copies(name, streams.length);
-      if (graph.isConstant(name)) return name;
-      // A value computed at run time from unstacked tensors (e.g. a shape with batch N) would
-      // not match the stacked batch.
-      return no(`"${name}" is computed at run time outside the remainders`);
-    }
-    // Only float activations can be completed with original rows; anything else (e.g. a shape
-    // vector computed from fewer streams) means the graph is not stackable.
-    if (!batchDependent(name)) return no(`"${name}" is not a float activation with a batch axis`);
-    const have = st.streams;
-    if (have.every((v, i) => streams[i] === v)) {
-      const rest = copies(name, streams.length - have.length);
-      return op("Concat", [st.name, rest], name, `stack${tag}/expand`, true);
-    }
-    return op("Concat", interleave(name, st.name, have, streams), name, `stack${tag}/merge`, true);
-  };
-  /** Blocks of `stackedName` (streams `have`) and original rows, in the order of `want`. */
-  const interleave = (
-    name: string,
-    stackedName: string,
-    have: readonly number[],
-    want: readonly number[],
-  ): string[] => {
-    const blocks = have.length === 1 ? [stackedName] : splitRows(stackedName, name, have.length);
-    const parts: string[] = [];
-    let missing = 0;
-    for (const s of want) {
-      const k = have.indexOf(s);
-      if (k < 0) {
-        missing++;
-        continue;
-      }
-      if (missing) parts.push(copies(name, missing));
-      missing = 0;
-      parts.push(blocks[k]);
-    }
-    if (missing) parts.push(copies(name, missing));
-    return parts;
-  };
-  /** Splits a stacked tensor into `count` equal row blocks (one per stream). */
-  const splitRows = (stackedName: string, like: string, count: number): string[] => {
-    const outs = Array.from({ length: count }, () => b.fresh(`stack${tag}/block`));
-    const attribute = [{ name: "axis", type: 2, i: 0 }];
-    // Opset 18 made the number of equal parts an attribute; before, the output count says it.
-    if (b.opset >= 18) attribute.push({ name: "num_outputs", type: 2, i: count });
-    emit({
-      opType: "Split",
-      input: [stackedName],
-      output: outs,
-      name: `${outs[0]}_node`,
-      attribute,
-    });
-    for (const o of outs) info.set(o, shapes.get(like)!);
-    return outs;
-  };
-
+  const e = new StackedEmitter(b, graph, shapes, tag);
   for (const node of graph.nodes) {
-    const ins = node.input ?? [];
-    const streams = unionOf(ins.map((i) => stacked.get(i)?.streams ?? []));
-    const outs = node.output ?? [];
-    if (streams.length > 0) {
-      if (node.opType === "Reshape" && !batchPreservingReshape(graph, ins[1], stacked)) {
-        return no(`Reshape "${node.name || outs[0]}" does not keep the batch axis`);
-      }
-      const inputsOfNode: string[] = [];
-      for (const i of ins) {
-        const e = i ? expand(i, streams) : i;
-        if (typeof e !== "string") return e;
-        inputsOfNode.push(e);
-      }
-      const renamed = outs.map((o) => (o ? b.fresh(`${o}#${tag}`) : o));
-      emit({
-        ...node,
-        name: `${node.name || outs[0]}#${tag}`,
-        input: inputsOfNode,
-        output: renamed,
-      });
-      outs.forEach((o, k) => {
-        if (!o) return;
-        stacked.set(o, { name: renamed[k], streams });
-        info.set(renamed[k], shapes.get(o)!);
-      });
-    }
-    for (const o of outs) {
+    const failed = e.forward(node);
+    if (failed) return failed;
+    for (const o of node.output ?? []) {
       const l = splitIndex.get(o);
       if (l === undefined) continue;
-      // The stream of R_l starts here, after those of the splits upstream (all before l).
-      const before = stacked.get(o);
-      if (before && before.streams.some((v) => v >= l)) {
-        return no(`split "${o}" is downstream of a later split (splits out of graph order)`);
-      }
-      info.set(inputs[l], shapes.get(o)!);
-      const name = before
-        ? op("Concat", [before.name, inputs[l]], o, `stack${tag}/split`, true)
-        : inputs[l];
-      stacked.set(o, { name, streams: [...(before?.streams ?? []), l] });
+      const notStarted = e.startStream(o, l, inputs[l]);
+      if (notStarted) return notStarted;
     }
   }
-  const logits = stacked.get(graph.outputNames[0]);
-  if (!logits || logits.streams.length !== splits.length) {
-    return no("the logits do not depend on every split");
-  }
-  return {
-    ok: true,
-    nodes,
-    logits: logits.name,
-    info: (n) => info.get(n) ?? shapes.get(n),
-    allStreams: (n) => {
-      const st = stacked.get(n);
-      return st?.streams.length === splits.length ? st.name : undefined;
-    },
-  };
+  return e.result(splits.length);
 }
 
 /** The ascending union of ascending index lists. */

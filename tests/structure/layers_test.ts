@@ -7,12 +7,6 @@ const SRC = new URL("../../src/", import.meta.url).pathname;
 /** Longest function allowed in src/, in lines. */
 const MAX_FUNCTION_LINES = 80;
 
-/** Long functions another branch is splitting (file:name); delete each entry when it lands. */
-const LONG_FUNCTIONS_BEING_SPLIT: readonly string[] = [
-  "grad/backward.ts:buildBackward", // edge-perf
-  "si/stacked.ts:emitStackedPass", // edge-perf
-];
-
 Deno.test("cycles() finds a cycle through three layers and none in a chain", () => {
   const e = (from: string, to: string): LayerEdge => ({ from, to, example: "" });
   assert.deepEqual(cycles([e("a", "b"), e("b", "c"), e("c", "d")]), []);
@@ -53,7 +47,6 @@ Deno.test(`no function in src/ is longer than ${MAX_FUNCTION_LINES} lines`, () =
   const long = sourceFiles(SRC).flatMap((f) =>
     functionSpans(f.slice(SRC.length), Deno.readTextFileSync(f))
       .filter((s) => s.lines > MAX_FUNCTION_LINES)
-      .filter((s) => !LONG_FUNCTIONS_BEING_SPLIT.includes(`${s.file}:${s.name}`))
       .map((s) => `${s.file}:${s.line} ${s.name} (${s.lines} lines)`)
   );
   assert.deepEqual(long, []);
