@@ -15,6 +15,9 @@ import type { Method, ScoreSettings } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
 import { resolvePooled } from "./splits.ts";
 
+/** Tensor names a gradient method's emitter returns (S&I-Z and S&I-A alike). */
+type GradientGraphOutputs = Record<"score" | "cls" | "confidence" | "layers" | "fractions", string>;
+
 /** Output names every scoring graph has. */
 export const OUT = {
   score: "score",
@@ -95,19 +98,21 @@ export function compileScoringModel(
     valueInfo(OUT.cls, ["batch"], 7),
     valueInfo(OUT.confidence, ["batch"]),
   ];
+  /** The outputs of a gradient method's graph, with the energy of the same logits. */
+  const gradientOutputs = (o: GradientGraphOutputs, layers: number | string) => {
+    for (const key of ["score", "cls", "confidence", "layers", "fractions"] as const) {
+      alias(o[key], OUT[key]);
+    }
+    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
+    outputs.push(valueInfo(OUT.layers, ["batch", layers]));
+    outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
+    outputs.push(valueInfo(OUT.energy, ["batch"]));
+  };
   if (isAMethod(s.method)) {
     const pooled = resolvePooled(graph, shapes, splits, s.method, options.pooled);
     const o = emitSiA(b, graph, shapes, { ...s, method: s.method, splits, ...options, pooled });
-    alias(o.score, OUT.score);
-    alias(o.cls, OUT.cls);
-    alias(o.confidence, OUT.confidence);
-    alias(o.layers, OUT.layers);
-    alias(o.fractions, OUT.fractions);
-    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
     // One layer value per inner split: all splits but the last for si_a, all for gaia_a.
-    outputs.push(valueInfo(OUT.layers, ["batch", "layers"]));
-    outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
-    outputs.push(valueInfo(OUT.energy, ["batch"]));
+    gradientOutputs(o, "layers");
   } else if (s.method === "si" || s.method === "gaia_z") {
     let alpha: number | string = s.alpha;
     if (hasAlphaInput(s)) {
@@ -118,15 +123,7 @@ export function compileScoringModel(
       alpha = ALPHA_INPUT;
     }
     const o = emitSi(b, graph, shapes, { ...s, alpha, splits, ...options });
-    alias(o.score, OUT.score);
-    alias(o.cls, OUT.cls);
-    alias(o.confidence, OUT.confidence);
-    alias(o.layers, OUT.layers);
-    alias(o.fractions, OUT.fractions);
-    alias(emitEnergy(b, graph.outputNames[0]), OUT.energy);
-    outputs.push(valueInfo(OUT.layers, ["batch", splits.length]));
-    outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
-    outputs.push(valueInfo(OUT.energy, ["batch"]));
+    gradientOutputs(o, splits.length);
   } else if (s.method !== "fused") { // ("fused" is composed by src/models/fusion.ts)
     const logits = graph.outputNames[0];
     const h = head(b, logits, shapes.get(logits)!.dims[1]);
