@@ -8,6 +8,8 @@
 import type { DecodedImage } from "../image/types.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
+import { relevantSettings } from "../contract/settings.ts";
+import { sha256Hex } from "../hash.ts";
 
 /** What is cached per image. */
 export interface CachedScore {
@@ -16,22 +18,13 @@ export interface CachedScore {
   readonly confidence: number;
 }
 
-async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
- * The part of the settings a method's scores depend on. Baselines ignore α/T/loss/integration,
- * so their cache survives an ablation; GAIA-Z and GAIA-A take no step and ignore them too.
+ * The settings a method's scores depend on (`relevantSettings`, the one contract), as a file
+ * name. Baselines and GAIA ignore α/T/loss/integration, so their cache survives an ablation.
  */
 export function settingsKey(s: ScoreSettings): string {
-  const tail = `a${s.alpha}_T${s.iterations}_${s.loss}_${s.integrate}`;
-  // S&I-A iterates like S&I ("si_a" alone would collide with nothing: S&I keys carry α).
-  if (s.method === "si_a") return `si_a_${tail}`;
-  if (s.method !== "si") return s.method;
-  return `si_${tail}`;
+  if (relevantSettings(s.method).length === 0) return s.method;
+  return `${s.method}_a${s.alpha}_T${s.iterations}_${s.loss}_${s.integrate}`;
 }
 
 /**

@@ -136,7 +136,7 @@ export class SiEngine implements Scorer {
   plan(settings: ScoreSettings): MemoryPlan {
     const s = graphSettings(settings);
     if (!isGradientMethod(s.method)) return { batch: this.maxBatch, splitChunk: 1, peakBytes: 0 };
-    const key = JSON.stringify(s);
+    const key = settingsKey(s);
     let plan = this.#plans.get(key);
     if (!plan) {
       const splits = this.splits(s);
