@@ -38,7 +38,8 @@ export interface AGraphSettings {
   readonly splits: readonly string[];
   /** The pooled pre-head features h. */
   readonly pooled: string;
-  readonly alpha: number;
+  /** The step size, or the name of the scalar graph input that carries it. */
+  readonly alpha: number | string;
   readonly iterations: number;
   readonly loss: AdvLoss;
   readonly integrate: Integration;
@@ -145,9 +146,10 @@ function siA(ctx: Ctx, fwd: Forward, h0: Head): AGrads {
     d[l] = t0.d?.get(split) ?? g[l];
     acc[l] = g[l];
   });
+  const alpha = typeof s.alpha === "string" ? s.alpha : b.scalar(s.alpha);
   for (let t = 1; t < s.iterations; t++) {
     for (let l = 0; l < L; l++) {
-      z[l] = b.op("Add", [z[l], b.op("Mul", [sign(b, d[l]), b.scalar(s.alpha)])], {}, `z${t}`);
+      z[l] = b.op("Add", [z[l], b.op("Mul", [sign(b, d[l]), alpha])], {}, `z${t}`);
     }
     const needD = t < s.iterations - 1 && s.loss === "ce";
     const step = (s.stack === false || !multi ? undefined : stackedStep(ctx, z, h0, needD, t)) ??

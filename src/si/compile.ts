@@ -38,14 +38,14 @@ export function isAMethod(m: Method): m is AMethod {
 }
 
 /**
- * The float scalar graph input carrying α in S&I graphs with T ≥ 2: α is fed at run time, so a
- * request with a new α reuses the compiled graph.
+ * The float scalar graph input carrying α in S&I graphs (S&I-Z and S&I-A) with T ≥ 2: α is fed at
+ * run time, so a request with a new α reuses the compiled graph.
  */
 export const ALPHA_INPUT = "si_alpha";
 
 /** Whether a graph compiled for these (effective) settings reads α from {@link ALPHA_INPUT}. */
 export function hasAlphaInput(s: ScoreSettings): boolean {
-  return s.method === "si" && s.iterations >= 2;
+  return (s.method === "si" || s.method === "si_a") && s.iterations >= 2;
 }
 
 /**
@@ -108,20 +108,27 @@ export function compileScoringModel(
     outputs.push(valueInfo(OUT.fractions, ["batch", "channels"]));
     outputs.push(valueInfo(OUT.energy, ["batch"]));
   };
+  let alpha: number | string = s.alpha;
+  if (hasAlphaInput(s)) {
+    if (taken.includes(ALPHA_INPUT)) {
+      throw new Error(`The model already has a tensor named "${ALPHA_INPUT}"`);
+    }
+    b.addInput(ALPHA_INPUT, []);
+    alpha = ALPHA_INPUT;
+  }
   if (isAMethod(s.method)) {
     const pooled = resolvePooled(graph, shapes, splits, s.method, options.pooled);
-    const o = emitSiA(b, graph, shapes, { ...s, method: s.method, splits, ...options, pooled });
+    const o = emitSiA(b, graph, shapes, {
+      ...s,
+      method: s.method,
+      alpha,
+      splits,
+      ...options,
+      pooled,
+    });
     // One layer value per inner split: all splits but the last for si_a, all for gaia_a.
     gradientOutputs(o, "layers");
   } else if (s.method === "si" || s.method === "gaia_z") {
-    let alpha: number | string = s.alpha;
-    if (hasAlphaInput(s)) {
-      if (taken.includes(ALPHA_INPUT)) {
-        throw new Error(`The model already has a tensor named "${ALPHA_INPUT}"`);
-      }
-      b.addInput(ALPHA_INPUT, []);
-      alpha = ALPHA_INPUT;
-    }
     const o = emitSi(b, graph, shapes, { ...s, alpha, splits, ...options });
     gradientOutputs(o, splits.length);
   } else if (s.method !== "fused") { // ("fused" is composed by src/models/fusion.ts)

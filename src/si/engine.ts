@@ -74,7 +74,7 @@ export interface EngineOptions {
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-6";
+const COMPILER_VERSION = "si-compiler-7";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {

@@ -59,6 +59,39 @@ Deno.test("si_a and gaia_a equal the obvious per-split loop, stacked or not", as
   assert.equal(seen.size, combos.length);
 });
 
+Deno.test("si_a reuses one compiled graph for every alpha (alpha is a graph input)", async () => {
+  const engine = await SiEngine.create({
+    ...options,
+    splitPolicy: { kind: "last-normalization", count: 10 },
+  });
+  const model = readModel(modelBytes);
+  const s0: ScoreSettings = { ...base, method: "si_a", iterations: 3 };
+  const splits = engine.splits(s0);
+  const pooled = pooledFeatures(new Graph(model), engine.shapes)!;
+  const seen: string[] = [];
+  for (const alpha of [0.05, 1, 0.05]) {
+    const s = { ...s0, alpha };
+    const fast = await engine.score(input, s);
+    const slow = await referenceAScores(
+      model,
+      engine.runtime,
+      engine.shapes,
+      splits,
+      pooled,
+      s,
+      input,
+    );
+    for (let i = 0; i < N; i++) {
+      const rel = Math.abs(fast[i].score - slow[i]) / Math.abs(slow[i]);
+      assert.ok(rel < 1e-4, `alpha ${alpha} image ${i}: ${fast[i].score} vs ${slow[i]}`);
+    }
+    seen.push(fast.map((r) => r.score.toPrecision(6)).join());
+  }
+  assert.equal(engine.sessionsCreated, 1);
+  assert.notEqual(seen[0], seen[1], "alpha must change the scores for this test to mean anything");
+  assert.equal(seen[0], seen[2]);
+});
+
 Deno.test("si_a and gaia_a on fixed-batch and GroupNormalization exports equal the per-split loop", async () => {
   for (const file of ["cnn-op13-bn-static.onnx", "groupnorm-op18-dyn.onnx"]) {
     const bytes = await Deno.readFile(new URL(`../fixtures/tiny/${file}`, import.meta.url));
