@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
 import { splitPolicyOf } from "../src/contract/scoring.ts";
 import { SiEngine } from "../src/si/engine.ts";
+import { componentSettings, fusionComponents } from "../src/contract/fusion.ts";
 import { MemoryBudgetError } from "../src/si/memory_plan.ts";
 import { hostInfo } from "./host.ts";
 
@@ -31,7 +32,7 @@ interface Row {
   model: string;
   budgetMb: number;
   images: number;
-  plan?: { batch: number; splitChunk: number; estimatedPeakMb: number };
+  plan?: { batch: number; splitChunk: number; sessionSlots: number; estimatedPeakMb: number };
   error?: string;
   peakRssMb?: number;
   wallSeconds?: number;
@@ -48,11 +49,16 @@ async function planFor(dir: string, budgetMb: number) {
     inputDims: [manifest.input.channels, manifest.input.height, manifest.input.width],
     splitPolicy: splitPolicyOf(manifest),
     memoryBudgetMb: budgetMb,
+    cacheDir: dir, // as the CLI: sessions are created from compiled files (nothing is compiled here)
   });
-  const p = engine.plan(manifest.defaults);
+  const d = manifest.defaults; // `fused` runs its gradient component's graph
+  const p = engine.plan(
+    d.method === "fused" ? componentSettings(d, fusionComponents(manifest)) : d,
+  );
   return {
     batch: p.batch,
     splitChunk: p.splitChunk,
+    sessionSlots: engine.sessionSlots,
     estimatedPeakMb: Math.round(p.peakBytes / 2 ** 20),
   };
 }

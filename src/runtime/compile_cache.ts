@@ -9,7 +9,10 @@
  * @module
  */
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { sha256Hex } from "../hash.ts";
+import { type ModelProto, writeModel } from "../onnx/proto.ts";
+import { externalize } from "../onnx/external_data.ts";
 
 const memory = new Map<string, Promise<Uint8Array>>();
 /** In-memory entries kept (oldest dropped first): settings from requests are unbounded. */
@@ -66,6 +69,7 @@ export function getOrCompile(
 /** Forgets the in-memory copies (the disk entries stay); for tests and memory pressure. */
 export function clearMemoryCache(): void {
   memory.clear();
+  files.clear();
 }
 
 async function loadOrBuild(path: string, compile: () => Promise<Uint8Array>) {
@@ -115,4 +119,108 @@ async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
     await Deno.remove(tmp).catch(() => undefined);
     throw e;
   }
+}
+
+/** Paths of compiled-file entries being built or verified in this process. */
+const files = new Map<string, Promise<string | ModelProto>>();
+/** Entries of `files` kept (oldest dropped first). */
+const FILE_ENTRIES = 64;
+
+/**
+ * Like {@link getOrCompile}, but the entry is a graph file `<key>.onnx` plus its external data
+ * `<key>.onnx.data` (src/onnx/external_data.ts), and the result is the graph file's path: a
+ * session created from it never has the serialized model in JavaScript, and onnxruntime-node maps
+ * the weights instead of parsing a copy. The sidecar holds both files' lengths and digests; the
+ * data file is hashed in 1 MiB pieces, so verifying a large entry costs no memory. When the files
+ * cannot be written (read-only model directory), the compiled model itself is returned.
+ */
+export function getOrCompileFile(
+  key: string,
+  dir: string,
+  compile: () => Promise<ModelProto>,
+): Promise<string | ModelProto> {
+  if (!KEY.test(key)) throw new RangeError(`Invalid compile cache key "${key}"`);
+  const path = join(dir, ".cache", `${key}.onnx`);
+  let entry = files.get(path);
+  if (!entry) {
+    entry = (async () => {
+      if (await fileEntryValid(path)) return path;
+      const model = await compile();
+      try {
+        await writeFileEntry(path, model);
+        return path;
+      } catch (e) {
+        console.warn(`Compile cache: cannot write ${path}: ${(e as Error).message}`);
+        files.delete(path); // not cached: the next caller retries the write
+        return model;
+      }
+    })();
+    files.set(path, entry);
+    entry.catch(() => files.delete(path));
+    while (files.size > FILE_ENTRIES) files.delete(files.keys().next().value!);
+  }
+  return entry;
+}
+
+interface FileSidecar extends Sidecar {
+  readonly dataBytes: number;
+  readonly dataSha256: string;
+}
+
+async function fileEntryValid(path: string): Promise<boolean> {
+  try {
+    const side = JSON.parse(await Deno.readTextFile(`${path}.sha256`)) as FileSidecar;
+    const graph = await Deno.readFile(path);
+    if (graph.length !== side.bytes || (await sha256Hex(graph)) !== side.sha256) return false;
+    const data = await hashFile(`${path}.data`);
+    return data.bytes === side.dataBytes && data.sha256 === side.dataSha256;
+  } catch {
+    return false; // absent or unreadable: rebuild
+  }
+}
+
+async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(2 ** 20);
+  let bytes = 0;
+  using file = await Deno.open(path);
+  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
+    hash.update(buf.subarray(0, n));
+    bytes += n;
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+async function writeFileEntry(path: string, model: ModelProto): Promise<void> {
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  const name = path.split(/[/\\]/).pop()!;
+  const ext = externalize(model, `${name}.data`);
+  const tmp = `${path}.data.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const hash = createHash("sha256");
+  try {
+    using file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    let at = 0;
+    const put = async (bytes: Uint8Array) => {
+      for (let w = 0; w < bytes.length;) w += await file.write(bytes.subarray(w));
+      hash.update(bytes);
+      at += bytes.length;
+    };
+    for (const block of ext.blocks) {
+      if (block.offset > at) await put(new Uint8Array(block.offset - at));
+      await put(block.bytes);
+    }
+    await Deno.rename(tmp, `${path}.data`);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => undefined);
+    throw e;
+  }
+  const graph = writeModel(ext.model);
+  const side: FileSidecar = {
+    bytes: graph.length,
+    sha256: await sha256Hex(graph),
+    dataBytes: ext.dataBytes,
+    dataSha256: hash.digest("hex"),
+  };
+  await atomicWrite(path, graph);
+  await atomicWrite(`${path}.sha256`, new TextEncoder().encode(JSON.stringify(side) + "\n"));
 }

@@ -9,6 +9,7 @@ import { BACKENDS } from "./types.ts";
 import { loadBackend, type LoadedBackend } from "./backends.ts";
 import { wrapSession } from "./session.ts";
 import { onnx } from "../onnx/proto.ts";
+import { releaseFreedHeap } from "./heap.ts";
 
 import { BackendUnavailableError } from "./errors.ts";
 
@@ -83,13 +84,18 @@ function makeRuntime(lb: LoadedBackend): Runtime {
     backend: lb.backend,
     info: lb.info,
     async createSession(model, options = {}): Promise<GraphSession> {
-      const session = await lb.ort.InferenceSession.create(model, {
+      const create = lb.ort.InferenceSession.create as (
+        model: Uint8Array | string,
+        options: import("onnxruntime-web").InferenceSession.SessionOptions,
+      ) => Promise<import("onnxruntime-web").InferenceSession>;
+      const session = await create(model, {
         executionProviders: [...lb.executionProviders],
         graphOptimizationLevel: "all",
         enableMemPattern: options.memoryPattern ?? false,
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
         ...lb.sessionOptions,
       });
+      releaseFreedHeap(); // creation's temporaries (parsed protobuf, weight copies)
       return wrapSession(lb.ort, session);
     },
   };

@@ -5,6 +5,7 @@
  * @module
  */
 import type { OrtModule, OrtSession, OrtTensor } from "./backends.ts";
+import { releaseFreedHeap } from "./heap.ts";
 import { DTYPES, type GraphSession, type HostTensor } from "./types.ts";
 
 /** Wraps a created session. */
@@ -26,6 +27,7 @@ export function wrapSession(ort: OrtModule, session: OrtSession): GraphSession {
     },
     async release() {
       await session.release();
+      releaseFreedHeap();
     },
   };
 }

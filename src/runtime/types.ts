@@ -57,7 +57,11 @@ export interface Runtime {
   readonly backend: BackendName;
   /** Human-readable facts about the backend (threads, adapter, versions). */
   readonly info: Readonly<Record<string, string | number | boolean>>;
-  createSession(model: Uint8Array, options?: SessionOptions): Promise<GraphSession>;
+  /**
+   * Creates a session from serialized ONNX bytes, or from the path of an ONNX file (whose
+   * external data, if any, lies next to it: see src/onnx/external_data.ts).
+   */
+  createSession(model: Uint8Array | string, options?: SessionOptions): Promise<GraphSession>;
 }
 
 /** Convenience constructor for a float32 host tensor. */

@@ -6,7 +6,7 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
-import { compileKey, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
+import { compileKey, getOrCompile, getOrCompileFile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
 import {
@@ -24,8 +24,11 @@ import {
   activationBytesPerImage,
   defaultMemoryBudgetMb,
   type MemoryPlan,
+  type ModelMemory,
   planMemory,
+  sessionSlots,
 } from "./memory_plan.ts";
+import { SessionPool } from "./session_pool.ts";
 import {
   type ImageScore,
   type InputBatch,
@@ -62,8 +65,9 @@ export interface EngineOptions {
   /** Directory whose `.cache/` sub-folder holds compiled graphs; no disk cache when omitted. */
   readonly cacheDir?: string;
   /**
-   * Compiled sessions kept at once (default 4), least recently used evicted: request parameters
-   * (α, T, …) can name unboundedly many graphs, and each session holds its own memory.
+   * Compiled sessions kept at once (default 4, fewer when the memory budget says so), least
+   * recently used evicted: request parameters (T, loss, …) name many graphs, and each session
+   * holds its own memory.
    */
   readonly maxSessions?: number;
   /**
@@ -94,12 +98,10 @@ export class SiEngine implements Scorer {
   readonly #modelBytes: Uint8Array;
   /** Digest of the model bytes, computed once for the compile-cache keys. */
   #modelSha: Promise<string> | undefined;
-  /** Compiled sessions by settings key, least recently used first. */
-  readonly #sessions = new Map<string, Promise<GraphSession>>();
-  readonly #maxSessions: number;
+  /** Compiled sessions by graph-settings key. */
+  readonly #sessions: SessionPool;
   #queue: Promise<unknown> = Promise.resolve();
-  #sessionsCreated = 0;
-  readonly #budgetBytes: number;
+  readonly #memory: ModelMemory;
   readonly #plans = new Map<string, MemoryPlan>();
   readonly #name: string;
 
@@ -120,11 +122,17 @@ export class SiEngine implements Scorer {
     this.#stack = opts.stackRemainders ?? true;
     this.#cacheDir = opts.cacheDir;
     this.#modelBytes = opts.modelBytes;
-    this.#maxSessions = Math.max(1, opts.maxSessions ?? 4);
     this.staticBatch = staticBatch;
     this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
     this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
-    this.#budgetBytes = (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20;
+    this.#memory = {
+      budgetBytes: (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20,
+      modelBytes: opts.modelBytes.length,
+      graphBytes: 2 * opts.modelBytes.length,
+      fromBytes: !this.#fromFile,
+    };
+    const slots = sessionSlots(this.#memory, Math.max(1, opts.maxSessions ?? 4));
+    this.#sessions = new SessionPool(slots);
     this.#name = opts.source ?? "model";
   }
 
@@ -142,8 +150,8 @@ export class SiEngine implements Scorer {
       const splits = this.splits(s);
       const stacked = this.#stack && this.staticBatch === undefined && s.iterations >= 2;
       plan = planMemory({
-        budgetBytes: this.#budgetBytes,
-        weightBytes: this.#modelBytes.length,
+        ...this.#memory,
+        slots: this.#sessions.slots,
         maxBatch: this.maxGradientBatch,
         splitCount: stacked ? splits.length : 1,
         perImage: (chunk) =>
@@ -174,7 +182,21 @@ export class SiEngine implements Scorer {
 
   /** How many sessions this engine has created (compiled or loaded from the cache) so far. */
   get sessionsCreated(): number {
-    return this.#sessionsCreated;
+    return this.#sessions.created;
+  }
+
+  /** Compiled sessions kept alive at once (bounded by the memory budget). */
+  get sessionSlots(): number {
+    return this.#sessions.slots;
+  }
+
+  /**
+   * Whether sessions are created from compiled files with external data (native backend with a
+   * compile cache): neither the serialized graph nor a parsed copy of its weights is then held
+   * while onnxruntime builds the session.
+   */
+  get #fromFile(): boolean {
+    return this.#cacheDir !== undefined && this.runtime.backend === "native";
   }
 
   /**
@@ -194,57 +216,62 @@ export class SiEngine implements Scorer {
 
   /** The serialized scoring graph for these settings (α is a graph input, see ALPHA_INPUT). */
   compile(settings: ScoreSettings): Uint8Array {
-    const s = graphSettings(settings);
-    return writeModel(
-      compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
-        stack: this.#stack,
-        dynamicBatch: this.staticBatch === undefined,
-        splitChunk: this.plan(s).splitChunk,
-        onFallback: (reason) => recordStackingFallback(this.#name, reason),
-        pooled: this.#splitPolicy.pooled,
-      }),
-    );
+    return writeModel(this.#compileModel(graphSettings(settings)));
+  }
+
+  #compileModel(s: ScoreSettings): ModelProto {
+    return compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
+      stack: this.#stack,
+      dynamicBatch: this.staticBatch === undefined,
+      splitChunk: this.plan(s).splitChunk,
+      onFallback: (reason) => recordStackingFallback(this.#name, reason),
+      pooled: this.#splitPolicy.pooled,
+    });
   }
 
   /**
-   * The session for these settings, compiled on first use. Concurrent callers share one compile
-   * (the map holds the pending promise), and settings that differ only in α share one session.
+   * A lease on the session for these settings, compiled on first use. Concurrent callers share
+   * one compile, and settings that differ only in α share one session.
    */
-  #session(settings: ScoreSettings): Promise<GraphSession> {
+  #lease(settings: ScoreSettings) {
     const s = graphSettings(settings);
-    const key = settingsKey(s);
-    let session = this.#sessions.get(key);
-    if (session) {
-      this.#sessions.delete(key); // re-insert: most recently used last
-    } else {
-      this.#sessionsCreated++;
-      session = this.#compiled(s).then((bytes) => this.runtime.createSession(bytes));
-      session.catch(() => this.#sessions.delete(key));
-    }
-    this.#sessions.set(key, session);
-    while (this.#sessions.size > this.#maxSessions) {
-      const [oldKey, old] = this.#sessions.entries().next().value!;
-      this.#sessions.delete(oldKey);
-      // Released behind the run queue, so a run still using it finishes first.
-      this.#queue = this.#queue.then(() => old).then((x) => x.release()).catch(() => undefined);
-    }
-    return session;
+    return this.#sessions.acquire(settingsKey(s), () => this.#createSession(s));
+  }
+
+  async #createSession(s: ScoreSettings): Promise<GraphSession> {
+    if (!this.#fromFile) return this.runtime.createSession(await this.#compiled(s));
+    const file = await this.#compiledFile(s);
+    return this.runtime.createSession(typeof file === "string" ? file : writeModel(file));
+  }
+
+  /** What a cache entry depends on besides the model bytes. */
+  #cacheWhat(s: ScoreSettings): string {
+    return `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#stack};chunk=${
+      this.plan(s).splitChunk
+    };splits=${this.splits(s).join("|")};pooled=${this.#splitPolicy.pooled ?? ""}`;
+  }
+
+  async #cacheKey(what: string): Promise<string> {
+    this.#modelSha ??= sha256Hex(this.#modelBytes);
+    return compileKey(await this.#modelSha, what);
   }
 
   /** Compiled bytes, from the on-disk cache when the engine has one. */
   async #compiled(s: ScoreSettings): Promise<Uint8Array> {
     if (!this.#cacheDir) return this.compile(s);
-    const what = `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#stack};chunk=${
-      this.plan(s).splitChunk
-    };splits=${this.splits(s).join("|")};pooled=${this.#splitPolicy.pooled ?? ""}`;
-    this.#modelSha ??= sha256Hex(this.#modelBytes);
-    const key = await compileKey(await this.#modelSha, what);
+    const key = await this.#cacheKey(this.#cacheWhat(s));
     return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));
+  }
+
+  /** The compiled graph file with external data under the cache (see #fromFile). */
+  async #compiledFile(s: ScoreSettings): Promise<string | ModelProto> {
+    const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
+    return getOrCompileFile(key, this.#cacheDir!, () => Promise.resolve(this.#compileModel(s)));
   }
 
   /** Compiles (and caches) the session for these settings ahead of the first request. */
   async warmup(settings: ScoreSettings): Promise<void> {
-    await this.#session(settings);
+    (await this.#lease(settings)).done();
   }
 
   /**
@@ -303,24 +330,22 @@ export class SiEngine implements Scorer {
       const data = new Float32Array(rows * per);
       data.set(batch.data.subarray(start * per, (start + count) * per));
       // One run at a time per engine: onnxruntime sessions do not take concurrent runs. The
-      // session is looked up inside the queued task, so an eviction (whose release is queued
-      // behind the running task) never frees a session a later chunk is about to use.
-      // Compiled before queueing, so a compile does not hold up runs queued by other requests.
-      await this.#session(settings);
-      const run = this.#queue.then(async () => {
-        const session = await this.#session(settings);
+      // session is leased (compiled if need be) before queueing, so a compile does not hold up
+      // runs queued by other requests, and an eviction never frees it before this run is done.
+      const lease = await this.#lease(settings);
+      const run = this.#queue.then(() => {
         const feeds: Record<string, HostTensor> = {
           [this.inputName]: { type: "float32", dims: [rows, c, h, w], data },
         };
-        if (session.inputNames.includes(ALPHA_INPUT)) {
+        if (lease.session.inputNames.includes(ALPHA_INPUT)) {
           feeds[ALPHA_INPUT] = {
             type: "float32",
             dims: [],
             data: new Float32Array([settings.alpha]),
           };
         }
-        return session.run(feeds);
-      });
+        return lease.session.run(feeds);
+      }).finally(() => lease.done());
       this.#queue = run.catch(() => undefined);
       take(await run, count);
     }

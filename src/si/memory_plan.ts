@@ -12,22 +12,69 @@
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../runtime/shapes.ts";
 
-/** RSS of the process apart from the model: Deno, onnxruntime, the CLI or HTTP stack. */
-export const BASE_BYTES = 120 * 2 ** 20;
 /**
- * Bytes held per byte of the model file: the file and its parsed ModelProto, the compiled graph
- * (which adds flipped kernels for the Conv gradients: about twice the weights) in JS, and
- * onnxruntime's session, whose creation alone adds ≈ 620 MB for the 164 MB ResNet-34 graph
- * (measured RSS before and after). Fitted to the CIFAR ResNet-34 (85 MB file): peak RSS 1211 MB
- * at batch 1 with 18 splits per pass, of which ≈ 120 MB are activations.
+ * RSS of the process apart from the model and its sessions: Deno, onnxruntime, the CLI or HTTP
+ * stack, and what the shape probe leaves behind.
  */
-export const WEIGHT_COPIES = 12;
+export const BASE_BYTES = 150 * 2 ** 20;
+/**
+ * Bytes a created session keeps per byte of its graph's weights (after the creation's
+ * temporaries are returned to the OS, src/runtime/heap.ts): the weights, onnxruntime's re-laid-out
+ * copies of the convolution kernels and its bookkeeping. Measured 263 MB for the CIFAR
+ * ResNet-34's 164 MB scoring graph (native, graph optimisation level "all").
+ */
+export const SESSION_FACTOR = 1.6;
+/**
+ * Transient bytes of creating a session per byte of its graph's weights, on top of what was
+ * resident before: onnxruntime's parsed graph, the optimiser's copies, the graph's own weights.
+ * Measured +557 MB for the ResNet-34's 164 MB graph created from its file with external data.
+ */
+export const CREATION_FACTOR = 3.4;
+/**
+ * Extra creation transient per graph-weight byte when the session is created from serialized
+ * bytes (no compile cache, or a backend that cannot read files): the serialized model in
+ * JavaScript. Measured +154 MB for the ResNet-34's 164 MB graph.
+ */
+export const BYTES_CREATION_FACTOR = 1;
 /**
  * Peak bytes per estimated activation byte. Measured per image of the stacked pass: 164 MB of RSS
  * for an estimate of 137 MB on the WRN-40-2 (341 MB at batch 1, 832 MB at batch 4), 129 MB for
  * an estimate of 146 MB on the ResNet-34; the larger ratio is taken.
  */
 export const ACTIVATION_FACTOR = 1.2;
+
+/** What the memory of one model's engine is made of, in bytes. */
+export interface ModelMemory {
+  readonly budgetBytes: number;
+  /** The model file, kept in JavaScript (the parsed ModelProto's tensors are views into it). */
+  readonly modelBytes: number;
+  /**
+   * Weights of a compiled gradient graph: the model's plus the flipped Conv kernels of the
+   * input gradients (src/grad/rules/conv.ts), at most twice the model's.
+   */
+  readonly graphBytes: number;
+  /** Whether sessions are created from serialized bytes rather than from a file. */
+  readonly fromBytes: boolean;
+}
+
+function sessionBytes(m: ModelMemory): number {
+  return SESSION_FACTOR * m.graphBytes;
+}
+
+function creationBytes(m: ModelMemory): number {
+  return (CREATION_FACTOR + (m.fromBytes ? BYTES_CREATION_FACTOR : 0)) * m.graphBytes;
+}
+
+/**
+ * How many compiled sessions the engine keeps alive (at most `maxSessions`, at least 1): half of
+ * what the budget leaves after one session's creation may hold further sessions, the other half
+ * is left for activations.
+ */
+export function sessionSlots(m: ModelMemory, maxSessions: number): number {
+  const spare = m.budgetBytes - BASE_BYTES - m.modelBytes - creationBytes(m);
+  const extra = Math.floor(spare / sessionBytes(m) / 2);
+  return Math.max(1, Math.min(maxSessions, 1 + (Number.isFinite(extra) ? extra : maxSessions)));
+}
 
 /** What one compiled gradient graph and its runs are sized to. */
 export interface MemoryPlan {
@@ -100,20 +147,23 @@ export function activationBytesPerImage(
 
 /**
  * The plan for a budget: the largest batch (up to `maxBatch`) for the largest split chunk, trading
- * chunk size for batch where both cannot be had (the score is images × splits per pass).
+ * chunk size for batch where both cannot be had (the score is images × splits per pass). The
+ * process peak is the model and the other `slots − 1` sessions, plus the larger of this
+ * session's creation and this session with its activations.
  * @throws {MemoryBudgetError} when one image with one split per pass does not fit.
  */
 export function planMemory(
-  opts: {
-    readonly budgetBytes: number;
-    readonly weightBytes: number;
+  opts: ModelMemory & {
+    readonly slots: number;
     readonly maxBatch: number;
     readonly splitCount: number;
     /** Activation bytes per image for a split chunk size. */
     readonly perImage: (chunk: number) => number;
   },
 ): MemoryPlan {
-  const fixed = BASE_BYTES + WEIGHT_COPIES * opts.weightBytes;
+  const held = BASE_BYTES + opts.modelBytes + (opts.slots - 1) * sessionBytes(opts);
+  const session = sessionBytes(opts);
+  const creation = creationBytes(opts);
   const chunks = new Set<number>();
   for (let c = Math.max(1, opts.splitCount); c >= 1; c = c > 1 ? Math.ceil(c / 2) : 0) {
     chunks.add(c);
@@ -123,10 +173,18 @@ export function planMemory(
   let smallest = Infinity;
   for (const chunk of chunks) {
     const per = ACTIVATION_FACTOR * opts.perImage(chunk);
-    smallest = Math.min(smallest, fixed + per);
-    const batch = Math.min(opts.maxBatch, Math.floor((opts.budgetBytes - fixed) / per));
+    smallest = Math.min(smallest, held + Math.max(creation, session + per));
+    if (held + creation > opts.budgetBytes) continue;
+    const batch = Math.min(
+      opts.maxBatch,
+      Math.floor((opts.budgetBytes - held - session) / per),
+    );
     if (batch < 1) continue;
-    const plan = { batch, splitChunk: chunk, peakBytes: fixed + batch * per };
+    const plan = {
+      batch,
+      splitChunk: chunk,
+      peakBytes: held + Math.max(creation, session + batch * per),
+    };
     if (!best || batch * chunk > best.batch * best.splitChunk) best = plan;
   }
   if (!best) {

@@ -7,8 +7,11 @@ import {
   ACTIVATION_FACTOR,
   activationBytesPerImage,
   BASE_BYTES,
+  CREATION_FACTOR,
   MemoryBudgetError,
   planMemory,
+  SESSION_FACTOR,
+  sessionSlots,
 } from "../../src/si/memory_plan.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { tinyInputs, tinyModel } from "./tiny_model.ts";
@@ -45,7 +48,15 @@ Deno.test("activationBytesPerImage() never grows with smaller split chunks", asy
 Deno.test("planMemory() trades split chunk for batch and names the need when nothing fits", () => {
   const perImage = (chunk: number) => chunk * 10 * MB;
   const unit = ACTIVATION_FACTOR * 10 * MB; // estimated peak per image and split of a pass
-  const base = { weightBytes: 0, maxBatch: 8, splitCount: 4, perImage };
+  const base = {
+    modelBytes: 0,
+    graphBytes: 0,
+    fromBytes: false,
+    slots: 1,
+    maxBatch: 8,
+    splitCount: 4,
+    perImage,
+  };
   const roomy = planMemory({ ...base, budgetBytes: BASE_BYTES + 8 * 4 * unit });
   assert.deepEqual([roomy.batch, roomy.splitChunk], [8, 4]);
   const tight = planMemory({ ...base, budgetBytes: BASE_BYTES + 2 * 4 * unit });
@@ -59,6 +70,49 @@ Deno.test("planMemory() trades split chunk for batch and names the need when not
       e instanceof MemoryBudgetError && /budget of \d+ MB is too small/.test(e.message) &&
       /needs about \d+ MB; raise MEMORY_BUDGET_MB/.test(e.message),
   );
+});
+
+Deno.test("planMemory() counts the model, the other sessions and a session's creation peak", () => {
+  const m = { budgetBytes: 1024 * MB, modelBytes: 80 * MB, graphBytes: 160 * MB, fromBytes: false };
+  const session = SESSION_FACTOR * m.graphBytes;
+  const creation = CREATION_FACTOR * m.graphBytes;
+  const held = BASE_BYTES + m.modelBytes;
+  const perImage = () => 10 * MB;
+  const plan = (budgetMb: number, slots: number) =>
+    planMemory({
+      ...m,
+      budgetBytes: budgetMb * MB,
+      slots,
+      maxBatch: 1000,
+      splitCount: 1,
+      perImage,
+    });
+  // One session: images fill what the session leaves.
+  const one = plan(1024, 1);
+  assert.equal(one.batch, Math.floor((1024 * MB - held - session) / (ACTIVATION_FACTOR * 10 * MB)));
+  assert.ok(one.peakBytes <= 1024 * MB);
+  // Every further session kept alive takes its share first.
+  assert.ok(plan(2048, 3).batch < plan(2048, 1).batch);
+  // A budget below the creation peak fails, naming what the smallest plan needs.
+  const below = Math.floor((held + creation) / MB) - 1;
+  assert.throws(() => plan(below, 1), (e: unknown) =>
+    e instanceof MemoryBudgetError &&
+    e.message.includes(`needs about ${Math.ceil((held + creation) / MB)} MB`));
+  // Creating from serialized bytes costs more than from a file.
+  assert.throws(() =>
+    planMemory({
+      ...m,
+      budgetBytes: (below + 2) * MB,
+      fromBytes: true,
+      slots: 1,
+      maxBatch: 8,
+      splitCount: 1,
+      perImage,
+    }), MemoryBudgetError);
+  // Sessions kept: 1 when only one fits with room to run, up to the cap when memory is plenty.
+  assert.equal(sessionSlots(m, 4), 1);
+  assert.equal(sessionSlots({ ...m, budgetBytes: 64 * 1024 * MB }, 4), 4);
+  assert.equal(sessionSlots({ ...m, modelBytes: 0, graphBytes: 0 }, 4), 4);
 });
 
 Deno.test("SiEngine rejects a budget too small for its model when it first scores", async () => {
