@@ -26,7 +26,10 @@ export interface LoadOptions {
   readonly createScorer: ScorerFactory;
   /** Directory whose `.cache/` holds compiled graphs; defaults to the model directory. */
   readonly cacheDir?: string;
-  /** Memory budget in MB handed to each scorer (default: the engine's, from the host). */
+  /**
+   * Memory budget of the process in MB (default: each engine's own, from the host). A registry
+   * hands each of its models an equal share.
+   */
   readonly memoryBudgetMb?: number;
 }
 
@@ -149,7 +152,11 @@ export function startRegistry(
   const loaded = (async () => {
     const list = ids === "all" ? await discoverModels(root) : [...new Set(ids)];
     if (list.length === 0) throw new Error(`No models found in ${root}`);
-    for (const id of list) models.set(id, await loadModel(join(root, id), opts));
+    // One process, one budget: each model's engine plans against an equal share of it.
+    const share = opts.memoryBudgetMb === undefined
+      ? {}
+      : { memoryBudgetMb: Math.floor(opts.memoryBudgetMb / list.length) };
+    for (const id of list) models.set(id, await loadModel(join(root, id), { ...opts, ...share }));
     ready = true;
   })();
   return { registry, loaded };

@@ -90,7 +90,8 @@ function makeRuntime(lb: LoadedBackend): Runtime {
       ) => Promise<import("onnxruntime-web").InferenceSession>;
       const session = await create(model, {
         executionProviders: [...lb.executionProviders],
-        graphOptimizationLevel: "all",
+        graphOptimizationLevel: options.oneOff ? "disabled" : "all",
+        ...(options.oneOff ? { enableCpuMemArena: false } : {}),
         enableMemPattern: options.memoryPattern ?? false,
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
         ...lb.sessionOptions,

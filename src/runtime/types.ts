@@ -50,6 +50,12 @@ export interface SessionOptions {
    * percent of a forward pass.
    */
   readonly memoryPattern?: boolean;
+  /**
+   * A session run only a few times, such as the shape probe: no graph optimisation (whose
+   * optimised copies of the weights repay themselves only over many runs) and no memory arena
+   * (which keeps every block it ever allocated). Both cut the probe's peak for large models.
+   */
+  readonly oneOff?: boolean;
 }
 
 /** A backend that turns serialized ONNX models into sessions. */

@@ -9,6 +9,7 @@ import { resolveBackend } from "../runtime/runtime.ts";
 import type { StartedLoad } from "./lazy_registry.ts";
 import { workerScorerFactory } from "./worker_scorer.ts";
 import { createScorer as engineScorer } from "../si/engine.ts";
+import { defaultMemoryBudgetMb } from "../si/memory_plan.ts";
 
 const ENGINE_URL = new URL("../si/engine.ts", import.meta.url).href;
 
@@ -27,7 +28,8 @@ export async function startModels(config: Config): Promise<StartedLoad> {
   return startRegistry(config.modelsDir, config.models, {
     backend,
     createScorer,
-    memoryBudgetMb: config.memoryBudgetMb,
+    // Resolved here, so the registry can share one budget among the models.
+    memoryBudgetMb: config.memoryBudgetMb ?? defaultMemoryBudgetMb(),
   });
 }
 

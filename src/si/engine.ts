@@ -23,6 +23,7 @@ import { recordStackingFallback } from "./fallbacks.ts";
 import {
   activationBytesPerImage,
   defaultMemoryBudgetMb,
+  gradientGraphWeightBytes,
   type MemoryPlan,
   type ModelMemory,
   planMemory,
@@ -151,6 +152,7 @@ export class SiEngine implements Scorer {
       const stacked = this.#stack && this.staticBatch === undefined && s.iterations >= 2;
       plan = planMemory({
         ...this.#memory,
+        graphBytes: gradientGraphWeightBytes(this.graph, splits),
         slots: this.#sessions.slots,
         maxBatch: this.maxGradientBatch,
         splitCount: stacked ? splits.length : 1,

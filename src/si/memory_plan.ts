@@ -129,10 +129,14 @@ export function activationBytesPerImage(
 ): number {
   const tensors = tensorBytes(graph, shapes);
   const forward = tensors.reduce((a, t) => a + t.bytes, 0);
-  let worst = 3 * forward; // iteration 0: forward, and a backward carrying two cotangents
-  if (iterations < 2 || splits.length === 0) return worst;
   const position = new Map(tensors.map((t, i) => [t.name, i]));
   const at = splits.map((s) => position.get(s) ?? 0);
+  // Iteration 0: the forward pass, and a backward carrying two cotangents that stops at the
+  // first split (S&I-A's splits are the last normalizations, so its backward is short).
+  const first = Math.min(...at, tensors.length);
+  const backward = tensors.slice(first).reduce((a, t) => a + t.bytes, 0);
+  let worst = forward + 2 * backward;
+  if (iterations < 2 || splits.length === 0) return worst;
   for (let first = 0; first < splits.length; first += chunk) {
     const starts = at.slice(first, first + chunk);
     let bytes = 0;
@@ -143,6 +147,29 @@ export function activationBytesPerImage(
     worst = Math.max(worst, bytes); // forward activations kept for the backward pass
   }
   return worst;
+}
+
+/**
+ * Weight bytes of a compiled gradient graph with these splits: the model's initializers, plus a
+ * flipped copy of every Conv kernel the backward passes through (src/grad/rules/conv.ts), i.e. of
+ * the Convs after the earliest split in node order.
+ */
+export function gradientGraphWeightBytes(graph: Graph, splits: readonly string[]): number {
+  const bytesOf = (name: string) => {
+    const t = graph.initializers.get(name);
+    if (!t) return 0;
+    const n = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+    return t.rawData?.length ? t.rawData.length : 4 * n;
+  };
+  let total = 0;
+  for (const name of graph.initializers.keys()) total += bytesOf(name);
+  const split = new Set(splits);
+  let downstream = false; // node order is topological: after the first split, all is downstream
+  for (const n of graph.nodes) {
+    if (downstream && n.opType === "Conv") total += bytesOf(n.input?.[1] ?? "");
+    downstream ||= (n.output ?? []).some((o) => split.has(o));
+  }
+  return total;
 }
 
 /**

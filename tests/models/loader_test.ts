@@ -154,6 +154,22 @@ Deno.test("createRegistry() discovers valid model dirs in a stable order and ser
   }
 });
 
+Deno.test("createRegistry() gives each model an equal share of the memory budget", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    for (const id of ["a", "b", "c"]) await makeModelDir(root, id);
+    const calls: Parameters<ScorerFactory>[0][] = [];
+    await createRegistry(root, "all", {
+      backend: "wasm",
+      createScorer: fakeFactory(calls),
+      memoryBudgetMb: 3000,
+    });
+    assert.deepEqual(calls.map((c) => c.memoryBudgetMb), [1000, 1000, 1000]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("createRegistry() validates ids before touching the filesystem", async () => {
   await assert.rejects(
     createRegistry("/nonexistent-root", ["ok", "../etc"], {
