@@ -94,13 +94,42 @@ export class MemoryBudgetError extends Error {
   }
 }
 
-/** The default budget: 75 % of the host's memory, in MB (`MEMORY_BUDGET_MB` overrides it). */
+/**
+ * The default budget: 75 % of the memory this process may use — the host's, or its container's
+ * cgroup limit when lower (a pod limited to 3 GiB on a 64 GiB node must not plan for 48 GiB) —
+ * in MB. `MEMORY_BUDGET_MB` overrides it.
+ */
 export function defaultMemoryBudgetMb(): number {
+  let total: number;
   try {
-    return Math.floor((Deno.systemMemoryInfo().total * 0.75) / 2 ** 20);
+    total = Deno.systemMemoryInfo().total;
   } catch {
     return 4096; // no --allow-sys: a budget that fits most hosts
   }
+  const limit = cgroupMemoryLimit() ?? Infinity;
+  return Math.floor((Math.min(total, limit) * 0.75) / 2 ** 20);
+}
+
+/**
+ * The memory limit of this process's cgroup in bytes (v2 `memory.max`, v1
+ * `memory.limit_in_bytes`), or undefined when there is none or it cannot be read.
+ */
+export function cgroupMemoryLimit(
+  read: (path: string) => string = Deno.readTextFileSync,
+): number | undefined {
+  for (const path of ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]) {
+    let text: string;
+    try {
+      text = read(path).trim();
+    } catch {
+      continue; // absent (not Linux, other cgroup layout) or no --allow-read
+    }
+    const bytes = Number(text);
+    // "max" (v2) or a page-rounded 2^63 (v1) mean no limit.
+    if (Number.isFinite(bytes) && bytes > 0 && bytes < 2 ** 60) return bytes;
+    return undefined;
+  }
+  return undefined;
 }
 
 /** Bytes per image of each batch-dependent float tensor, in node order (probed shapes). */

@@ -7,6 +7,7 @@ import {
   ACTIVATION_FACTOR,
   activationBytesPerImage,
   BASE_BYTES,
+  cgroupMemoryLimit,
   CREATION_FACTOR,
   MemoryBudgetError,
   planMemory,
@@ -162,4 +163,20 @@ Deno.test("a graph compiled with one split per stacked pass gives the same fract
       want.map((r) => r.map((v) => Math.round(v * 1e6))),
     );
   }
+});
+
+Deno.test("cgroupMemoryLimit() reads cgroup v2 and v1 limits and treats unlimited as none", () => {
+  const files = (entries: Record<string, string>) => (path: string) => {
+    if (!(path in entries)) throw new Deno.errors.NotFound(path);
+    return entries[path];
+  };
+  assert.equal(
+    cgroupMemoryLimit(files({ "/sys/fs/cgroup/memory.max": "3221225472\n" })),
+    3 * 2 ** 30,
+  );
+  assert.equal(cgroupMemoryLimit(files({ "/sys/fs/cgroup/memory.max": "max\n" })), undefined);
+  const v1 = "/sys/fs/cgroup/memory/memory.limit_in_bytes";
+  assert.equal(cgroupMemoryLimit(files({ [v1]: "2147483648" })), 2 ** 31);
+  assert.equal(cgroupMemoryLimit(files({ [v1]: "9223372036854771712" })), undefined);
+  assert.equal(cgroupMemoryLimit(files({})), undefined);
 });
