@@ -122,7 +122,7 @@ async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
 }
 
 /** Paths of compiled-file entries being built or verified in this process. */
-const files = new Map<string, Promise<string | ModelProto>>();
+const files = new Map<string, Promise<string | ModelProto | Uint8Array>>();
 /** Entries of `files` kept (oldest dropped first). */
 const FILE_ENTRIES = 64;
 
@@ -139,27 +139,53 @@ export function getOrCompileFile(
   dir: string,
   compile: () => Promise<ModelProto>,
 ): Promise<string | ModelProto> {
+  return getOrBuildFile(key, dir, async (path) => writeCompiledFile(path, await compile()));
+}
+
+/**
+ * {@link getOrCompileFile} for a `build` that compiles AND writes the entry itself (with
+ * {@link writeCompiledFile}, e.g. in a compile worker): it is called with the graph file's path
+ * when the entry is absent or invalid, and returns that path, or what the caller gets instead
+ * when the entry could not be written (then not remembered, so the next caller retries).
+ * Concurrent calls for the same entry share one build.
+ */
+export function getOrBuildFile<T extends ModelProto | Uint8Array>(
+  key: string,
+  dir: string,
+  build: (path: string) => Promise<string | T>,
+): Promise<string | T> {
   if (!KEY.test(key)) throw new RangeError(`Invalid compile cache key "${key}"`);
   const path = join(dir, ".cache", `${key}.onnx`);
-  let entry = files.get(path);
+  let entry = files.get(path) as Promise<string | T> | undefined;
   if (!entry) {
     entry = (async () => {
       if (await fileEntryValid(path)) return path;
-      const model = await compile();
-      try {
-        await writeFileEntry(path, model);
-        return path;
-      } catch (e) {
-        console.warn(`Compile cache: cannot write ${path}: ${(e as Error).message}`);
-        files.delete(path); // not cached: the next caller retries the write
-        return model;
-      }
+      const built = await build(path);
+      if (built !== path) files.delete(path); // not cached: the next caller retries the write
+      return built;
     })();
     files.set(path, entry);
     entry.catch(() => files.delete(path));
     while (files.size > FILE_ENTRIES) files.delete(files.keys().next().value!);
   }
   return entry;
+}
+
+/**
+ * Writes `model` as the compiled-file entry at `path` (graph file, external data, sidecar) and
+ * returns `path`; when the files cannot be written, warns and returns the model itself.
+ */
+export async function writeCompiledFile(
+  path: string,
+  model: ModelProto,
+): Promise<string | ModelProto> {
+  try {
+    await writeFileEntry(path, model);
+    return path;
+  } catch (e) {
+    console.warn(`Compile cache: cannot write ${path}: ${(e as Error).message}`);
+    return model;
+  }
 }
 
 interface FileSidecar extends Sidecar {

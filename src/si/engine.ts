@@ -6,7 +6,7 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
-import { compileKey, getOrCompile, getOrCompileFile, sha256Hex } from "../runtime/compile_cache.ts";
+import { compileKey, getOrBuildFile, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
 import {
@@ -20,6 +20,8 @@ import {
 import { settingsKey, validateSettings } from "../contract/settings.ts";
 import { aVariantSplits, resolveSplits } from "./splits.ts";
 import { recordStackingFallback } from "./fallbacks.ts";
+import { type CompiledOutput, compileInThread, compileOffThread } from "./compile_off_thread.ts";
+import type { CompileJobOptions } from "./compile_job.ts";
 import {
   activationBytesPerImage,
   defaultMemoryBudgetMb,
@@ -76,6 +78,12 @@ export interface EngineOptions {
    * gradient runs are split into batches and split chunks whose estimated peak fits it.
    */
   readonly memoryBudgetMb?: number;
+  /**
+   * Emit (and write) new scoring graphs in a short-lived Worker, so that this thread keeps
+   * running other requests meanwhile and only pays the session creation (default true; done on
+   * this thread anyway where no Worker can be started). See src/si/compile_off_thread.ts.
+   */
+  readonly compileInWorker?: boolean;
 }
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
@@ -105,6 +113,7 @@ export class SiEngine implements Scorer {
   readonly #memory: ModelMemory;
   readonly #plans = new Map<string, MemoryPlan>();
   readonly #name: string;
+  readonly #compileInWorker: boolean;
 
   private constructor(
     runtime: Runtime,
@@ -135,6 +144,7 @@ export class SiEngine implements Scorer {
     const slots = sessionSlots(this.#memory, Math.max(1, opts.maxSessions ?? 4));
     this.#sessions = new SessionPool(slots);
     this.#name = opts.source ?? "model";
+    this.#compileInWorker = opts.compileInWorker ?? true;
   }
 
   /**
@@ -223,12 +233,45 @@ export class SiEngine implements Scorer {
 
   #compileModel(s: ScoreSettings): ModelProto {
     return compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
+      ...this.#compileOptions(s),
+      onFallback: this.#onFallback,
+    });
+  }
+
+  #compileOptions(s: ScoreSettings): CompileJobOptions {
+    return {
       stack: this.#stack,
       dynamicBatch: this.staticBatch === undefined,
       splitChunk: this.plan(s).splitChunk,
-      onFallback: (reason) => recordStackingFallback(this.#name, reason),
       pooled: this.#splitPolicy.pooled,
-    });
+    };
+  }
+
+  readonly #onFallback = (reason: string) => recordStackingFallback(this.#name, reason);
+
+  /**
+   * Compiles the graph for these graph settings, in a compile worker unless `compileInWorker` is
+   * false: the graph file's path when `file` is given (`finishCompile` in compile_job.ts), else the
+   * serialized graph.
+   */
+  #emit(s: ScoreSettings, file?: string): Promise<CompiledOutput> {
+    const inThread = () => this.#compileModel(s);
+    const job = {
+      modelBytes: this.#modelBytes,
+      source: this.#name,
+      shapes: this.shapes,
+      settings: s,
+      splits: this.splits(s),
+      options: this.#compileOptions(s),
+      file,
+    };
+    const options = { onFallback: this.#onFallback, inThread };
+    return this.#compileInWorker ? compileOffThread(job, options) : compileInThread(job, options);
+  }
+
+  /** {@link #emit} without a file: the serialized graph. */
+  async #emitBytes(s: ScoreSettings): Promise<Uint8Array> {
+    return await this.#emit(s) as Uint8Array;
   }
 
   /**
@@ -242,8 +285,7 @@ export class SiEngine implements Scorer {
 
   async #createSession(s: ScoreSettings): Promise<GraphSession> {
     if (!this.#fromFile) return this.runtime.createSession(await this.#compiled(s));
-    const file = await this.#compiledFile(s);
-    return this.runtime.createSession(typeof file === "string" ? file : writeModel(file));
+    return this.runtime.createSession(await this.#compiledFile(s));
   }
 
   /** What a cache entry depends on besides the model bytes. */
@@ -260,15 +302,18 @@ export class SiEngine implements Scorer {
 
   /** Compiled bytes, from the on-disk cache when the engine has one. */
   async #compiled(s: ScoreSettings): Promise<Uint8Array> {
-    if (!this.#cacheDir) return this.compile(s);
+    if (!this.#cacheDir) return this.#emitBytes(s);
     const key = await this.#cacheKey(this.#cacheWhat(s));
-    return getOrCompile(key, this.#cacheDir, () => Promise.resolve(this.compile(s)));
+    return getOrCompile(key, this.#cacheDir, () => this.#emitBytes(s));
   }
 
-  /** The compiled graph file with external data under the cache (see #fromFile). */
-  async #compiledFile(s: ScoreSettings): Promise<string | ModelProto> {
+  /**
+   * The compiled graph file with external data under the cache (see #fromFile), or the
+   * serialized graph when the cache cannot be written.
+   */
+  async #compiledFile(s: ScoreSettings): Promise<CompiledOutput> {
     const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
-    return getOrCompileFile(key, this.#cacheDir!, () => Promise.resolve(this.#compileModel(s)));
+    return getOrBuildFile(key, this.#cacheDir!, (path) => this.#emit(s, path));
   }
 
   /** Compiles (and caches) the session for these settings ahead of the first request. */
