@@ -15,6 +15,7 @@ import { assertWithinLimit, decodeImage, type DecodeOptions } from "./decode.ts"
 import { createPreprocessor, type PreprocessJob } from "./preprocess.ts";
 import { sniffImage } from "./sniff.ts";
 import type { DecodedImage, ImageInfo } from "./types.ts";
+import { startModuleWorker } from "../web_worker.ts";
 
 /** Pool → worker. */
 export interface DecodeRequest {
@@ -177,9 +178,7 @@ export class DecodePool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(new URL("./decode_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
+    const worker = startModuleWorker(new URL("./decode_worker.ts", import.meta.url));
     const slot: Slot = { worker, served: 0, busy: false };
     worker.onmessage = (ev: MessageEvent<DecodeReply>) => {
       const job = slot.job;

@@ -5,12 +5,9 @@
  *   intra-op threads = cores.
  * - `wasm`: onnxruntime-web. Under Deno the package's `node` export condition applies, so this is
  *   `ort.node.min.mjs`: Emscripten in Node mode, SIMD always on (every 1.30 binary is a SIMD
- *   build), threads = cores via `worker_threads`. Loads its `.wasm` from node_modules: offline.
- *   Inside a Worker (the service's scoring thread) it runs on ONE thread: the threaded build
- *   deadlocks under Deno on some runs — deterministically for the shape probe of the bundled
- *   model when its first run is at batch 2 (on the main thread too, see docs/performance.md) —
- *   which the main thread only escaped by the order of its runs. One wasm thread per worker
- *   never hangs, and the HTTP thread stays free.
+ *   build). Loads its `.wasm` from node_modules: offline. It runs on ONE thread unless
+ *   `WASM_THREADS` says otherwise: the threaded build (pthreads on `worker_threads`) hangs under
+ *   Deno on some runs, in a Worker and on the main thread alike (see `wasmThreads`).
  * - `webgpu`: `onnxruntime-web/webgpu` (the browser bundle) on `navigator.gpu` (stable in Deno 2,
  *   no flag). Its loader would turn the side module into a `blob:` URL, which Deno's npm loader
  *   refuses, unless `env.wasm.wasmPaths` points at the package's own `dist/` as a `file:` URL —
@@ -108,8 +105,12 @@ async function loadWasm(): Promise<LoadedBackend> {
 }
 
 /**
- * Threads of the wasm backend: cores on the main thread, 1 inside a Worker (see the module doc),
- * unless `WASM_THREADS` says otherwise.
+ * Threads of the wasm backend: 1 unless `WASM_THREADS` says otherwise. onnxruntime-web 1.30's
+ * threaded build hangs under Deno on some runs, spinning one core at 100 %: inside a Worker for
+ * the bundled model's shape probe, and on the main thread too (`deno task score --backend wasm`
+ * on the bundled model with the probe fetching 16 outputs per run spun for 5 minutes; with 1
+ * thread it took 7 s). Which runs hang depends on the order of run sizes, so no ordering of ours
+ * can rule it out; one thread never hung.
  */
 export function wasmThreads(): number {
   let raw: string | undefined;
@@ -119,10 +120,7 @@ export function wasmThreads(): number {
     raw = undefined; // no --allow-env: the default applies
   }
   const n = Number(raw);
-  if (raw && Number.isInteger(n) && n >= 1) return n;
-  const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
-    "undefined";
-  return inWorker ? 1 : coreCount();
+  return raw && Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
 /** What Deno's WebGPU adapter exposes that we report. */

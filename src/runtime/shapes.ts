@@ -94,10 +94,11 @@ export async function probeShapes(
  * Outputs fetched per probe run: fetching every intermediate tensor at once keeps all of them
  * alive together (in onnxruntime and as copies in JavaScript), which for a large input (224×224)
  * can exceed what the 4 GB WASM heap holds, and a run that grows the WASM heap sometimes never
- * resolves on onnxruntime-web 1.30's threaded build (seen in Deno under load). 16 rather than 32
- * lowered the probe's peak for a 224-pixel ResNet-50 from 791 to 754 MB (native, measured once).
+ * resolves on onnxruntime-web 1.30's threaded build (seen in Deno under load). 16 lowered the
+ * probe's peak for a 224-pixel ResNet-50 a little (791 → 754 MB, native) but made the threaded
+ * wasm build hang on the bundled model (see `wasmThreads` in backends.ts), so 32 stays.
  */
-const PROBE_CHUNK = 16;
+const PROBE_CHUNK = 32;
 
 /** The input's declared batch size, if it is a fixed number. */
 function staticBatch(model: ModelProto, inputName: string): number | undefined {

@@ -15,6 +15,7 @@ import type {
 } from "../contract/scoring.ts";
 import type { FromWorker, ToWorker, WorkerError } from "./worker_protocol.ts";
 import { recordStackingFallback } from "../si/fallbacks.ts";
+import { startModuleWorker } from "../web_worker.ts";
 
 function rebuild(e: WorkerError): Error {
   const err = new Error(e.message);
@@ -42,9 +43,7 @@ export function createWorkerScorer(
   factoryUrl: string,
   args: Parameters<ScorerFactory>[0],
 ): Promise<WorkerScorer> {
-  const worker = new Worker(new URL("./scorer_worker.ts", import.meta.url).href, {
-    type: "module",
-  });
+  const worker = startModuleWorker(new URL("./scorer_worker.ts", import.meta.url));
   const pending = new Map<number, PromiseWithResolvers<ImageScore[]>>();
   let nextId = 0;
   let splits: Readonly<Record<string, readonly string[]>> = {};

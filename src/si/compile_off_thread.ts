@@ -18,17 +18,15 @@ import {
   runCompileJob,
 } from "./compile_job.ts";
 
+import { WebWorker } from "../web_worker.ts";
+
 export type { CompiledOutput, CompileJob } from "./compile_job.ts";
 
 /**
- * The Worker constructor compiles use, taken when this module loads: onnxruntime-web's
- * Emscripten code replaces `globalThis.Worker` with node's `worker_threads` Worker when the wasm
- * backend loads (later: src/runtime/ imports onnxruntime dynamically), and that one rejects the
- * module URL. Undefined on a platform without Workers. Replaceable, for tests of the fallback.
+ * The Worker constructor compiles use: src/web_worker.ts says why it is not `globalThis.Worker`.
+ * Undefined on a platform without Workers. Replaceable, for tests of the fallback.
  */
-export const compileWorkers: { Worker: typeof Worker | undefined } = {
-  Worker: globalThis.Worker,
-};
+export const compileWorkers: { Worker: typeof Worker | undefined } = { Worker: WebWorker };
 
 /** How to compile off-thread. */
 export interface OffThreadOptions {
