@@ -6,22 +6,13 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
-import { compileKey, getOrBuildFile, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import { getRuntime } from "../runtime/runtime.ts";
-import type { BackendName, GraphSession, HostTensor, Runtime } from "../runtime/types.ts";
-import {
-  ALPHA_INPUT,
-  compileScoringModel,
-  graphSettings,
-  isAMethod,
-  isGradientMethod,
-  OUT,
-} from "./compile.ts";
+import type { HostTensor, Runtime } from "../runtime/types.ts";
+import { ALPHA_INPUT, graphSettings, isAMethod, isGradientMethod, OUT } from "./compile.ts";
 import { settingsKey, validateSettings } from "../contract/settings.ts";
 import { aVariantSplits, resolveSplits } from "./splits.ts";
-import { recordStackingFallback } from "./fallbacks.ts";
-import { type CompiledOutput, compileInThread, compileOffThread } from "./compile_off_thread.ts";
-import type { CompileJobOptions } from "./compile_job.ts";
+import { ScoringGraphs } from "./scoring_graphs.ts";
+import type { EngineOptions } from "./engine_options.ts";
 import {
   activationBytesPerImage,
   defaultMemoryBudgetMb,
@@ -44,50 +35,7 @@ import {
 } from "../contract/scoring.ts";
 import { componentSettings, fusionComponents } from "../contract/fusion.ts";
 
-/** How to build an engine. */
-export interface EngineOptions {
-  readonly modelBytes: Uint8Array;
-  readonly backend: BackendName;
-  /** Input dims [C, H, W]. */
-  readonly inputDims: readonly [number, number, number];
-  /** Split policy for S&I (GAIA-Z always uses the normalization outputs). */
-  readonly splitPolicy: SplitPolicy;
-  /** Largest batch one run of an output-based method receives (default 32); larger are chunked. */
-  readonly maxBatch?: number;
-  /**
-   * Largest batch one run of a gradient method (S&I, GAIA-Z) receives (default 8). The stacked
-   * remainder pass holds one copy of the late activations per split, so memory grows with
-   * splits × batch (about 1.2 GB at 8 and 4.4 GB at 32 for the fixture model) while the time
-   * per image barely changes beyond 8.
-   */
-  readonly maxGradientBatch?: number;
-  /** Name used in error messages. */
-  readonly source?: string;
-  /** Stack remainder passes along the batch axis when possible (default true). */
-  readonly stackRemainders?: boolean;
-  /** Directory whose `.cache/` sub-folder holds compiled graphs; no disk cache when omitted. */
-  readonly cacheDir?: string;
-  /**
-   * Compiled sessions kept at once (default 4, fewer when the memory budget says so), least
-   * recently used evicted: request parameters (T, loss, …) name many graphs, and each session
-   * holds its own memory.
-   */
-  readonly maxSessions?: number;
-  /**
-   * Memory budget of the process in MB (default: from the host's memory, see memory_plan.ts):
-   * gradient runs are split into batches and split chunks whose estimated peak fits it.
-   */
-  readonly memoryBudgetMb?: number;
-  /**
-   * Emit (and write) new scoring graphs in a short-lived Worker, so that this thread keeps
-   * running other requests meanwhile and only pays the session creation (default true; done on
-   * this thread anyway where no Worker can be started). See src/si/compile_off_thread.ts.
-   */
-  readonly compileInWorker?: boolean;
-}
-
-/** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-7";
+export type { EngineOptions } from "./engine_options.ts";
 
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
@@ -103,17 +51,12 @@ export class SiEngine implements Scorer {
   readonly maxGradientBatch: number;
   readonly #splitPolicy: SplitPolicy;
   readonly #stack: boolean;
-  readonly #cacheDir: string | undefined;
-  readonly #modelBytes: Uint8Array;
-  /** Digest of the model bytes, computed once for the compile-cache keys. */
-  #modelSha: Promise<string> | undefined;
+  readonly #graphs: ScoringGraphs;
   /** Compiled sessions by graph-settings key. */
   readonly #sessions: SessionPool;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #memory: ModelMemory;
   readonly #plans = new Map<string, MemoryPlan>();
-  readonly #name: string;
-  readonly #compileInWorker: boolean;
 
   private constructor(
     runtime: Runtime,
@@ -130,21 +73,32 @@ export class SiEngine implements Scorer {
     this.inputDims = opts.inputDims;
     this.#splitPolicy = opts.splitPolicy;
     this.#stack = opts.stackRemainders ?? true;
-    this.#cacheDir = opts.cacheDir;
-    this.#modelBytes = opts.modelBytes;
     this.staticBatch = staticBatch;
     this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
     this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
+    this.#graphs = new ScoringGraphs({
+      runtime,
+      model,
+      modelBytes: opts.modelBytes,
+      graph: this.graph,
+      shapes,
+      name: opts.source ?? "model",
+      cacheDir: opts.cacheDir,
+      stack: this.#stack,
+      dynamicBatch: staticBatch === undefined,
+      pooled: opts.splitPolicy.pooled,
+      compileInWorker: opts.compileInWorker ?? true,
+      splits: (s) => this.splits(s),
+      splitChunk: (s) => this.plan(s).splitChunk,
+    });
     this.#memory = {
       budgetBytes: (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20,
       modelBytes: opts.modelBytes.length,
       graphBytes: 2 * opts.modelBytes.length,
-      fromBytes: !this.#fromFile,
+      fromBytes: !this.#graphs.fromFile,
     };
     const slots = sessionSlots(this.#memory, Math.max(1, opts.maxSessions ?? 4));
     this.#sessions = new SessionPool(slots);
-    this.#name = opts.source ?? "model";
-    this.#compileInWorker = opts.compileInWorker ?? true;
   }
 
   /**
@@ -203,15 +157,6 @@ export class SiEngine implements Scorer {
   }
 
   /**
-   * Whether sessions are created from compiled files with external data (native backend with a
-   * compile cache): neither the serialized graph nor a parsed copy of its weights is then held
-   * while onnxruntime builds the session.
-   */
-  get #fromFile(): boolean {
-    return this.#cacheDir !== undefined && this.runtime.backend === "native";
-  }
-
-  /**
    * Split tensors a method uses (empty for output-based methods); the A variant's are chosen by
    * {@link aVariantSplits}.
    */
@@ -228,50 +173,7 @@ export class SiEngine implements Scorer {
 
   /** The serialized scoring graph for these settings (α is a graph input, see ALPHA_INPUT). */
   compile(settings: ScoreSettings): Uint8Array {
-    return writeModel(this.#compileModel(graphSettings(settings)));
-  }
-
-  #compileModel(s: ScoreSettings): ModelProto {
-    return compileScoringModel(this.model, this.graph, this.shapes, s, this.splits(s), {
-      ...this.#compileOptions(s),
-      onFallback: this.#onFallback,
-    });
-  }
-
-  #compileOptions(s: ScoreSettings): CompileJobOptions {
-    return {
-      stack: this.#stack,
-      dynamicBatch: this.staticBatch === undefined,
-      splitChunk: this.plan(s).splitChunk,
-      pooled: this.#splitPolicy.pooled,
-    };
-  }
-
-  readonly #onFallback = (reason: string) => recordStackingFallback(this.#name, reason);
-
-  /**
-   * Compiles the graph for these graph settings, in a compile worker unless `compileInWorker` is
-   * false: the graph file's path when `file` is given (`finishCompile` in compile_job.ts), else the
-   * serialized graph.
-   */
-  #emit(s: ScoreSettings, file?: string): Promise<CompiledOutput> {
-    const inThread = () => this.#compileModel(s);
-    const job = {
-      modelBytes: this.#modelBytes,
-      source: this.#name,
-      shapes: this.shapes,
-      settings: s,
-      splits: this.splits(s),
-      options: this.#compileOptions(s),
-      file,
-    };
-    const options = { onFallback: this.#onFallback, inThread };
-    return this.#compileInWorker ? compileOffThread(job, options) : compileInThread(job, options);
-  }
-
-  /** {@link #emit} without a file: the serialized graph. */
-  async #emitBytes(s: ScoreSettings): Promise<Uint8Array> {
-    return await this.#emit(s) as Uint8Array;
+    return writeModel(this.#graphs.compileModel(graphSettings(settings)));
   }
 
   /**
@@ -280,40 +182,7 @@ export class SiEngine implements Scorer {
    */
   #lease(settings: ScoreSettings) {
     const s = graphSettings(settings);
-    return this.#sessions.acquire(settingsKey(s), () => this.#createSession(s));
-  }
-
-  async #createSession(s: ScoreSettings): Promise<GraphSession> {
-    if (!this.#fromFile) return this.runtime.createSession(await this.#compiled(s));
-    return this.runtime.createSession(await this.#compiledFile(s));
-  }
-
-  /** What a cache entry depends on besides the model bytes. */
-  #cacheWhat(s: ScoreSettings): string {
-    return `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#stack};chunk=${
-      this.plan(s).splitChunk
-    };splits=${this.splits(s).join("|")};pooled=${this.#splitPolicy.pooled ?? ""}`;
-  }
-
-  async #cacheKey(what: string): Promise<string> {
-    this.#modelSha ??= sha256Hex(this.#modelBytes);
-    return compileKey(await this.#modelSha, what);
-  }
-
-  /** Compiled bytes, from the on-disk cache when the engine has one. */
-  async #compiled(s: ScoreSettings): Promise<Uint8Array> {
-    if (!this.#cacheDir) return this.#emitBytes(s);
-    const key = await this.#cacheKey(this.#cacheWhat(s));
-    return getOrCompile(key, this.#cacheDir, () => this.#emitBytes(s));
-  }
-
-  /**
-   * The compiled graph file with external data under the cache (see #fromFile), or the
-   * serialized graph when the cache cannot be written.
-   */
-  async #compiledFile(s: ScoreSettings): Promise<CompiledOutput> {
-    const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
-    return getOrBuildFile(key, this.#cacheDir!, (path) => this.#emit(s, path));
+    return this.#sessions.acquire(settingsKey(s), () => this.#graphs.createSession(s));
   }
 
   /** Compiles (and caches) the session for these settings ahead of the first request. */
