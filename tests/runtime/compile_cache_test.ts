@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withCacheDir } from "./cache_dir.ts";
 import { join } from "node:path";
 import {
   clearMemoryCache,
@@ -19,21 +20,10 @@ function counter(bytes: Uint8Array) {
   return c;
 }
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "compile-cache-" });
-  clearMemoryCache();
-  try {
-    await fn(dir);
-  } finally {
-    clearMemoryCache();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const BYTES = new Uint8Array([8, 1, 18, 3, 97, 98, 99, 0, 255]);
 
 Deno.test("getOrCompile() compiles once, then serves memory and, after a restart, disk", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     const c = counter(BYTES);
     assert.deepEqual(await getOrCompile("k1", dir, c.compile), BYTES);
     assert.deepEqual(await getOrCompile("k1", dir, c.compile), BYTES);
@@ -46,7 +36,7 @@ Deno.test("getOrCompile() compiles once, then serves memory and, after a restart
 });
 
 Deno.test("getOrCompile() shares one compilation between concurrent callers", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     const c = counter(BYTES);
     const all = await Promise.all([1, 2, 3].map(() => getOrCompile("k", dir, c.compile)));
     assert.equal(c.calls, 1);
@@ -55,7 +45,7 @@ Deno.test("getOrCompile() shares one compilation between concurrent callers", as
 });
 
 Deno.test("getOrCompile() recompiles when the file is truncated, altered or lacks its sidecar", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     const c = counter(BYTES);
     const path = join(dir, ".cache", "k.onnx");
     await getOrCompile("k", dir, c.compile);
@@ -76,7 +66,7 @@ Deno.test("getOrCompile() recompiles when the file is truncated, altered or lack
 });
 
 Deno.test("getOrCompile() leaves no temp files and forgets a failed compilation", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     await assert.rejects(
       getOrCompile("k", dir, () => Promise.reject(new Error("boom"))),
       /boom/,

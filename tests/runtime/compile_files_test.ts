@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withCacheDir } from "./cache_dir.ts";
 import { join } from "node:path";
 import { clearMemoryCache, getOrCompileFile } from "../../src/runtime/compile_cache.ts";
 import { externalize } from "../../src/onnx/external_data.ts";
@@ -14,17 +15,6 @@ const input: HostTensor = {
   dims: [2, 3, 32, 32],
   data: Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => ((i * 7919) % 255) / 255),
 };
-
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "compile-files-" });
-  clearMemoryCache();
-  try {
-    await fn(dir);
-  } finally {
-    clearMemoryCache();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** Logits of one run of a session made from bytes or a file path. */
 async function logits(from: Uint8Array | string): Promise<number[]> {
@@ -54,7 +44,7 @@ Deno.test("externalize() moves large raw initializers to page-aligned blocks and
 });
 
 Deno.test("getOrCompileFile() writes a graph file whose session equals the one from bytes", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     let calls = 0;
     const compile = () => {
       calls++;
@@ -73,7 +63,7 @@ Deno.test("getOrCompileFile() writes a graph file whose session equals the one f
 });
 
 Deno.test("getOrCompileFile() rebuilds an entry whose side file is damaged", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     let calls = 0;
     const compile = () => (calls++, Promise.resolve(model));
     const path = await getOrCompileFile("k", dir, compile) as string;
@@ -95,7 +85,7 @@ Deno.test("getOrCompileFile() rebuilds an entry whose side file is damaged", asy
 });
 
 Deno.test("getOrCompileFile() returns the model itself when the cache cannot be written", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     await Deno.writeTextFile(join(dir, ".cache"), "a file where the folder should be");
     const warn = console.warn;
     const warnings: string[] = [];

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withCacheDir } from "../runtime/cache_dir.ts";
 import { join } from "node:path";
 import { readModel, writeModel } from "../../src/onnx/proto.ts";
 import { SiEngine } from "../../src/si/engine.ts";
@@ -45,15 +46,6 @@ function jobFor(e: SiEngine, modelBytes: Uint8Array, settings: ScoreSettings, fi
   } satisfies CompileJob;
 }
 
-async function withDir(f: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "compile-worker-" });
-  try {
-    await f(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("compileOffThread() returns the same bytes as compiling in-thread", async () => {
   for (const s of [SI, SI_A, { ...SI, method: "energy" } satisfies ScoreSettings]) {
     const off = await compileOffThread(jobFor(engine, tiny.modelBytes, s));
@@ -63,7 +55,7 @@ Deno.test("compileOffThread() returns the same bytes as compiling in-thread", as
 });
 
 Deno.test("compileOffThread() writes the compile-cache file entry that the in-thread writer writes", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     const off = join(dir, ".cache", "off.onnx");
     const here = join(dir, ".cache", "here.onnx");
     assert.equal(await compileOffThread(jobFor(engine, tiny.modelBytes, SI_A, off)), off);
@@ -146,7 +138,7 @@ Deno.test("compileOffThread() forwards stacking fallbacks to this thread", async
 });
 
 Deno.test("SiEngine scores the same with compileInWorker true and false (bytes and cached files)", async () => {
-  await withDir(async (dir) => {
+  await withCacheDir(async (dir) => {
     for (const backend of ["wasm", "native"] as const) {
       const cacheDir = backend === "native" ? join(dir, backend) : undefined;
       const make = (compileInWorker: boolean) =>
@@ -210,7 +202,7 @@ Deno.test("SiEngine keeps this thread responsive while a worker compiles a new g
   const modelBytes = await Deno.readFile(new URL("model.onnx", dir));
   // T = 4: emission takes ~0.1 s in-thread, session creation ~4 s (T = 8: 0.3 s and 22 s).
   const settings: ScoreSettings = { ...SI, iterations: 4 };
-  await withDir(async (cacheDir) => {
+  await withCacheDir(async (cacheDir) => {
     const e = await SiEngine.create({
       modelBytes,
       backend: "native",
