@@ -19,6 +19,8 @@ let trim: Trim | null | undefined;
 function loadTrim(): Trim | null {
   if (Deno.build.os !== "linux") return null;
   try {
+    // Queried first: without the permission, dlopen would prompt on a terminal.
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
     const libc = Deno.dlopen("libc.so.6", {
       malloc_trim: { parameters: ["usize"], result: "i32" },
     });
