@@ -224,17 +224,19 @@ async function writeFileEntry(path: string, model: ModelProto): Promise<void> {
   const tmp = `${path}.data.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const hash = createHash("sha256");
   try {
-    using file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    let at = 0;
-    const put = async (bytes: Uint8Array) => {
-      for (let w = 0; w < bytes.length;) w += await file.write(bytes.subarray(w));
-      hash.update(bytes);
-      at += bytes.length;
-    };
-    for (const block of ext.blocks) {
-      if (block.offset > at) await put(new Uint8Array(block.offset - at));
-      await put(block.bytes);
-    }
+    {
+      using file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      let at = 0;
+      const put = async (bytes: Uint8Array) => {
+        for (let w = 0; w < bytes.length;) w += await file.write(bytes.subarray(w));
+        hash.update(bytes);
+        at += bytes.length;
+      };
+      for (const block of ext.blocks) {
+        if (block.offset > at) await put(new Uint8Array(block.offset - at));
+        await put(block.bytes);
+      }
+    } // closed before the rename (Windows cannot rename an open file)
     await Deno.rename(tmp, `${path}.data`);
   } catch (e) {
     await Deno.remove(tmp).catch(() => undefined);
