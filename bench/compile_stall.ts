@@ -1,17 +1,20 @@
 /**
- * `deno run -A bench/compile_stall.ts [--model models/fmnist-wrn40] [--iterations 4] [--rounds 3]`
+ * `deno run -A bench/compile_stall.ts [--model models/fmnist-wrn40] [--iterations 4] [--rounds 3]
+ * [--out bench/results/compile-stall.json]`
  *
  * How long the engine's thread stalls while a new S&I graph is compiled, with `compileInWorker`
  * on and off: a 5 ms interval runs on that thread during `engine.warmup(settings)` (native
  * backend, empty compile cache in a temp dir), and the longest gap between its ticks is reported
  * for the compile phase (until onnxruntime's session creation starts) and for the session
- * creation itself. Numbers in docs/performance.md.
+ * creation itself. Prints a table and writes the rows as JSON with the host. Numbers in
+ * docs/performance.md.
  * @module
  */
 import { parseArgs } from "node:util";
 import { SiEngine } from "../src/si/engine.ts";
 import { type ScoreSettings, splitPolicyOf } from "../src/contract/scoring.ts";
 import type { Runtime } from "../src/runtime/types.ts";
+import { hostInfo } from "./host.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -19,6 +22,7 @@ const args = parseArgs({
     model: { type: "string", default: "models/fmnist-wrn40" },
     iterations: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
+    out: { type: "string", default: "bench/results/compile-stall.json" },
   },
 });
 const dir = args.values.model;
@@ -77,9 +81,11 @@ console.log(
   "| compile | longest stall while compiling | compile phase | longest stall in session creation | warmup |",
 );
 console.log("| --- | --- | --- | --- | --- |");
+const rows = [];
 for (let r = 0; r < Number(args.values.rounds); r++) {
   for (const inWorker of [true, false]) {
     const m = await measure(inWorker);
+    rows.push({ round: r + 1, compile: inWorker ? "worker" : "in-thread", ...m });
     const ms = (v: number) => `${v.toFixed(0)} ms`;
     console.log(
       `| ${inWorker ? "worker" : "in-thread"} | ${ms(m.compileStall)} | ${ms(m.compileMs)} | ` +
@@ -87,3 +93,7 @@ for (let r = 0; r < Number(args.values.rounds); r++) {
     );
   }
 }
+const report = { host: await hostInfo(["native"]), model: dir, settings, rows };
+await Deno.writeTextFile(args.values.out!, JSON.stringify(report, null, 2) + "\n");
+console.log(`wrote ${args.values.out}`);
+Deno.exit(0);

@@ -131,23 +131,13 @@ const FILE_ENTRIES = 64;
  * `<key>.onnx.data` (src/onnx/external_data.ts), and the result is the graph file's path: a
  * session created from it never has the serialized model in JavaScript, and onnxruntime-node maps
  * the weights instead of parsing a copy. The sidecar holds both files' lengths and digests; the
- * data file is hashed in 1 MiB pieces, so verifying a large entry costs no memory. When the files
- * cannot be written (read-only model directory), the compiled model itself is returned.
- */
-export function getOrCompileFile(
-  key: string,
-  dir: string,
-  compile: () => Promise<ModelProto>,
-): Promise<string | ModelProto> {
-  return getOrBuildFile(key, dir, async (path) => writeCompiledFile(path, await compile()));
-}
-
-/**
- * {@link getOrCompileFile} for a `build` that compiles AND writes the entry itself (with
- * {@link writeCompiledFile}, e.g. in a compile worker): it is called with the graph file's path
- * when the entry is absent or invalid, and returns that path, or what the caller gets instead
- * when the entry could not be written (then not remembered, so the next caller retries).
- * Concurrent calls for the same entry share one build.
+ * data file is hashed in 1 MiB pieces, so verifying a large entry costs no memory.
+ *
+ * `build` compiles AND writes the entry (with {@link writeCompiledFile}, e.g. in a compile
+ * worker): it is called with the graph file's path when the entry is absent or invalid, and
+ * returns that path, or what the caller gets instead when the files could not be written
+ * (read-only model directory; then not remembered, so the next caller retries). Concurrent calls
+ * for the same entry share one build.
  */
 export function getOrBuildFile<T extends ModelProto | Uint8Array>(
   key: string,

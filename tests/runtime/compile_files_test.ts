@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { withCacheDir } from "./cache_dir.ts";
 import { join } from "node:path";
-import { clearMemoryCache, getOrCompileFile } from "../../src/runtime/compile_cache.ts";
+import {
+  clearMemoryCache,
+  getOrBuildFile,
+  writeCompiledFile,
+} from "../../src/runtime/compile_cache.ts";
 import { externalize } from "../../src/onnx/external_data.ts";
 import { type ModelProto, readModel } from "../../src/onnx/proto.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
@@ -43,30 +47,37 @@ Deno.test("externalize() moves large raw initializers to page-aligned blocks and
   assert.throws(() => externalize(model, "../x.data"), RangeError);
 });
 
-Deno.test("getOrCompileFile() writes a graph file whose session equals the one from bytes", async () => {
+Deno.test("getOrBuildFile() writes a graph file whose session equals the one from bytes", async () => {
   await withCacheDir(async (dir) => {
     let calls = 0;
     const compile = () => {
       calls++;
       return Promise.resolve(model);
     };
-    const path = await getOrCompileFile("k", dir, compile);
+    const path = await getOrBuildFile("k", dir, async (p) => writeCompiledFile(p, await compile()));
     assert.equal(path, join(dir, ".cache", "k.onnx"));
     assert.ok((await Deno.stat(path)).size < bytes.length / 10, "weights are in the side file");
     assert.deepEqual(await logits(path as string), await logits(bytes));
     clearMemoryCache(); // a restart: the entry is verified and reused
-    assert.equal(await getOrCompileFile("k", dir, compile), path);
+    assert.equal(
+      await getOrBuildFile("k", dir, async (p) => writeCompiledFile(p, await compile())),
+      path,
+    );
     assert.equal(calls, 1);
     const names = [...Deno.readDirSync(join(dir, ".cache"))].map((e) => e.name).sort();
     assert.deepEqual(names, ["k.onnx", "k.onnx.data", "k.onnx.sha256"]);
   });
 });
 
-Deno.test("getOrCompileFile() rebuilds an entry whose side file is damaged", async () => {
+Deno.test("getOrBuildFile() rebuilds an entry whose side file is damaged", async () => {
   await withCacheDir(async (dir) => {
     let calls = 0;
     const compile = () => (calls++, Promise.resolve(model));
-    const path = await getOrCompileFile("k", dir, compile) as string;
+    const path = await getOrBuildFile(
+      "k",
+      dir,
+      async (p) => writeCompiledFile(p, await compile()),
+    ) as string;
     const data = await Deno.readFile(`${path}.data`);
     for (
       const damage of [
@@ -77,14 +88,14 @@ Deno.test("getOrCompileFile() rebuilds an entry whose side file is damaged", asy
     ) {
       await damage();
       clearMemoryCache();
-      await getOrCompileFile("k", dir, compile);
+      await getOrBuildFile("k", dir, async (p) => writeCompiledFile(p, await compile()));
       assert.deepEqual(await Deno.readFile(`${path}.data`), data, "the entry is repaired");
     }
     assert.equal(calls, 4);
   });
 });
 
-Deno.test("getOrCompileFile() returns the model itself when the cache cannot be written", async () => {
+Deno.test("getOrBuildFile() returns the model itself when the cache cannot be written", async () => {
   await withCacheDir(async (dir) => {
     await Deno.writeTextFile(join(dir, ".cache"), "a file where the folder should be");
     const warn = console.warn;
@@ -92,7 +103,7 @@ Deno.test("getOrCompileFile() returns the model itself when the cache cannot be 
     console.warn = (m: string) => warnings.push(m);
     let got: string | ModelProto;
     try {
-      got = await getOrCompileFile("k", dir, () => Promise.resolve(model));
+      got = await getOrBuildFile("k", dir, (p) => writeCompiledFile(p, model));
     } finally {
       console.warn = warn;
     }
