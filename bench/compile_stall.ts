@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { SiEngine } from "../src/si/engine.ts";
+import { SiEngine } from "../src/engine/engine.ts";
 import { type ScoreSettings, splitPolicyOf } from "../src/contract/scoring.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { hostInfo } from "./host.ts";

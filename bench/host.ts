@@ -3,7 +3,7 @@
  * @module
  */
 import { getRuntime } from "../src/runtime/runtime.ts";
-import type { BackendName } from "../src/runtime/types.ts";
+import type { BackendName } from "../src/contract/backends.ts";
 
 /** What a result file says about the machine it came from. */
 export interface HostInfo {

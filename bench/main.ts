@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { availableBackends, getRuntime } from "../src/runtime/runtime.ts";
-import { type BackendName, BACKENDS } from "../src/runtime/types.ts";
+import { type BackendName, BACKENDS } from "../src/contract/backends.ts";
 import { hostInfo, loadAverage } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import type { LoadBenchResult } from "./load.ts";

@@ -12,9 +12,9 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
 import { splitPolicyOf } from "../src/contract/scoring.ts";
-import { SiEngine } from "../src/si/engine.ts";
+import { SiEngine } from "../src/engine/engine.ts";
 import { componentSettings, fusionComponents } from "../src/contract/fusion.ts";
-import { MemoryBudgetError } from "../src/si/memory_plan.ts";
+import { MemoryBudgetError } from "../src/engine/memory_plan.ts";
 import { hostInfo } from "./host.ts";
 
 const { values } = parseArgs({

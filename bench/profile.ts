@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { getRuntime } from "../src/runtime/runtime.ts";
 import { profileOps } from "./lib/profile.ts";
 import { ALPHA_INPUT, hasAlphaInput } from "../src/si/compile.ts";
-import { SiEngine } from "../src/si/engine.ts";
+import { SiEngine } from "../src/engine/engine.ts";
 import { DEFAULT_SETTINGS } from "../src/contract/scoring.ts";
 import { loadModel } from "./models.ts";
 import { benchInput } from "./workloads.ts";

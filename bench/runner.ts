@@ -3,7 +3,8 @@
  * @module
  */
 import { getRuntime } from "../src/runtime/runtime.ts";
-import type { BackendName, Runtime } from "../src/runtime/types.ts";
+import type { BackendName } from "../src/contract/backends.ts";
+import type { Runtime } from "../src/runtime/types.ts";
 import { convPair, WRN_STAGES } from "./convt.ts";
 import { memoryMiB, resetPeakMemory } from "./host.ts";
 import type { MicroResult, PlacementSummary, WorkloadResult } from "./report.ts";

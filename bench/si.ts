@@ -3,7 +3,7 @@
  * batch, scores read back — what the service does per batch.
  * @module
  */
-import { SiEngine } from "../src/si/engine.ts";
+import { SiEngine } from "../src/engine/engine.ts";
 import { ReferenceLoop } from "./lib/reference_loop.ts";
 import {
   DEFAULT_SETTINGS,
@@ -11,7 +11,7 @@ import {
   type ScoreSettings,
   type SplitPolicy,
 } from "../src/contract/scoring.ts";
-import type { BackendName } from "../src/runtime/types.ts";
+import type { BackendName } from "../src/contract/backends.ts";
 import type { BenchModel, WorkloadContext, WorkloadFactory } from "./workloads.ts";
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import process from "node:process";
-import { SiEngine } from "../src/si/engine.ts";
+import { SiEngine } from "../src/engine/engine.ts";
 import { loadedBackends } from "../src/runtime/runtime.ts";
 const n = Number(Deno.args[0] ?? 32);
 const bytes = Deno.readFileSync("models/fmnist-wrn40/model.onnx");

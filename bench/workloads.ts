@@ -4,7 +4,8 @@
  * S&I fast path or the slow per-split loop) is one line in {@link MODEL_WORKLOADS}.
  * @module
  */
-import type { BackendName, HostTensor, Runtime } from "../src/runtime/types.ts";
+import type { BackendName } from "../src/contract/backends.ts";
+import type { HostTensor, Runtime } from "../src/runtime/types.ts";
 import { forwardWorkload } from "./forward.ts";
 import { IMAGENET_WORKLOADS, siLoopWorkload, siWorkload } from "./si.ts";
 

@@ -3,7 +3,7 @@
  * Every variable is documented in `docs/configuration.md`.
  * @module
  */
-import { type BackendChoice, BACKENDS } from "./runtime/types.ts";
+import { type BackendChoice, BACKENDS } from "./contract/backends.ts";
 
 export type { BackendChoice };
 
@@ -64,7 +64,7 @@ export interface Config {
   readonly publicDir: string;
   /**
    * Memory budget in MB the engines plan their runs against; undefined: 75 % of the host's
-   * memory (src/si/memory_plan.ts).
+   * memory (src/engine/memory_plan.ts).
    */
   readonly memoryBudgetMb: number | undefined;
 }

@@ -8,7 +8,7 @@
  */
 import { remainderGradientModel } from "../../src/grad/gradient_model.ts";
 import { type ModelProto, onnx, writeModel } from "../../src/onnx/proto.ts";
-import type { ShapeMap } from "../../src/runtime/shapes.ts";
+import type { ShapeMap } from "../../src/onnx/shapes.ts";
 import type { GraphSession, HostTensor, Runtime } from "../../src/runtime/types.ts";
 import type { InputBatch, ScoreSettings } from "../../src/contract/scoring.ts";
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolveBackend } from "../runtime/runtime.ts";
-import { type BackendChoice, type BackendName, BACKENDS } from "../runtime/types.ts";
+import { type BackendChoice, type BackendName, BACKENDS } from "../contract/backends.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { SettingsError, settingsFromText } from "../contract/settings.ts";
 

@@ -23,7 +23,7 @@ import { thresholdSchemes } from "../models/fusion_calibration.ts";
 import { loadModel, readManifest } from "../models/loader.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
-import { createLazyScorer } from "../si/engine.ts";
+import { createLazyScorer } from "../engine/engine.ts";
 
 const USAGE = `Usage: deno task calibrate --model models/<id> --id <inputs> [options]
 

@@ -15,9 +15,9 @@ import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf, readModel } from "../onnx/proto.ts";
-import type { BackendChoice } from "../runtime/types.ts";
+import type { BackendChoice } from "../contract/backends.ts";
 import { resolveBackend } from "../runtime/runtime.ts";
-import { SiEngine } from "../si/engine.ts";
+import { SiEngine } from "../engine/engine.ts";
 import { resolveSplits } from "../si/splits.ts";
 import {
   backendChoice,

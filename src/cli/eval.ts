@@ -7,7 +7,7 @@ import { UsageError } from "./args.ts";
 import { runBenchmark } from "../eval/benchmark.ts";
 import { loadModel } from "../models/loader.ts";
 import { runMain } from "./run_main.ts";
-import { createLazyScorer } from "../si/engine.ts";
+import { createLazyScorer } from "../engine/engine.ts";
 
 async function main(argv: string[]): Promise<number> {
   let args;

@@ -5,7 +5,7 @@
 import { type Method, METHODS } from "../contract/scoring.ts";
 import { INTEGRATIONS, isValidSetting, LOSSES } from "../contract/settings.ts";
 import type { EvalArgs } from "../eval/benchmark.ts";
-import { BACKENDS } from "../runtime/types.ts";
+import { BACKENDS } from "../contract/backends.ts";
 import { numberList, oneOf, parseCommand, SETTINGS_FLAGS, UsageError } from "./args.ts";
 
 /** Usage text printed by `--help` and on argument errors. */

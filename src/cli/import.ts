@@ -23,7 +23,7 @@ import { type Manifest, parseManifest } from "../models/manifest.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
-import { createLazyScorer } from "../si/engine.ts";
+import { createLazyScorer } from "../engine/engine.ts";
 import { runMain } from "./run_main.ts";
 
 const USAGE = `Usage: deno task import <model.onnx> [options]

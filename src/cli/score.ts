@@ -19,7 +19,7 @@ import type { LoadedModel } from "../models/types.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { runMain } from "./run_main.ts";
-import { createLazyScorer } from "../si/engine.ts";
+import { createLazyScorer } from "../engine/engine.ts";
 
 const USAGE = `Usage: deno task score --model <model-dir> <inputs>… [options]
 

@@ -3,7 +3,7 @@
  * Every score follows one convention: higher = more in-distribution.
  * @module
  */
-import type { BackendName } from "../runtime/types.ts";
+import type { BackendName } from "./backends.ts";
 
 /**
  * Scoring methods. `si` is the product's method (S&I-Z); `si_a` is the authors' ImageNet/BiT
@@ -139,7 +139,7 @@ export interface ScorerManifest {
   readonly fusion?: { readonly components: readonly [Method, "energy"] };
 }
 
-/** Builds a scorer for a model; the S&I engine provides the real ones (`src/si/engine.ts`). */
+/** Builds a scorer for a model; the S&I engine provides the real ones (`src/engine/engine.ts`). */
 export type ScorerFactory = (args: {
   readonly modelBytes: Uint8Array;
   readonly manifest: ScorerManifest;

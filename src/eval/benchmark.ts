@@ -6,7 +6,7 @@
 import { type InputItem, readInputs } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { AdvLoss, Integration, Method, ScoreSettings } from "../contract/scoring.ts";
-import type { BackendName } from "../runtime/types.ts";
+import type { BackendName } from "../contract/backends.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";
 import {

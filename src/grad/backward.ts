@@ -9,7 +9,7 @@
 import type { GraphBuilder } from "../onnx/builder.ts";
 import { nodeLabel } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { TensorInfo } from "../runtime/shapes.ts";
+import type { TensorInfo } from "../onnx/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
 import { RULES, supportedOps } from "./registry.ts";
 import { type GradContext, NO_GRADIENT } from "./types.ts";

@@ -8,7 +8,7 @@ import { assembleModel } from "../onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { buildBackward } from "./backward.ts";
 import { cloneRemainder } from "./remainder.ts";
 

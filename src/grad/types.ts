@@ -6,7 +6,7 @@
  */
 import type { NodeProto } from "../onnx/proto.ts";
 import type { GraphBuilder } from "../onnx/builder.ts";
-import type { TensorInfo } from "../runtime/shapes.ts";
+import type { TensorInfo } from "../onnx/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
 
 /** What a rule sees of the node it differentiates. */

@@ -5,7 +5,7 @@
 import { sha256Hex } from "../hash.ts";
 import { basename, join } from "node:path";
 import { createPreprocessor } from "../image/preprocess.ts";
-import type { BackendName } from "../runtime/types.ts";
+import type { BackendName } from "../contract/backends.ts";
 import { findCalibration } from "./calibration.ts";
 import { withFusion } from "./fusion.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";

@@ -3,7 +3,7 @@
  * The manifest schema itself lives in `manifest.ts`.
  * @module
  */
-import type { BackendName } from "../runtime/types.ts";
+import type { BackendName } from "../contract/backends.ts";
 import type { Method, Scorer, ScoreSettings } from "../contract/scoring.ts";
 import type { DecodedImage } from "../image/types.ts";
 

@@ -16,7 +16,7 @@
  *   `location`), so webgpu runs its CPU-side kernels on one thread.
  * @module
  */
-import type { BackendName } from "./types.ts";
+import type { BackendName } from "../contract/backends.ts";
 import { BackendUnavailableError } from "./errors.ts";
 
 /**

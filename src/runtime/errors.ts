@@ -2,7 +2,7 @@
  * The error raised when a backend cannot be used on this host.
  * @module
  */
-import type { BackendName } from "./types.ts";
+import type { BackendName } from "../contract/backends.ts";
 
 /** A backend failed to load or has no device; `reason` says why, `hint` what to do. */
 export class BackendUnavailableError extends Error {

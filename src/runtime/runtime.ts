@@ -4,8 +4,8 @@
  * threads), `webgpu` (onnxruntime-web's WebGPU build) and `native` (onnxruntime-node).
  * @module
  */
-import type { BackendChoice, BackendName, GraphSession, Runtime } from "./types.ts";
-import { BACKENDS } from "./types.ts";
+import type { GraphSession, Runtime } from "./types.ts";
+import { type BackendChoice, type BackendName, BACKENDS } from "../contract/backends.ts";
 import { loadBackend, type LoadedBackend } from "./backends.ts";
 import { wrapSession } from "./session.ts";
 import { onnx } from "../onnx/proto.ts";

@@ -6,7 +6,8 @@
  */
 import type { OrtModule, OrtSession, OrtTensor } from "./backends.ts";
 import { releaseFreedHeap } from "./heap.ts";
-import { DTYPES, type GraphSession, type HostTensor } from "./types.ts";
+import type { GraphSession, HostTensor } from "./types.ts";
+import { DTYPES } from "../onnx/shapes.ts";
 
 /** Wraps a created session. */
 export function wrapSession(ort: OrtModule, session: OrtSession): GraphSession {

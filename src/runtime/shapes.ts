@@ -13,18 +13,10 @@
  * batch) are not available for such a model.
  * @module
  */
-import type { DType, HostTensor, Runtime } from "./types.ts";
+import type { HostTensor, Runtime } from "./types.ts";
+import type { DType, ShapeMap, TensorInfo } from "../onnx/shapes.ts";
 import { type ModelProto, onnx } from "../onnx/proto.ts";
 import { Graph } from "../onnx/graph.ts";
-
-/** Element type and dims of a tensor; -1 marks the batch-dependent dimension. */
-export interface TensorInfo {
-  readonly type: DType;
-  readonly dims: readonly number[];
-}
-
-/** Tensor name → info, for every node output and graph input. */
-export type ShapeMap = ReadonlyMap<string, TensorInfo>;
 
 /**
  * Runs the model at batch 1 and 2 (once at its batch when the input declares a fixed one) and

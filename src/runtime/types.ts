@@ -3,20 +3,8 @@
  * Implementations live in `src/runtime/` and nowhere else imports onnxruntime.
  * @module
  */
-
-/** Which onnxruntime build executes a graph. */
-export type BackendName = "wasm" | "webgpu" | "native";
-
-/** Every backend, in the order the automatic choice considers them. */
-export const BACKENDS: readonly BackendName[] = ["native", "wasm", "webgpu"];
-
-/** A backend as configured by a user: a name, or "auto" (native if it loads, else wasm). */
-export type BackendChoice = BackendName | "auto";
-
-/** Element types the project exchanges with graphs; any other fails loudly where it appears. */
-export const DTYPES = ["float32", "int64", "int32", "bool", "uint8"] as const;
-/** An element type the project exchanges with graphs. */
-export type DType = typeof DTYPES[number];
+import type { BackendName } from "../contract/backends.ts";
+import type { DType } from "../onnx/shapes.ts";
 
 /** A host-side tensor: plain typed data plus its shape. */
 export interface HostTensor {

@@ -8,10 +8,10 @@ import type { ModelRegistry } from "../models/types.ts";
 import { resolveBackend } from "../runtime/runtime.ts";
 import type { StartedLoad } from "./lazy_registry.ts";
 import { workerScorerFactory } from "./worker_scorer.ts";
-import { createScorer as engineScorer } from "../si/engine.ts";
-import { defaultMemoryBudgetMb } from "../si/memory_plan.ts";
+import { createScorer as engineScorer } from "../engine/engine.ts";
+import { defaultMemoryBudgetMb } from "../engine/memory_plan.ts";
 
-const ENGINE_URL = new URL("../si/engine.ts", import.meta.url).href;
+const ENGINE_URL = new URL("../engine/engine.ts", import.meta.url).href;
 
 /**
  * Resolves the backend and starts loading; models become visible one by one as they load.

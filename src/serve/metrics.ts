@@ -3,7 +3,7 @@
  * exposition format, plus the service's own metric set.
  * @module
  */
-import { stackingFallbackCounts } from "../si/fallbacks.ts";
+import { stackingFallbackCounts } from "../engine/fallbacks.ts";
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -150,7 +150,7 @@ export class Metrics {
   }
 }
 
-/** `si_stacking_fallbacks_total{model}`, read from src/si/fallbacks.ts at render time. */
+/** `si_stacking_fallbacks_total{model}`, read from src/engine/fallbacks.ts at render time. */
 class StackingFallbacks implements Family {
   readonly name = "si_stacking_fallbacks_total";
   render(): string {

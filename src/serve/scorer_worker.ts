@@ -9,7 +9,7 @@ import type { ScorerFactory } from "../contract/scoring.ts";
 import { METHODS } from "../contract/scoring.ts";
 import type { Scorer } from "../contract/scoring.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
-import { onStackingFallback } from "../si/fallbacks.ts";
+import { onStackingFallback } from "../engine/fallbacks.ts";
 
 // The HTTP thread renders /metrics: forward this thread's stacking fallbacks to it.
 onStackingFallback((model, reason) =>

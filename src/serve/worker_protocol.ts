@@ -33,7 +33,7 @@ export interface WorkerError {
 export type FromWorker =
   | { readonly type: "ready"; readonly splits: Readonly<Record<string, readonly string[]>> }
   | { readonly type: "failed"; readonly error: WorkerError }
-  /** The worker's compiler fell back to per-split clones (src/si/fallbacks.ts). */
+  /** The worker's compiler fell back to per-split clones (src/engine/fallbacks.ts). */
   | { readonly type: "fallback"; readonly model: string; readonly reason: string }
   | {
     readonly type: "scored";

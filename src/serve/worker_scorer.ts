@@ -14,7 +14,7 @@ import type {
   ScoreSettings,
 } from "../contract/scoring.ts";
 import type { FromWorker, ToWorker, WorkerError } from "./worker_protocol.ts";
-import { recordStackingFallback } from "../si/fallbacks.ts";
+import { recordStackingFallback } from "../engine/fallbacks.ts";
 import { startModuleWorker } from "../web_worker.ts";
 
 function rebuild(e: WorkerError): Error {
@@ -30,10 +30,10 @@ export interface WorkerScorer extends Scorer {
 
 /**
  * Returns a factory whose scorers run `factoryUrl`'s `createScorer` in a dedicated worker
- * (default: the S&I engine, src/si/engine.ts).
+ * (default: the S&I engine, src/engine/engine.ts).
  */
 export function workerScorerFactory(
-  factoryUrl: string = new URL("../si/engine.ts", import.meta.url).href,
+  factoryUrl: string = new URL("../engine/engine.ts", import.meta.url).href,
 ): ScorerFactory {
   return (args) => createWorkerScorer(factoryUrl, args);
 }

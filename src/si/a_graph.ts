@@ -24,7 +24,7 @@ import { cloneRemainder } from "../grad/remainder.ts";
 import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
 import { aScore, filled, logSoftmaxSumSeed, onlyStream, topChannelMask } from "./a_parts.ts";
 import { type Head, head, seedHalves, sign } from "./heads.ts";
 import type { SiOutputs } from "./si_graph.ts";

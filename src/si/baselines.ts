@@ -5,7 +5,7 @@
  */
 import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import type { Head } from "./heads.ts";
 import type { Method } from "../contract/scoring.ts";
 

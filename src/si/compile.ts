@@ -6,7 +6,7 @@ import { assembleModel } from "../onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { emitBaseline, emitEnergy } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSiA } from "./a_graph.ts";

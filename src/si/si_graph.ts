@@ -9,7 +9,7 @@ import { cloneRemainder } from "../grad/remainder.ts";
 import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
 import type { TensorValues } from "../onnx/tensor.ts";
 import { head, seedHalves, sign, spatialMean } from "./heads.ts";
 import { emitStackedPass } from "./stacked.ts";
@@ -30,7 +30,7 @@ export interface SiGraphSettings {
   readonly stack?: boolean;
   /**
    * Splits per stacked remainder pass (default: all). Smaller chunks bound the memory of one
-   * pass (src/si/memory_plan.ts) at the same FLOPs: each chunk is its own stacked pass.
+   * pass (src/engine/memory_plan.ts) at the same FLOPs: each chunk is its own stacked pass.
    */
   readonly splitChunk?: number;
   /** Called once when stacking is not possible and per-split clones are emitted instead. */

@@ -4,7 +4,7 @@
  */
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { penultimate } from "./baselines.ts";
 import { LAST_NORMALIZATION_COUNT, type SplitPolicy } from "../contract/scoring.ts";
 

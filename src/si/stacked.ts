@@ -22,7 +22,7 @@
 import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../runtime/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
 
 /** The stacked forward pass of one iteration. */
 export interface StackedPass {

@@ -7,7 +7,8 @@ import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { onnx, writeModel } from "../../src/onnx/proto.ts";
-import { probeShapes, type TensorInfo } from "../../src/runtime/shapes.ts";
+import { probeShapes } from "../../src/runtime/shapes.ts";
+import type { TensorInfo } from "../../src/onnx/shapes.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import { assertGradients, caseModel, checkGradients, node, type OpCase, rng } from "./fd.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { compile, type CompileOptions, parseCompileArgs } from "../../src/cli/compile.ts";
 import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import { readModel, writeModel } from "../../src/onnx/proto.ts";
 import { caseModel, node } from "./fd.ts";
 

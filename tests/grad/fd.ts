@@ -17,10 +17,11 @@ import { gradientModel } from "../../src/grad/gradient_model.ts";
 import { valueInfo } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, type NodeProto, onnx, writeModel } from "../../src/onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../../src/runtime/shapes.ts";
+import type { ShapeMap, TensorInfo } from "../../src/onnx/shapes.ts";
 import { type AttrValue, floatTensor, int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
-import type { DType, GraphSession, HostTensor } from "../../src/runtime/types.ts";
+import type { DType } from "../../src/onnx/shapes.ts";
+import type { GraphSession, HostTensor } from "../../src/runtime/types.ts";
 import { mulberry32 } from "../../src/inputs/noise.ts";
 
 /** Deterministic uniform [0, 1) numbers (the noise inputs' mulberry32). */

@@ -10,7 +10,7 @@ import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../../src/onnx/proto.ts";
-import type { ShapeMap } from "../../src/runtime/shapes.ts";
+import type { ShapeMap } from "../../src/onnx/shapes.ts";
 import { attrFloat } from "../../src/onnx/tensor.ts";
 
 /** A model with inputs z, the side inputs and tangent "v"; outputs "logits:r" and "jvp". */

@@ -9,7 +9,7 @@ import { Image } from "imagescript";
 import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createRegistry } from "../../src/models/loader.ts";
-import { createLazyScorer } from "../../src/si/engine.ts";
+import { createLazyScorer } from "../../src/engine/engine.ts";
 
 /** A 60×45 "photo": a bright blob on a darker gradient, with some texture, as JPEG. */
 async function photoJpeg(): Promise<Uint8Array> {

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { getRuntime } from "../../src/runtime/runtime.ts";
-import { type BackendName, BACKENDS, type HostTensor } from "../../src/runtime/types.ts";
+import { type BackendName, BACKENDS } from "../../src/contract/backends.ts";
+import type { HostTensor } from "../../src/runtime/types.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MODEL = Deno.readFileSync(new URL("models/fmnist-wrn40/model.onnx", ROOT));

@@ -1,7 +1,7 @@
 /** The ops gradient graphs rely on give equal, correct results on every backend. */
 import assert from "node:assert/strict";
 import { getRuntime } from "../../src/runtime/runtime.ts";
-import { BACKENDS } from "../../src/runtime/types.ts";
+import { BACKENDS } from "../../src/contract/backends.ts";
 import { GATES, gatesModel, gatesReference, noise } from "./tiny_graph.ts";
 
 function assertClose(

@@ -13,7 +13,7 @@ import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, onnx, opsetOf, writeModel } from "../../src/onnx/proto.ts";
-import type { ShapeMap } from "../../src/runtime/shapes.ts";
+import type { ShapeMap } from "../../src/onnx/shapes.ts";
 import type { GraphSession, HostTensor, Runtime } from "../../src/runtime/types.ts";
 import type { InputBatch, ScoreSettings } from "../../src/contract/scoring.ts";
 

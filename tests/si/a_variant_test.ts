@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Graph } from "../../src/onnx/graph.ts";
 import { readModel } from "../../src/onnx/proto.ts";
 import { compileScoringModel } from "../../src/si/compile.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import { pooledFeatures, resolveSplits } from "../../src/si/splits.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { referenceAScores } from "./a_reference.ts";

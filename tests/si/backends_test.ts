@@ -3,8 +3,8 @@
  * WebGPU on whatever adapter the machine has (Mesa's llvmpipe software adapter in CI).
  */
 import assert from "node:assert/strict";
-import { SiEngine } from "../../src/si/engine.ts";
-import type { BackendName } from "../../src/runtime/types.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
+import type { BackendName } from "../../src/contract/backends.ts";
 import { METHODS, type ScoreSettings } from "../../src/contract/scoring.ts";
 import { tinyInputs, tinyModel } from "./tiny_model.ts";
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { readModel } from "../../src/onnx/proto.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import { referenceScores } from "../../bench/lib/reference_loop.ts";
 import { METHODS, type ScoreSettings } from "../../src/contract/scoring.ts";
 import { rng } from "./tiny_model.ts";

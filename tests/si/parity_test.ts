@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { auroc, fpr95Authors } from "../../src/eval/metrics.ts";
 import { grayToImage } from "../../src/inputs/gray.ts";
 import { loadModel } from "../../src/models/loader.ts";
-import { createScorer } from "../../src/si/engine.ts";
+import { createScorer } from "../../src/engine/engine.ts";
 import type { Method, ScoreSettings } from "../../src/contract/scoring.ts";
 
 const FIXTURE = new URL("../fixtures/wrn40-fmnist/", import.meta.url);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { GraphBuilder } from "../../src/onnx/builder.ts";
 import { readModel } from "../../src/onnx/proto.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import { referenceScores } from "../../bench/lib/reference_loop.ts";
 import { emitStackedPass } from "../../src/si/stacked.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";

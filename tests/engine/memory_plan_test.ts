@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Graph } from "../../src/onnx/graph.ts";
 import { readModel, writeModel } from "../../src/onnx/proto.ts";
 import { ALPHA_INPUT, compileScoringModel } from "../../src/si/compile.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import {
   ACTIVATION_FACTOR,
   activationBytesPerImage,
@@ -13,9 +13,9 @@ import {
   planMemory,
   SESSION_FACTOR,
   sessionSlots,
-} from "../../src/si/memory_plan.ts";
+} from "../../src/engine/memory_plan.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";
-import { tinyInputs, tinyModel } from "./tiny_model.ts";
+import { tinyInputs, tinyModel } from "../si/tiny_model.ts";
 
 const MB = 2 ** 20;
 const settings: ScoreSettings = {

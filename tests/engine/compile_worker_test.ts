@@ -2,19 +2,19 @@ import assert from "node:assert/strict";
 import { withCacheDir } from "../runtime/cache_dir.ts";
 import { join } from "node:path";
 import { readModel, writeModel } from "../../src/onnx/proto.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import { graphSettings } from "../../src/si/compile.ts";
-import { finishCompile } from "../../src/si/compile_job.ts";
+import { finishCompile } from "../../src/engine/compile_job.ts";
 import {
   type CompileJob,
   compileOffThread,
   compileWorkers,
-} from "../../src/si/compile_off_thread.ts";
-import { onStackingFallback } from "../../src/si/fallbacks.ts";
+} from "../../src/engine/compile_off_thread.ts";
+import { onStackingFallback } from "../../src/engine/fallbacks.ts";
 import { splitPolicyOf } from "../../src/contract/scoring.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
-import { tinyInputs, tinyModel } from "./tiny_model.ts";
+import { tinyInputs, tinyModel } from "../si/tiny_model.ts";
 
 const SI: ScoreSettings = {
   method: "si",
@@ -234,7 +234,7 @@ Deno.test("SiEngine keeps this thread responsive while a worker compiles a new g
 });
 
 Deno.test("the compile worker does not load onnxruntime", async () => {
-  const url = new URL("../../src/si/compile_worker.ts", import.meta.url);
+  const url = new URL("../../src/engine/compile_worker.ts", import.meta.url);
   const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", url.href] })
     .output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SessionPool } from "../../src/si/session_pool.ts";
+import { SessionPool } from "../../src/engine/session_pool.ts";
 import type { GraphSession } from "../../src/runtime/types.ts";
 
 /** Fake sessions that record when they are created and released. */

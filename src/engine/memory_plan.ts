@@ -10,7 +10,7 @@
  * @module
  */
 import type { Graph } from "../onnx/graph.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 
 /**
  * RSS of the process apart from the model and its sessions: Deno, onnxruntime, the CLI or HTTP

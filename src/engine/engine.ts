@@ -5,12 +5,13 @@
  */
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes, type ShapeMap } from "../runtime/shapes.ts";
+import { probeShapes } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
-import { ALPHA_INPUT, graphSettings, isAMethod, isGradientMethod, OUT } from "./compile.ts";
+import { ALPHA_INPUT, graphSettings, isAMethod, isGradientMethod, OUT } from "../si/compile.ts";
 import { settingsKey, validateSettings } from "../contract/settings.ts";
-import { aVariantSplits, resolveSplits } from "./splits.ts";
+import { aVariantSplits, resolveSplits } from "../si/splits.ts";
 import { ScoringGraphs } from "./scoring_graphs.ts";
 import type { EngineOptions } from "./engine_options.ts";
 import {

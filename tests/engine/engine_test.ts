@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readModel } from "../../src/onnx/proto.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import { referenceScores } from "../../bench/lib/reference_loop.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";
-import { tinyInputs, tinyModel } from "./tiny_model.ts";
+import { tinyInputs, tinyModel } from "../si/tiny_model.ts";
 
 const N = 3;
 const modelBytes = tinyModel();

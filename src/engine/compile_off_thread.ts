@@ -30,7 +30,7 @@ export const compileWorkers: { Worker: typeof Worker | undefined } = { Worker: W
 
 /** How to compile off-thread. */
 export interface OffThreadOptions {
-  /** Called for each stacking fallback of the compile (see src/si/fallbacks.ts). */
+  /** Called for each stacking fallback of the compile (see src/engine/fallbacks.ts). */
   readonly onFallback?: (reason: string) => void;
   /**
    * Compiles on the calling thread when no Worker can be started (a platform without Workers);

@@ -7,12 +7,12 @@
  */
 import type { Graph } from "../onnx/graph.ts";
 import type { ModelProto } from "../onnx/proto.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { compileKey, getOrBuildFile, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import type { GraphSession, Runtime } from "../runtime/types.ts";
 import { settingsKey } from "../contract/settings.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
-import { compileScoringModel } from "./compile.ts";
+import { compileScoringModel } from "../si/compile.ts";
 import { recordStackingFallback } from "./fallbacks.ts";
 import { type CompiledOutput, compileInThread, compileOffThread } from "./compile_off_thread.ts";
 import type { CompileJobOptions } from "./compile_job.ts";

@@ -2,7 +2,7 @@
  * Options of the S&I engine (engine.ts).
  * @module
  */
-import type { BackendName } from "../runtime/types.ts";
+import type { BackendName } from "../contract/backends.ts";
 import type { SplitPolicy } from "../contract/scoring.ts";
 
 /** How to build an engine. */
@@ -42,7 +42,7 @@ export interface EngineOptions {
   /**
    * Emit (and write) new scoring graphs in a short-lived Worker, so that this thread keeps
    * running other requests meanwhile and only pays the session creation (default true; done on
-   * this thread anyway where no Worker can be started). See src/si/compile_off_thread.ts.
+   * this thread anyway where no Worker can be started). See src/engine/compile_off_thread.ts.
    */
   readonly compileInWorker?: boolean;
 }

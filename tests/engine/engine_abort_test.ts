@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { SiEngine } from "../../src/si/engine.ts";
-import { tinyInputs, tinyModel } from "./tiny_model.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
+import { tinyInputs, tinyModel } from "../si/tiny_model.ts";
 
 const N = 4;
 const input = { data: tinyInputs(N), dims: [N, 3, 8, 8] as [number, number, number, number] };

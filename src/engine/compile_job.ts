@@ -5,10 +5,10 @@
  */
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
-import type { ShapeMap } from "../runtime/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { writeCompiledFile } from "../runtime/compile_cache.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
-import { compileScoringModel } from "./compile.ts";
+import { compileScoringModel } from "../si/compile.ts";
 
 /** The options of {@link compileScoringModel} that are data (`onFallback` is passed apart). */
 export interface CompileJobOptions {
