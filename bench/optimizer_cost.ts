@@ -18,7 +18,7 @@ import { FULL_PLAN, summarize, timeInterleaved } from "./stats.ts";
 /** Models with the Pad(0)→MaxPool root (BiT / ResNetV2) and one without (WRN-40-2). */
 const MODELS: Record<string, string> = {
   "bit-tiny": "models/bit-tiny-fmnist/model.onnx",
-  "authors-resnetv2": "tests/fixtures/authors-resnetv2/model.onnx",
+  "authors-resnetv2": "out/authors-resnetv2/model.onnx", // tools/authors_resnetv2/make_fixture.py
   "wrn40-2": "models/fmnist-wrn40/model.onnx",
 };
 
