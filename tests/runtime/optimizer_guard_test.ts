@@ -3,7 +3,7 @@
  * product computes. For every model the tests and the benchmark use, every graph the engine
  * runs (the forward pass and each method's compiled scoring graph) is run on real photos
  * with the product's optimisation and with none, on native and wasm; every output must agree
- * within 1e-5 relative (elements under 1 % of a tensor's largest magnitude against that scale).
+ * within 1e-5 relative (elements under 10 % of a tensor's largest magnitude against that scale).
  *
  * Where two unoptimised float32 evaluations already disagree by more — native and wasm with
  * optimisation disabled, which sum in different orders — the bound is twice that disagreement:
@@ -11,6 +11,9 @@
  * between native and wasm on the tiny BiT), and the mask fractions of S&I-Z/GAIA-Z are counts
  * that flip where a gradient is within rounding of zero. An optimiser bug such as the Pad→MaxPool
  * fold moved the tiny BiT's logits by 1.6e-3 while the two backends agreed to 1e-6.
+ *
+ * WebGPU (where an adapter exists; llvmpipe in CI) runs the tiny BiT's forward, S&I-A and energy
+ * graphs only: the BiT root is where the fold struck, and the software adapter is slow.
  *
  * A 3-node Pad(0)→MaxPool graph pins onnxruntime's current behaviour: its stock level "all"
  * pads with −∞ (wrong), the product's options do not. When an onnxruntime upgrade fixes the
@@ -171,3 +174,21 @@ for (const [name, load] of MODELS) {
     console.log(`${name}: ${worst.join(", ")}${skipped.length ? `; skipped ${skipped}` : ""}`);
   });
 }
+
+Deno.test({
+  name: "optimisation changes no BiT graph the engine runs on webgpu",
+  ignore: !webgpu,
+  async fn() {
+    const m = await bundledModel("models/bit-tiny-fmnist");
+    const { graphs } = await engineGraphs(m);
+    const input = await photoBatch(m, 2);
+    const gpu = await getRuntime("webgpu"), native = await getRuntime("native");
+    for (const g of graphs.filter((g) => ["forward", "si_a", "energy"].includes(g.label))) {
+      const disabled = await runGraph(gpu, g.bytes, input, "disabled");
+      const noise = difference(disabled, await runGraph(native, g.bytes, input, "disabled"));
+      const rows = difference(await runGraph(gpu, g.bytes, input, "product"), disabled);
+      const failed = violation(rows, noise, `${g.label} on webgpu:`);
+      assert.equal(failed, undefined, failed);
+    }
+  },
+});
