@@ -15,6 +15,9 @@
  * WebGPU (where an adapter exists; llvmpipe in CI) runs the tiny BiT's forward, S&I-A and energy
  * graphs only: the BiT root is where the fold struck, and the software adapter is slow.
  *
+ * `GUARD_MODELS` (comma-separated model folders with a manifest) adds models too slow for CI, such
+ * as the 224-pixel benchmark models that `deno task bench:models` generates.
+ *
  * A 3-node Pad(0)→MaxPool graph pins onnxruntime's current behaviour: its stock level "all"
  * pads with −∞ (wrong), the product's options do not. When an onnxruntime upgrade fixes the
  * fold, the first test fails and says so.
@@ -125,6 +128,10 @@ const MODELS: [string, () => Promise<GuardModel>][] = [
     string,
     () => Promise<GuardModel>,
   ] => [`tinyModel("${v}")`, () => bareModel(`tinyModel:${v}`, [3, 8, 8], tinyModel(1, v))]),
+  // Opt-in, for models too slow for CI (e.g. the 224-pixel benchmark models of
+  // `deno task bench:models`): GUARD_MODELS=bench/models/gen/resnet50,bench/models/gen/mobilenet_v2
+  ...(Deno.env.get("GUARD_MODELS") ?? "").split(",").filter(Boolean)
+    .map((dir): [string, () => Promise<GuardModel>] => [dir, () => bundledModel(dir)]),
 ];
 
 /** The first failure of one graph's outputs on one backend, or undefined. */
