@@ -7,6 +7,7 @@
 import process from "node:process";
 import { SiEngine } from "../src/engine/engine.ts";
 import { loadedBackends } from "../src/runtime/runtime.ts";
+import { optimizationOptions } from "../src/runtime/optimization.ts";
 const n = Number(Deno.args[0] ?? 32);
 const bytes = Deno.readFileSync("models/fmnist-wrn40/model.onnx");
 const engine = await SiEngine.create({
@@ -19,7 +20,7 @@ const s = { method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "a
 const lb = loadedBackends.get(engine.runtime as never)!;
 const opts = {
   executionProviders: ["cpu"],
-  graphOptimizationLevel: "all" as const,
+  ...optimizationOptions("product"),
   enableMemPattern: false,
   intraOpNumThreads: 2,
   interOpNumThreads: 1,

@@ -5,6 +5,7 @@
  */
 import type { HostTensor, Runtime } from "../../src/runtime/types.ts";
 import { loadedBackends } from "../../src/runtime/runtime.ts";
+import { optimizationOptions } from "../../src/runtime/optimization.ts";
 
 /** Time spent in one operator type during one run. */
 export interface OpTime {
@@ -48,8 +49,8 @@ export async function profileOps(
   try {
     const session = await lb.ort.InferenceSession.create(model, {
       executionProviders: [...lb.executionProviders],
-      graphOptimizationLevel: "all",
       ...lb.sessionOptions,
+      ...optimizationOptions("product"),
       enableProfiling: true,
       profileFilePrefix: `${dir}/profile`,
     });
