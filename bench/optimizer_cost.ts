@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { getRuntime, loadedBackends } from "../src/runtime/runtime.ts";
 import { optimizationOptions } from "../src/runtime/optimization.ts";
-import type { BackendName } from "../src/runtime/types.ts";
+import type { BackendName } from "../src/contract/backends.ts";
 import { readModel } from "../src/onnx/proto.ts";
 import { hostInfo } from "./host.ts";
 import { FULL_PLAN, summarize, timeInterleaved } from "./stats.ts";

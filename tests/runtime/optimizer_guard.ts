@@ -11,7 +11,7 @@ import { createPreprocessor, type Preprocessor } from "../../src/image/preproces
 import type { PreprocessSpec } from "../../src/image/spec.ts";
 import { METHODS, type SplitPolicy, splitPolicyOf } from "../../src/contract/scoring.ts";
 import { ALPHA_INPUT } from "../../src/si/compile.ts";
-import { SiEngine } from "../../src/si/engine.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
 import type { HostTensor, OptimizationChoice, Runtime } from "../../src/runtime/types.ts";
 
 const ROOT = new URL("../../", import.meta.url);

@@ -25,7 +25,7 @@
 import assert from "node:assert/strict";
 import { getRuntime, loadedBackends } from "../../src/runtime/runtime.ts";
 import { optimizationOptions } from "../../src/runtime/optimization.ts";
-import type { BackendName } from "../../src/runtime/types.ts";
+import type { BackendName } from "../../src/contract/backends.ts";
 import { floatTensor, int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 import { floatInfo, model } from "./tiny_graph.ts";
 import { tinyModel } from "../si/tiny_model.ts";

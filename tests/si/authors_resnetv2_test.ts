@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { main as importModel } from "../../src/cli/import.ts";
 import { loadModel, sha256Hex } from "../../src/models/loader.ts";
 import { decodeImage } from "../../src/image/decode.ts";
-import { createScorer } from "../../src/si/engine.ts";
+import { createScorer } from "../../src/engine/engine.ts";
 import type { Method } from "../../src/contract/scoring.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
