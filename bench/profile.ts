@@ -6,7 +6,8 @@
 import { parseArgs } from "node:util";
 import { getRuntime } from "../src/runtime/runtime.ts";
 import { profileOps } from "./lib/profile.ts";
-import { ALPHA_INPUT, hasAlphaInput } from "../src/si/compile.ts";
+import { ALPHA_INPUT } from "../src/si/compile.ts";
+import { alphaIsGraphInput } from "../src/contract/methods.ts";
 import { SiEngine } from "../src/engine/engine.ts";
 import { DEFAULT_SETTINGS } from "../src/contract/scoring.ts";
 import { loadModel } from "./models.ts";
@@ -42,7 +43,7 @@ const alpha = {
 } as const;
 const p = await profileOps(runtime, bytes, {
   [model.inputName]: benchInput(batch, model.inputDims),
-  ...(values.graph === "si" && hasAlphaInput(DEFAULT_SETTINGS) ? { [ALPHA_INPUT]: alpha } : {}),
+  ...(values.graph === "si" && alphaIsGraphInput(DEFAULT_SETTINGS) ? { [ALPHA_INPUT]: alpha } : {}),
 });
 console.log(
   `${model.name} ${values.graph} graph, batch ${batch}, native: run ${p.runMs.toFixed(1)} ms, ` +

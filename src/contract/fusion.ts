@@ -3,6 +3,7 @@
  * the manifest shared by the engine (warm-up) and `src/models/fusion.ts` (scoring around it).
  * @module
  */
+import { isAMethod } from "./methods.ts";
 import type { Method, ScorerManifest, ScoreSettings } from "./scoring.ts";
 
 /** The two methods `fused` combines: a gradient method, then energy. */
@@ -16,8 +17,7 @@ export function fusionComponents(
   manifest: Pick<ScorerManifest, "fusion" | "defaults">,
 ): FusionComponents {
   if (manifest.fusion) return manifest.fusion.components;
-  const d = manifest.defaults.method;
-  return [d === "si_a" || d === "gaia_a" ? "si_a" : "si", "energy"];
+  return [isAMethod(manifest.defaults.method) ? "si_a" : "si", "energy"];
 }
 
 /** The settings of the one pass that yields every component. */

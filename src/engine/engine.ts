@@ -9,8 +9,9 @@ import { probeShapes } from "../runtime/shapes.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
-import { ALPHA_INPUT, graphSettings, isAMethod, isGradientMethod, OUT } from "../si/compile.ts";
+import { ALPHA_INPUT, graphSettings, OUT } from "../si/compile.ts";
 import { settingsKey, validateSettings } from "../contract/settings.ts";
+import { isAMethod, isGradientMethod, splitRule } from "../contract/methods.ts";
 import { aVariantSplits, resolveSplits } from "../si/splits.ts";
 import { ScoringGraphs } from "./scoring_graphs.ts";
 import type { EngineOptions } from "./engine_options.ts";
@@ -162,14 +163,18 @@ export class SiEngine implements Scorer {
    * {@link aVariantSplits}.
    */
   splits(settings: ScoreSettings): readonly string[] {
-    if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
-    if (settings.method === "gaia_z") {
-      return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    const m = settings.method;
+    switch (splitRule(m)) {
+      case "policy":
+        return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
+      case "normalization":
+        return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+      case "a-variant":
+        if (isAMethod(m)) return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, m);
+        throw new Error(`Method "${m}" is not of the A variant`);
+      default: // `component` splits are the fused owner's (src/models/fusion.ts) to resolve
+        return [];
     }
-    if (isAMethod(settings.method)) {
-      return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, settings.method);
-    }
-    return [];
   }
 
   /** The serialized scoring graph for these settings (α is a graph input, see ALPHA_INPUT). */

@@ -7,6 +7,7 @@ import { type InputItem, readInputs } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { AdvLoss, Integration, Method, ScoreSettings } from "../contract/scoring.ts";
 import type { BackendName } from "../contract/backends.ts";
+import { isIterative } from "../contract/methods.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";
 import {
@@ -106,7 +107,7 @@ export async function runBenchmark(
   const runs: RunScores[] = [];
   for (const s of settings) {
     const score = async (name: string, items: InputItem[]) => {
-      const iterative = s.method === "si" || s.method === "si_a";
+      const iterative = isIterative(s.method);
       bar.label(`${iterative ? `${s.method} α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
       let last = 0;
       const run = s.method === "fused" ? scoreFusedInputs : scoreInputs;

@@ -4,7 +4,7 @@
  * @module
  */
 import { readModel } from "../onnx/proto.ts";
-import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
+import { DEFAULT_SETTINGS, type SplitPolicyName } from "../contract/scoring.ts";
 import { isModelId } from "./loader.ts";
 
 /** The user's choices; anything omitted gets a documented default. */
@@ -20,7 +20,7 @@ export interface DraftOptions {
   readonly mean?: readonly number[];
   readonly std?: readonly number[];
   readonly resizeMethod?: "area" | "bilinear" | "bicubic";
-  readonly splits?: "normalization" | "normalization+pool" | "last-normalization";
+  readonly splits?: Exclude<SplitPolicyName, "tensors">;
   /** A named bundle of defaults for a family of models (see {@link PRESETS}); flags override. */
   readonly preset?: PresetName;
   readonly created: string;

@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
-import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
+import { DEFAULT_SETTINGS, METHODS, SPLIT_POLICIES } from "../contract/scoring.ts";
+import { isGradientMethod } from "../contract/methods.ts";
 import { settingsSchema } from "../contract/settings.ts";
 
 /** One component distribution of a `fused` calibration. */
@@ -42,11 +43,11 @@ export const calibrationSchema = z.strictObject({
  * of the same logits) and energy.
  */
 const fusionSchema = z.strictObject({
-  components: z.tuple([z.enum(["si", "si_a", "gaia_z", "gaia_a"]), z.literal("energy")]),
+  components: z.tuple([z.enum(METHODS.filter(isGradientMethod)), z.literal("energy")]),
 });
 
 const splitsSchema = z.strictObject({
-  policy: z.enum(["normalization", "normalization+pool", "last-normalization", "tensors"]),
+  policy: z.enum(SPLIT_POLICIES),
   names: z.array(z.string().min(1)).min(1).optional(),
   /** How many normalization outputs `last-normalization` keeps (default 10). */
   count: positiveInt.optional(),
