@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
 import { splitPolicyOf } from "../src/contract/scoring.ts";
 import { SiEngine } from "../src/engine/engine.ts";
-import { componentSettings, fusionComponents } from "../src/contract/fusion.ts";
+import { passSettings } from "../src/contract/fusion.ts";
 import { MemoryBudgetError } from "../src/engine/memory_plan.ts";
 import { hostInfo } from "./host.ts";
 
@@ -51,10 +51,8 @@ async function planFor(dir: string, budgetMb: number) {
     memoryBudgetMb: budgetMb,
     cacheDir: dir, // as the CLI: sessions are created from compiled files (nothing is compiled here)
   });
-  const d = manifest.defaults; // `fused` runs its gradient component's graph
-  const p = engine.plan(
-    d.method === "fused" ? componentSettings(d, fusionComponents(manifest)) : d,
-  );
+  // `fused` runs its gradient component's graph
+  const p = engine.plan(passSettings(manifest.defaults, manifest));
   return {
     batch: p.batch,
     splitChunk: p.splitChunk,

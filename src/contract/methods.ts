@@ -5,7 +5,7 @@
  * @module
  */
 import { type Method, METHODS, type ScoreSettings } from "./scoring.ts";
-import { METHOD_SETTINGS, type MethodKind, type SplitRule } from "./settings.ts";
+import { METHOD_SETTINGS, type SplitRule } from "./settings.ts";
 
 /** Gradient methods of the A variant (gradient values near the head, docs/method.md). */
 export type AMethod = "si_a" | "gaia_a";
@@ -14,11 +14,6 @@ export type GradientMethod = "si" | "gaia_z" | AMethod;
 
 /** Methods scored from the logits alone (kind `forward`, src/si/baselines.ts). */
 export type ForwardMethod = Exclude<Method, GradientMethod | "fused">;
-
-/** The kind of a method's score (see {@link MethodKind}). */
-export function methodKind(m: Method): MethodKind {
-  return METHOD_SETTINGS[m].kind;
-}
 
 /** Whether a method is S&I-A or GAIA-A. */
 export function isAMethod(m: Method): m is AMethod {

@@ -35,7 +35,7 @@ import {
   type SplitPolicy,
   splitPolicyOf,
 } from "../contract/scoring.ts";
-import { componentSettings, fusionComponents } from "../contract/fusion.ts";
+import { passSettings } from "../contract/fusion.ts";
 
 export type { EngineOptions } from "./engine_options.ts";
 
@@ -314,10 +314,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
  */
 export const createScorer: ScorerFactory = async (args) => {
   const engine = await createLazyScorer(args) as SiEngine;
-  const d = args.manifest.defaults;
   // `fused` runs its gradient component's graph (src/models/fusion.ts scores around the engine).
-  await engine.warmup(
-    d.method === "fused" ? componentSettings(d, fusionComponents(args.manifest)) : d,
-  );
+  await engine.warmup(passSettings(args.manifest.defaults, args.manifest));
   return engine;
 };

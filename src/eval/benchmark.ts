@@ -8,6 +8,7 @@ import type { LoadedModel } from "../models/types.ts";
 import type { AdvLoss, Integration, Method, ScoreSettings } from "../contract/scoring.ts";
 import type { BackendName } from "../contract/backends.ts";
 import { isIterative } from "../contract/methods.ts";
+import { isFused } from "../contract/fusion.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";
 import {
@@ -110,7 +111,7 @@ export async function runBenchmark(
       const iterative = isIterative(s.method);
       bar.label(`${iterative ? `${s.method} α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
       let last = 0;
-      const run = s.method === "fused" ? scoreFusedInputs : scoreInputs;
+      const run = isFused(s) ? scoreFusedInputs : scoreInputs;
       return await run(model, items, s, {
         batch: args.batch,
         cache,

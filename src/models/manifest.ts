@@ -8,6 +8,7 @@ import { z } from "zod";
 import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
 import { DEFAULT_SETTINGS, METHODS, SPLIT_POLICIES } from "../contract/scoring.ts";
 import { isGradientMethod } from "../contract/methods.ts";
+import { isFused } from "../contract/fusion.ts";
 import { settingsSchema } from "../contract/settings.ts";
 
 /** One component distribution of a `fused` calibration. */
@@ -29,7 +30,7 @@ export const calibrationSchema = z.strictObject({
   created: z.string(),
   components: z.array(componentSchema).min(2).optional(),
 }).superRefine((c, ctx) => {
-  if (c.method === "fused" && !c.components) {
+  if (isFused(c) && !c.components) {
     ctx.addIssue({
       code: "custom",
       path: ["components"],

@@ -16,8 +16,8 @@ import {
   isAMethod,
   isForwardMethod,
   isGradientMethod,
-  methodKind,
 } from "../contract/methods.ts";
+import { isFused } from "../contract/fusion.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
 import { resolvePooled } from "./splits.ts";
@@ -77,7 +77,7 @@ export function compileScoringModel(
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
   const b = new GraphBuilder(opsetOf(model), taken, "si");
-  if (methodKind(settings.method) === "fused") {
+  if (isFused(settings)) {
     throw new Error(
       `Method "${settings.method}" is scored through a loaded model (src/models/fusion.ts)`,
     );
