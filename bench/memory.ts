@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
+import { inputDimsOf } from "../src/models/manifest.ts";
 import { splitPolicyOf } from "../src/contract/scoring.ts";
 import { SiEngine } from "../src/engine/engine.ts";
 import { passSettings } from "../src/contract/fusion.ts";
@@ -46,7 +47,7 @@ async function planFor(dir: string, budgetMb: number) {
   const engine = await SiEngine.create({
     modelBytes: await Deno.readFile(join(dir, manifest.model.file)),
     backend: values.backend as "native",
-    inputDims: [manifest.input.channels, manifest.input.height, manifest.input.width],
+    inputDims: inputDimsOf(manifest),
     splitPolicy: splitPolicyOf(manifest),
     memoryBudgetMb: budgetMb,
     cacheDir: dir, // as the CLI: sessions are created from compiled files (nothing is compiled here)

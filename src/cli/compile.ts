@@ -19,6 +19,7 @@ import {
 import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
 import { Graph } from "../onnx/graph.ts";
+import { declaredDims } from "../onnx/input_dims.ts";
 import { type ModelProto, opsetOf, readModel } from "../onnx/proto.ts";
 import type { BackendChoice } from "../contract/backends.ts";
 import { resolveBackend } from "../runtime/runtime.ts";
@@ -98,13 +99,12 @@ const counts = (ops: Iterable<string>) => {
 
 /** The input's non-batch dims, which must be static. */
 function inputDims(model: ModelProto, graph: Graph): [number, number, number] {
-  const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
-  const dims = input?.type?.tensorType?.shape?.dim ?? [];
-  const rest = dims.slice(1).map((d) => (d.dimParam ? -1 : Number(d.dimValue ?? -1)));
-  if (rest.length !== 3 || rest.some((d) => d <= 0)) {
+  const dims = declaredDims(model, graph.inputNames[0]) ?? [];
+  const rest = dims.slice(1);
+  if (rest.length !== 3 || rest.some((d) => d === undefined)) {
     throw new Error(
       `Input "${graph.inputNames[0]}" must be [N, C, H, W] with static C, H, W (got [${
-        dims.map((d) => d.dimParam || d.dimValue).join(", ")
+        dims.map((d) => d ?? "?").join(", ")
       }])`,
     );
   }

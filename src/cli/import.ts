@@ -19,7 +19,8 @@ import {
   UsageError,
 } from "./args.ts";
 import { draftManifest, graphFacts, PRESET_NAMES } from "../models/draft.ts";
-import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
+import { loadModel, sha256Hex } from "../models/loader.ts";
+import { isModelId } from "../contract/model_id.ts";
 import { type Manifest, parseManifest } from "../models/manifest.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";

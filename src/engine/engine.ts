@@ -7,6 +7,7 @@ import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes } from "../runtime/shapes.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
+import { staticBatch } from "../onnx/input_dims.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
 import { ALPHA_INPUT, graphSettings, OUT } from "../si/compile.ts";
@@ -137,13 +138,9 @@ export class SiEngine implements Scorer {
     const model = readModel(opts.modelBytes, opts.source);
     const runtime = await getRuntime(opts.backend);
     const graph = new Graph(model);
-    const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
-    const dim0 = input?.type?.tensorType?.shape?.dim?.[0];
-    const staticBatch = dim0?.dimValue && Number(dim0.dimValue) > 0
-      ? Number(dim0.dimValue)
-      : undefined;
     const shapes = await probeShapes(model, runtime, opts.inputDims);
-    const engine = new SiEngine(runtime, model, shapes, opts, staticBatch);
+    const batch = staticBatch(model, graph.inputNames[0]);
+    const engine = new SiEngine(runtime, model, shapes, opts, batch);
     engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
     return engine;
   }

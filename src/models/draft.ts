@@ -5,7 +5,7 @@
  */
 import { readModel } from "../onnx/proto.ts";
 import { DEFAULT_SETTINGS, type SplitPolicyName } from "../contract/scoring.ts";
-import { isModelId } from "./loader.ts";
+import { isModelId } from "../contract/model_id.ts";
 
 /** The user's choices; anything omitted gets a documented default. */
 export interface DraftOptions {

@@ -173,3 +173,8 @@ function tidy(issue: { message: string }): string {
   // zod's default messages start with "Invalid input: " — redundant next to a field path.
   return issue.message.replace(/^Invalid (input|option): /, "");
 }
+
+/** The model's input dims [C, H, W] as the manifest declares them (the engine's `inputDims`). */
+export function inputDimsOf(m: Pick<Manifest, "input">): readonly [number, number, number] {
+  return [m.input.channels, m.input.height, m.input.width];
+}
