@@ -38,8 +38,6 @@ import {
 } from "../contract/scoring.ts";
 import { passSettings } from "../contract/fusion.ts";
 
-export type { EngineOptions } from "./engine_options.ts";
-
 /** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
 export class SiEngine implements Scorer {
   readonly runtime: Runtime;
