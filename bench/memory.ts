@@ -8,7 +8,7 @@
  * wall time. Writes JSON under bench/results/.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommand } from "../src/cli/args.ts";
 import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
 import { inputDimsOf } from "../src/models/manifest.ts";
@@ -18,15 +18,12 @@ import { passSettings } from "../src/contract/fusion.ts";
 import { MemoryBudgetError } from "../src/engine/memory_plan.ts";
 import { hostInfo } from "./host.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    models: { type: "string", default: "models/fmnist-wrn40" },
-    budgets: { type: "string", default: "512,1024,2048" },
-    images: { type: "string", default: "32" },
-    backend: { type: "string", default: "native" },
-    out: { type: "string" },
-  },
+const { values } = parseCommand(Deno.args, {
+  models: { type: "string", default: "models/fmnist-wrn40" },
+  budgets: { type: "string", default: "512,1024,2048" },
+  images: { type: "string", default: "32" },
+  backend: { type: "string", default: "native" },
+  out: { type: "string" },
 });
 
 interface Row {

@@ -3,7 +3,7 @@
  * @module
  */
 import { readModel } from "../src/onnx/proto.ts";
-import type { BenchModel } from "./workloads.ts";
+import type { BenchModel } from "./workload.ts";
 
 /** Benchmark model names → files relative to the repository root. */
 export const MODEL_FILES: Record<string, string> = {

@@ -39,7 +39,10 @@ export const COMMON_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+type FlagSpec = Record<
+  string,
+  { type: "string" | "boolean"; multiple?: boolean; short?: string; default?: string | boolean }
+>;
 
 /** Column where flag descriptions start in usage texts. */
 const USAGE_COLUMN = 24;
@@ -170,6 +173,17 @@ export function intFlag(flags: Flags, key: string, fallback?: number): number | 
   const n = Number(v);
   if (typeof v !== "string" || !Number.isInteger(n) || n < 1) {
     throw new UsageError(`--${key}: expected a positive integer, got "${v}"`);
+  }
+  return n;
+}
+
+/** A number flag (finite, at least `min`), or the fallback when absent. */
+export function numberFlag(flags: Flags, key: string, fallback: number, min = 0): number {
+  const v = flags[key];
+  if (v === undefined) return fallback;
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n < min) {
+    throw new UsageError(`--${key}: expected a number ≥ ${min}, got "${v}"`);
   }
   return n;
 }
