@@ -38,7 +38,26 @@ import {
 } from "../contract/scoring.ts";
 import { passSettings } from "../contract/fusion.ts";
 
-/** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
+/**
+ * A compiled model that scores batches. Runs are serialized: a session runs one batch at a time.
+ *
+ * @example Score pre-processed images with S&I
+ * ```ts
+ * import { SiEngine } from "./engine.ts";
+ * import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
+ *
+ * const engine = await SiEngine.create({
+ *   modelBytes: await Deno.readFile("model.onnx"), // an ONNX classifier, input [N, 3, 16, 16]
+ *   backend: "wasm",
+ *   inputDims: [3, 16, 16],
+ *   splitPolicy: { kind: "normalization" },
+ * });
+ * const data = new Float32Array(2 * 3 * 16 * 16).fill(0.5); // two images, NCHW, pre-processed
+ * const settings = { ...DEFAULT_SETTINGS, method: "si" } as const; // α 0.001, T 2, CE, add
+ * const [first] = await engine.score({ data, dims: [2, 3, 16, 16] }, settings);
+ * console.log(`class ${first.class}, score ${first.score} over ${first.layers?.length} splits`);
+ * ```
+ */
 export class SiEngine implements Scorer {
   readonly runtime: Runtime;
   readonly model: ModelProto;

@@ -156,7 +156,24 @@ export class ManifestError extends Error {
   }
 }
 
-/** Validates parsed JSON as a manifest; throws {@link ManifestError} listing every problem. */
+/**
+ * Validates parsed JSON as a manifest; throws {@link ManifestError} listing every problem.
+ *
+ * @example Read a model's manifest, and what an invalid one reports
+ * ```ts
+ * import { ManifestError, parseManifest } from "./manifest.ts";
+ *
+ * const json = JSON.parse(await Deno.readTextFile("manifest.json"));
+ * const manifest = parseManifest(json, "manifest.json");
+ * const { height, width } = manifest.input;
+ * console.log(`${manifest.name}: ${manifest.defaults.method}, input ${height}x${width}`);
+ * try {
+ *   parseManifest({ ...manifest, defaults: { method: "nope" } }, "broken.json");
+ * } catch (e) {
+ *   if (e instanceof ManifestError) console.log(e.problems[0]);
+ * }
+ * ```
+ */
 export function parseManifest(json: unknown, source: string): Manifest {
   const r = manifestSchema.safeParse(json);
   if (r.success) return r.data;
