@@ -41,8 +41,8 @@ export interface SplitClone {
   readonly rename: (original: string) => string;
 }
 
-/** What {@link emitPerSplitStep} clones. */
-export interface PerSplitStep {
+/** The iterates zᵗ of one iteration t ≥ 1, and where to emit its remainder passes. */
+export interface SplitIterates {
   readonly b: GraphBuilder;
   readonly graph: Graph;
   readonly shapes: ShapeMap;
@@ -52,6 +52,10 @@ export interface PerSplitStep {
   readonly z: readonly string[];
   /** Number of classes. */
   readonly k: number;
+}
+
+/** What {@link emitPerSplitStep} clones. */
+export interface PerSplitStep extends SplitIterates {
   /** Suffix of split l's cloned tensors (unique per split and iteration). */
   readonly suffix: (l: number) => string;
 }

@@ -9,7 +9,7 @@ import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { head, seedHalves, sign, spatialMean } from "./heads.ts";
-import { emitPerSplitStep, type Forward, type StepGrads } from "./per_split.ts";
+import { emitPerSplitStep, type Forward, type SplitIterates, type StepGrads } from "./per_split.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
@@ -154,21 +154,10 @@ function emitZeroFractionScore(
   return { score, layers, fractions: all };
 }
 
-/** Gradients of one iteration t ≥ 1 at every split: g (largest logit) and, if asked, d (CE). */
-type IterationGrads = StepGrads;
-
 /** One iteration t ≥ 1 to emit. */
-interface Iteration {
-  readonly b: GraphBuilder;
-  readonly graph: Graph;
-  readonly shapes: ShapeMap;
-  readonly splits: readonly string[];
-  /** zᵗ per split. */
-  readonly z: readonly string[];
+interface Iteration extends SplitIterates {
   /** e_c of the class predicted at t = 0 [N, K]. */
   readonly onehot0: string;
-  /** Number of classes. */
-  readonly k: number;
   /** Whether the CE step direction dᵗ is needed (not at the last iteration). */
   readonly needD: boolean;
   readonly t: number;
@@ -178,7 +167,7 @@ interface Iteration {
 function emitChunkedIteration(
   it: Iteration,
   chunk: number,
-): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
+): (StepGrads & { ok: true }) | { ok: false; reason: string } {
   const g: string[] = [], d: string[] = [];
   for (let first = 0; first < it.splits.length; first += Math.max(1, chunk)) {
     const last = Math.min(it.splits.length, first + Math.max(1, chunk));
@@ -198,7 +187,7 @@ function emitChunkedIteration(
 function emitStackedIteration(
   { b, graph, shapes, splits, z, onehot0, k, needD }: Iteration,
   tag: string,
-): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
+): (StepGrads & { ok: true }) | { ok: false; reason: string } {
   const pass = emitStackedPass(b, graph, shapes, splits, z, tag);
   if (!pass.ok) return pass;
   const ht = head(b, pass.logits, k);
@@ -218,7 +207,7 @@ function emitStackedIteration(
 }
 
 /** One cloned remainder graph per split (any topology). */
-function emitPerSplitIteration(it: Iteration, multi: boolean): IterationGrads {
+function emitPerSplitIteration(it: Iteration, multi: boolean): StepGrads {
   const { b, onehot0, needD, t } = it;
   const step = { ...it, suffix: (l: number) => `#s${l}t${t}` };
   return emitPerSplitStep(step, ({ z, fwd, y, head: ht }) => {
