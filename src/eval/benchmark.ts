@@ -70,7 +70,7 @@ export function runSettings(args: EvalArgs, defaults: ScoreSettings): ScoreSetti
   };
   const out: ScoreSettings[] = [];
   for (const method of args.methods) {
-    if (method !== "si" && method !== "si_a") {
+    if (!isIterative(method)) {
       out.push({ ...base, method });
       continue;
     }
