@@ -9,7 +9,13 @@ import {
   methodList,
   splitRule,
 } from "../../src/contract/methods.ts";
-import { DEFAULT_SETTINGS, METHODS, SPLIT_POLICIES } from "../../src/contract/scoring.ts";
+import {
+  DEFAULT_SETTINGS,
+  METHODS,
+  SPLIT_POLICIES,
+  type SplitPolicy,
+  type SplitPolicyName,
+} from "../../src/contract/scoring.ts";
 import { NAMED_SPLIT_POLICIES, usageLine } from "../../src/cli/args.ts";
 
 const which = (test: (m: (typeof METHODS)[number]) => boolean) => METHODS.filter(test);
@@ -62,4 +68,15 @@ Deno.test("usage texts list the methods and split policies of the tables, wrappe
     "  --method <m>          default from the manifest; si, si_a, gaia_z, gaia_a, msp, maxlogit, energy,",
     "                        gradnorm, fused (S&I + energy p-values; needs a fused calibration)",
   ]);
+});
+
+/** True exactly when A and B are the same type. */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
+
+Deno.test("SPLIT_POLICIES names every SplitPolicy kind and nothing else", () => {
+  // Type-checks only while the list and the policy shapes agree.
+  const agree: Equal<SplitPolicy["kind"], SplitPolicyName> = true;
+  assert.ok(agree);
+  assert.deepEqual(new Set(SPLIT_POLICIES).size, 4);
 });
