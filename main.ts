@@ -8,7 +8,6 @@ import { ConfigError, loadConfig } from "./src/config.ts";
 import { createApp } from "./src/http/app.ts";
 import { startServer } from "./src/http/server.ts";
 import { createBatcher } from "./src/serve/batcher.ts";
-import { lazyRegistry } from "./src/serve/lazy_registry.ts";
 import { startModels } from "./src/serve/load_models.ts";
 import { Metrics } from "./src/serve/metrics.ts";
 
@@ -21,8 +20,8 @@ if (import.meta.main) {
     console.error(e.message);
     Deno.exit(2);
   }
-  const registry = lazyRegistry(() => startModels(config));
-  registry.loaded.then(
+  const { registry, loaded } = startModels(config);
+  loaded.then(
     () => console.log(`Models ready: ${registry.list().map((m) => m.id).join(", ") || "(none)"}`),
     (e) => console.error(`Cannot load models from "${config.modelsDir}":`, e),
   );

@@ -10,25 +10,23 @@
  * docs/performance.md.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommand } from "../src/cli/args.ts";
+import { inputDimsOf } from "../src/models/manifest.ts";
 import { SiEngine } from "../src/engine/engine.ts";
 import { type ScoreSettings, splitPolicyOf } from "../src/contract/scoring.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { hostInfo } from "./host.ts";
 
-const args = parseArgs({
-  args: Deno.args,
-  options: {
-    model: { type: "string", default: "models/fmnist-wrn40" },
-    iterations: { type: "string", default: "4" },
-    rounds: { type: "string", default: "3" },
-    out: { type: "string", default: "bench/results/compile-stall.json" },
-  },
+const args = parseCommand(Deno.args, {
+  model: { type: "string", default: "models/fmnist-wrn40" },
+  iterations: { type: "string", default: "4" },
+  rounds: { type: "string", default: "3" },
+  out: { type: "string", default: "bench/results/compile-stall.json" },
 });
 const dir = args.values.model;
 const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
 const modelBytes = await Deno.readFile(`${dir}/${manifest.model.file}`);
-const [c, h, w] = [manifest.input.channels, manifest.input.height, manifest.input.width];
+const [c, h, w] = inputDimsOf(manifest);
 const settings: ScoreSettings = {
   method: "si",
   alpha: 0.001,

@@ -7,7 +7,7 @@
 import { onnx } from "../src/onnx/proto.ts";
 import { floatTensor, makeAttrs } from "../src/onnx/tensor.ts";
 import type { HostTensor, Runtime } from "../src/runtime/types.ts";
-import { benchInput, type Workload } from "./workloads.ts";
+import { benchInput, type Workload } from "./workload.ts";
 
 /** A convolution layer size: C channels in and out, H×W pixels. */
 export interface ConvShape {

@@ -2,7 +2,7 @@
  * The forward-pass-only workload: one classifier run per batch, logits read back to the host.
  * @module
  */
-import type { WorkloadFactory } from "./workloads.ts";
+import type { WorkloadFactory } from "./workload.ts";
 
 /** Forward pass of the model (input uploaded, logits read back each run). */
 export const forwardWorkload: WorkloadFactory = {

@@ -7,10 +7,10 @@
  * bench/results/ and prints markdown tables.
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import { availableBackends, getRuntime } from "../src/runtime/runtime.ts";
 import { type BackendName, BACKENDS } from "../src/contract/backends.ts";
+import { numberList, oneOf, parseCommand, UsageError } from "../src/cli/args.ts";
 import { hostInfo, loadAverage } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import type { LoadBenchResult } from "./load.ts";
@@ -38,36 +38,37 @@ const HELP = `deno task bench [options]
 
 const list = (s: string | undefined) => s?.split(",").map((x) => x.trim()).filter(Boolean);
 
-async function main() {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      backends: { type: "string" },
-      batches: { type: "string" },
-      models: { type: "string" },
-      only: { type: "string" },
-      timing: { type: "string" },
-      "no-micro": { type: "boolean", default: false },
-      isolate: { type: "boolean" },
-      "no-isolate": { type: "boolean", default: false },
-      load: { type: "boolean", default: false },
-      out: { type: "string" },
-      help: { type: "boolean", default: false },
-    },
+/** The benchmark's flags, read with the CLIs' parser (src/cli/args.ts); throws a UsageError. */
+export function parseBenchArgs(argv: readonly string[]) {
+  const text = { type: "string" } as const, flag = { type: "boolean" } as const;
+  const { values } = parseCommand(argv, {
+    quick: flag,
+    backends: text,
+    batches: text,
+    models: text,
+    only: text,
+    timing: text,
+    "no-micro": flag,
+    isolate: flag,
+    "no-isolate": flag,
+    load: flag,
+    out: text,
+    help: flag,
   });
+  const quick = values.quick ?? false;
+  const timing = oneOf("timing", values.timing ?? (quick ? "quick" : "full"), Object.keys(PLANS))!;
+  const batches = numberList("batches", values.batches, {
+    what: "positive integers",
+    ok: (b) => Number.isInteger(b) && b >= 1,
+  }) ?? (quick ? [1, 8] : [1, 8, 32]);
+  const backends = list(values.backends)?.map((b) => oneOf("backends", b, BACKENDS)!) ?? BACKENDS;
+  return { values, quick, plan: PLANS[timing], batches, backends };
+}
+
+async function main() {
+  const { values, quick, plan, batches, backends: requested } = parseBenchArgs(Deno.args);
   if (values.help) return console.log(HELP);
   const started = performance.now();
-  const quick = values.quick;
-  const timing = values.timing ?? (quick ? "quick" : "full");
-  const plan = PLANS[timing];
-  if (!plan) throw new Error(`--timing: one of ${Object.keys(PLANS).join(", ")}`);
-  const batches = (list(values.batches) ?? (quick ? ["1", "8"] : ["1", "8", "32"])).map(Number);
-  if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
-    throw new Error("--batches: positive integers");
-  }
-  const requested = (list(values.backends) ?? BACKENDS) as BackendName[];
-  for (const b of requested) if (!BACKENDS.includes(b)) throw new Error(`Unknown backend "${b}"`);
   const status = await availableBackends(requested);
   const backends = requested.filter((b) => status[b] === true);
   const unavailable = Object.fromEntries(
@@ -168,7 +169,13 @@ async function runLoad(quick: boolean): Promise<LoadBenchResult> {
 }
 
 if (import.meta.main) {
-  await main();
+  try {
+    await main();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\n\n${HELP}`);
+    Deno.exit(2);
+  }
   // onnxruntime-web keeps worker threads alive; the results are written, so leave now.
   Deno.exit(0);
 }

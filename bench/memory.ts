@@ -8,24 +8,22 @@
  * wall time. Writes JSON under bench/results/.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommand } from "../src/cli/args.ts";
 import { join } from "node:path";
 import { readManifest } from "../src/models/loader.ts";
+import { inputDimsOf } from "../src/models/manifest.ts";
 import { splitPolicyOf } from "../src/contract/scoring.ts";
 import { SiEngine } from "../src/engine/engine.ts";
-import { componentSettings, fusionComponents } from "../src/contract/fusion.ts";
+import { passSettings } from "../src/contract/fusion.ts";
 import { MemoryBudgetError } from "../src/engine/memory_plan.ts";
 import { hostInfo } from "./host.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    models: { type: "string", default: "models/fmnist-wrn40" },
-    budgets: { type: "string", default: "512,1024,2048" },
-    images: { type: "string", default: "32" },
-    backend: { type: "string", default: "native" },
-    out: { type: "string" },
-  },
+const { values } = parseCommand(Deno.args, {
+  models: { type: "string", default: "models/fmnist-wrn40" },
+  budgets: { type: "string", default: "512,1024,2048" },
+  images: { type: "string", default: "32" },
+  backend: { type: "string", default: "native" },
+  out: { type: "string" },
 });
 
 interface Row {
@@ -46,15 +44,13 @@ async function planFor(dir: string, budgetMb: number) {
   const engine = await SiEngine.create({
     modelBytes: await Deno.readFile(join(dir, manifest.model.file)),
     backend: values.backend as "native",
-    inputDims: [manifest.input.channels, manifest.input.height, manifest.input.width],
+    inputDims: inputDimsOf(manifest),
     splitPolicy: splitPolicyOf(manifest),
     memoryBudgetMb: budgetMb,
     cacheDir: dir, // as the CLI: sessions are created from compiled files (nothing is compiled here)
   });
-  const d = manifest.defaults; // `fused` runs its gradient component's graph
-  const p = engine.plan(
-    d.method === "fused" ? componentSettings(d, fusionComponents(manifest)) : d,
-  );
+  // `fused` runs its gradient component's graph
+  const p = engine.plan(passSettings(manifest.defaults, manifest));
   return {
     batch: p.batch,
     splitChunk: p.splitChunk,

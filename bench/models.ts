@@ -3,7 +3,8 @@
  * @module
  */
 import { readModel } from "../src/onnx/proto.ts";
-import type { BenchModel } from "./workloads.ts";
+import { declaredDims } from "../src/onnx/input_dims.ts";
+import type { BenchModel } from "./workload.ts";
 
 /** Benchmark model names → files relative to the repository root. */
 export const MODEL_FILES: Record<string, string> = {
@@ -47,11 +48,11 @@ export async function loadModel(name: string, optional: boolean): Promise<BenchM
     console.log(`  skipped model ${name}: ${rel} not found${hint}`);
     return undefined;
   }
-  const graph = readModel(bytes, rel).graph!;
-  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
-  const input = (graph.input ?? []).find((i) => !inits.has(i.name));
-  const dims = (input?.type?.tensorType?.shape?.dim ?? []).slice(1).map((d) => Number(d.dimValue));
-  if (!input?.name || dims.length !== 3 || dims.some((d) => !(d > 0))) {
+  const model = readModel(bytes, rel);
+  const inits = new Set((model.graph!.initializer ?? []).map((t) => t.name));
+  const input = (model.graph!.input ?? []).find((i) => !inits.has(i.name));
+  const dims = input?.name ? declaredDims(model, input.name)?.slice(1) ?? [] : [];
+  if (!input?.name || dims.length !== 3 || dims.some((d) => d === undefined)) {
     throw new Error(`Model "${name}" needs one [N, C, H, W] input with fixed C, H, W`);
   }
   return {

@@ -3,22 +3,20 @@
  * time of one run goes, per operator type, on the native backend (onnxruntime's profiler).
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseCommand } from "../src/cli/args.ts";
 import { getRuntime } from "../src/runtime/runtime.ts";
 import { profileOps } from "./lib/profile.ts";
-import { ALPHA_INPUT, hasAlphaInput } from "../src/si/compile.ts";
+import { ALPHA_INPUT } from "../src/si/compile.ts";
+import { alphaIsGraphInput } from "../src/contract/methods.ts";
 import { SiEngine } from "../src/engine/engine.ts";
 import { DEFAULT_SETTINGS } from "../src/contract/scoring.ts";
 import { loadModel } from "./models.ts";
-import { benchInput } from "./workloads.ts";
+import { benchInput } from "./workload.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    model: { type: "string", default: "wrn40-2" },
-    batch: { type: "string", default: "8" },
-    graph: { type: "string", default: "si" },
-  },
+const { values } = parseCommand(Deno.args, {
+  model: { type: "string", default: "wrn40-2" },
+  batch: { type: "string", default: "8" },
+  graph: { type: "string", default: "si" },
 });
 const model = (await loadModel(values.model, false))!;
 const runtime = await getRuntime("native");
@@ -42,7 +40,7 @@ const alpha = {
 } as const;
 const p = await profileOps(runtime, bytes, {
   [model.inputName]: benchInput(batch, model.inputDims),
-  ...(values.graph === "si" && hasAlphaInput(DEFAULT_SETTINGS) ? { [ALPHA_INPUT]: alpha } : {}),
+  ...(values.graph === "si" && alphaIsGraphInput(DEFAULT_SETTINGS) ? { [ALPHA_INPUT]: alpha } : {}),
 });
 console.log(
   `${model.name} ${values.graph} graph, batch ${batch}, native: run ${p.runMs.toFixed(1)} ms, ` +

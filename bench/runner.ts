@@ -24,7 +24,7 @@ import {
   type Workload,
   type WorkloadContext,
   type WorkloadFactory,
-} from "./workloads.ts";
+} from "./workload.ts";
 
 /** Times one workload; the peak RSS is measured around it when the kernel allows resetting it. */
 export async function measure(w: Workload, plan: TimingPlan): Promise<WorkloadResult> {

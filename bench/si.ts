@@ -12,7 +12,7 @@ import {
   type SplitPolicy,
 } from "../src/contract/scoring.ts";
 import type { BackendName } from "../src/contract/backends.ts";
-import type { BenchModel, WorkloadContext, WorkloadFactory } from "./workloads.ts";
+import type { BenchModel, WorkloadContext, WorkloadFactory } from "./workload.ts";
 
 /**
  * A workload scoring `ctx.input` with `settings` (default: the paper's defaults) over the

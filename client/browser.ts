@@ -4,4 +4,4 @@
  * @module
  */
 export { readNdjson } from "./ndjson.ts";
-export { isErrorLine, METHODS } from "./types.ts";
+export { alphaProblem, isErrorLine, METHODS } from "./types.ts";

@@ -75,7 +75,24 @@ export interface SiClient {
   getModel(id: string, signal?: AbortSignal): Promise<ModelInfo>;
 }
 
-/** Creates a client bound to one service. */
+/**
+ * Creates a client bound to one service.
+ *
+ * @example Score an image and read its verdict as it streams in
+ * ```ts
+ * import { createClient, isErrorLine } from "./mod.ts";
+ *
+ * const client = createClient({ baseUrl: "http://localhost:8000" });
+ * const [model] = await client.listModels();
+ * const image = { name: "digit.png", data: await Deno.readFile("digit.png") };
+ * const run = client.scoreImages(model.id, [image], { method: "si" });
+ * for await (const line of run) {
+ *   if (isErrorLine(line)) console.log(`${line.name}: ${line.error.message}`);
+ *   else console.log(`${line.name}: class ${line.class}, score ${line.score}`);
+ * }
+ * console.log(`${run.summary?.scored} of ${run.summary?.images} scored by ${run.summary?.model}`);
+ * ```
+ */
 export function createClient(options: ClientOptions): SiClient {
   const base = options.baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? ((req: Request) => fetch(req));

@@ -99,6 +99,28 @@ export interface ErrorLine {
 /** One per-image line of a score stream. */
 export type ResultLine = ScoreLine | ErrorLine;
 
+/**
+ * Bounds the service accepts for α and T: α in (min, max] (exclusive below: α = 0 takes no
+ * step), T an integer in [min, max]. Anything else is a 400 `invalid_parameter`.
+ */
+export const SETTING_LIMITS = {
+  alpha: { min: 0, max: 100 },
+  iterations: { min: 1, max: 10 },
+} as const;
+
+/**
+ * Why a step size α given as text would be refused by the service, or undefined when it is
+ * accepted; empty text means "the model's default".
+ */
+export function alphaProblem(text: string): string | undefined {
+  if (text.trim() === "") return undefined;
+  const { min, max } = SETTING_LIMITS.alpha;
+  const alpha = Number(text);
+  return alpha > min && alpha <= max
+    ? undefined
+    : `Invalid parameter "alpha": expected a number in (${min}, ${max}], got "${text}"`;
+}
+
 /** Scoring settings as the service reports them. */
 export interface Settings {
   readonly method: Method;

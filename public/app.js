@@ -5,7 +5,7 @@
  * reader and the method list come from the client (`client.js`, built by `deno task build:client`).
  * @module
  */
-import { METHODS, readNdjson } from "./client.js";
+import { alphaProblem, METHODS, readNdjson } from "./client.js";
 import { drawChart } from "./chart.js";
 import { fillError, fillScore, pendingCard } from "./results.js";
 
@@ -165,6 +165,12 @@ function setFiles(files) {
 }
 
 async function score() {
+  // The service refuses such an α for the whole request; say so before sending the images.
+  const problem = alphaProblem(ui.alpha.value);
+  if (problem) {
+    showError(problem);
+    return;
+  }
   state.running?.abort();
   const controller = new AbortController();
   state.running = controller;

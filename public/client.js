@@ -47,11 +47,28 @@ var METHODS = [
   "gradnorm",
   "fused"
 ];
+var SETTING_LIMITS = {
+  alpha: {
+    min: 0,
+    max: 100
+  },
+  iterations: {
+    min: 1,
+    max: 10
+  }
+};
+function alphaProblem(text) {
+  if (text.trim() === "") return void 0;
+  const { min, max } = SETTING_LIMITS.alpha;
+  const alpha = Number(text);
+  return alpha > min && alpha <= max ? void 0 : `Invalid parameter "alpha": expected a number in (${min}, ${max}], got "${text}"`;
+}
 function isErrorLine(line) {
   return "error" in line;
 }
 export {
   METHODS,
+  alphaProblem,
   isErrorLine,
   readNdjson
 };

@@ -4,6 +4,7 @@
  * @module
  */
 import { type BackendChoice, BACKENDS } from "./contract/backends.ts";
+import { MODEL_ID_RE } from "./contract/model_id.ts";
 
 export type { BackendChoice };
 
@@ -68,9 +69,6 @@ export interface Config {
    */
   readonly memoryBudgetMb: number | undefined;
 }
-
-/** Model ids accepted anywhere (URL, MODELS); checked before any filesystem access. */
-export const MODEL_ID_RE: RegExp = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Defaults used when a variable is unset or empty. */
 export const DEFAULT_CONFIG: Config = {

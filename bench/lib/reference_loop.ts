@@ -6,7 +6,7 @@
  * times it against the fast formulation at the same batch size.
  * @module
  */
-import { remainderGradientModel } from "../../src/grad/gradient_model.ts";
+import { remainderGradientModel } from "./gradient_model.ts";
 import { type ModelProto, onnx, writeModel } from "../../src/onnx/proto.ts";
 import type { ShapeMap } from "../../src/onnx/shapes.ts";
 import type { GraphSession, HostTensor, Runtime } from "../../src/runtime/types.ts";

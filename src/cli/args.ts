@@ -7,8 +7,9 @@
 import { parseArgs } from "node:util";
 import { resolveBackend } from "../runtime/runtime.ts";
 import { type BackendChoice, type BackendName, BACKENDS } from "../contract/backends.ts";
-import type { ScoreSettings } from "../contract/scoring.ts";
-import { SettingsError, settingsFromText } from "../contract/settings.ts";
+import { methodList } from "../contract/methods.ts";
+import { type ScoreSettings, SPLIT_POLICIES, type SplitPolicyName } from "../contract/scoring.ts";
+import { INTEGRATIONS, LOSSES, SettingsError, settingsFromText } from "../contract/settings.ts";
 
 /** A problem with the command line (exit code 2, usage printed). */
 export class UsageError extends Error {
@@ -38,15 +39,52 @@ export const COMMON_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
+type FlagSpec = Record<
+  string,
+  { type: "string" | "boolean"; multiple?: boolean; short?: string; default?: string | boolean }
+>;
+
+/** Column where flag descriptions start in usage texts. */
+const USAGE_COLUMN = 24;
+/** Width usage texts wrap at. */
+const USAGE_WIDTH = 100;
+
+/**
+ * One flag of a usage text: `flag` with `text` from {@link USAGE_COLUMN} on, wrapped at
+ * {@link USAGE_WIDTH}, so lists derived from tables (methods, policies) read as written ones.
+ */
+export function usageLine(flag: string, text: string): string {
+  const lines: string[] = [];
+  let line = `  ${flag}`.padEnd(USAGE_COLUMN - 1);
+  for (const word of text.split(" ")) {
+    if (line.length + 1 + word.length > USAGE_WIDTH && line.trim() !== flag) {
+      lines.push(line);
+      line = " ".repeat(USAGE_COLUMN - 1);
+    }
+    line += ` ${word}`;
+  }
+  return [...lines, line].join("\n");
+}
+
+/** The split policies a CLI names by word (the fourth, `tensors`, is a list of tensor names). */
+export const NAMED_SPLIT_POLICIES = SPLIT_POLICIES.filter((p) =>
+  p !== "tensors"
+) as readonly Exclude<
+  SplitPolicyName,
+  "tensors"
+>[];
+
+/** Usage of the settings flags after --method (their values from the settings contract). */
+export const SETTINGS_USAGE = `  --alpha <a> --iterations <T> --loss ${
+  LOSSES.join("|")
+} --integrate ${INTEGRATIONS.join("|")}`;
 
 /** Usage text for the common flags. */
 export const COMMON_USAGE =
   `  --id <inputs>         ID images (repeatable): a file or folder, u8:<path>:<H>x<W>, idx:<path>,
                         fmnist:test, fmnist:train, mnist; each may end in a slice [start:end]
-  --method <m>          default from the manifest; si, si_a, gaia_z, gaia_a, msp, maxlogit,
-                        energy, gradnorm, fused (S&I + energy p-values; needs a fused calibration)
-  --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
+${usageLine("--method <m>", `default from the manifest; ${methodList({ notes: true })}`)}
+${SETTINGS_USAGE}
   --limit <N>           score at most N images
   --batch <N>           images per scorer call (default 32)
   --backend <b>         auto (default), wasm, native, webgpu
@@ -135,6 +173,17 @@ export function intFlag(flags: Flags, key: string, fallback?: number): number | 
   const n = Number(v);
   if (typeof v !== "string" || !Number.isInteger(n) || n < 1) {
     throw new UsageError(`--${key}: expected a positive integer, got "${v}"`);
+  }
+  return n;
+}
+
+/** A number flag (finite, at least `min`), or the fallback when absent. */
+export function numberFlag(flags: Flags, key: string, fallback: number, min = 0): number {
+  const v = flags[key];
+  if (v === undefined) return fallback;
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n < min) {
+    throw new UsageError(`--${key}: expected a number ≥ ${min}, got "${v}"`);
   }
   return n;
 }

@@ -10,10 +10,16 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { type ScoreSettings, type SplitPolicy, splitPolicyOf } from "../contract/scoring.ts";
+import {
+  METHODS,
+  type ScoreSettings,
+  type SplitPolicy,
+  splitPolicyOf,
+} from "../contract/scoring.ts";
 import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
 import { Graph } from "../onnx/graph.ts";
+import { declaredDims } from "../onnx/input_dims.ts";
 import { type ModelProto, opsetOf, readModel } from "../onnx/proto.ts";
 import type { BackendChoice } from "../contract/backends.ts";
 import { resolveBackend } from "../runtime/runtime.ts";
@@ -21,28 +27,31 @@ import { SiEngine } from "../engine/engine.ts";
 import { resolveSplits } from "../si/splits.ts";
 import {
   backendChoice,
+  NAMED_SPLIT_POLICIES,
   parseCommand,
   SETTINGS_FLAGS,
+  SETTINGS_USAGE,
   settingsFromFlags,
   UsageError,
+  usageLine,
 } from "./args.ts";
+import { isFusedMethod } from "../contract/methods.ts";
 import { runMain } from "./run_main.ts";
+
+/** A list for a usage text, its first entry (the default) marked. */
+const firstIsDefault = (names: readonly string[]) =>
+  [`${names[0]} (default)`, ...names.slice(1)].join(", ");
+
+/** `fused` needs a loaded model's calibration: compile has none to offer. */
+const COMPILABLE = METHODS.filter((m) => !isFusedMethod(m));
 
 const USAGE = `Usage: deno task compile <model.onnx> [options]
 
-  --splits <policy>     normalization (default), normalization+pool, last-normalization,
-                        or tensor names a,b,…
-  --method <m>          si (default), si_a, gaia_z, gaia_a, msp, maxlogit, energy, gradnorm
-  --alpha <a> --iterations <T> --loss ce|max --integrate add|multiply
+${usageLine("--splits <policy>", `${firstIsDefault(NAMED_SPLIT_POLICIES)}, or tensor names a,b,…`)}
+${usageLine("--method <m>", firstIsDefault(COMPILABLE))}
+${SETTINGS_USAGE}
   --backend <b>         auto (default), wasm, native, webgpu (runs the shape probe)
   --out <dir>           write the scoring graph there as <name>.<method>.onnx`;
-
-/** Split policies whose selections the summary lists. */
-const POLICIES: readonly SplitPolicy["kind"][] = [
-  "normalization",
-  "normalization+pool",
-  "last-normalization",
-];
 
 /** Command-line options of the compile command. */
 export interface CompileOptions {
@@ -76,9 +85,8 @@ export function parseCompileArgs(argv: readonly string[]): CompileOptions | unde
 
 /** `--splits` as a policy: a policy name, or tensor names. */
 function policyOf(text: string): SplitPolicy {
-  if ((POLICIES as readonly string[]).includes(text)) {
-    return splitPolicyOf({ splits: { policy: text as SplitPolicy["kind"] } });
-  }
+  const named = NAMED_SPLIT_POLICIES.find((p) => p === text);
+  if (named) return splitPolicyOf({ splits: { policy: named } });
   const names = text.split(",").map((s) => s.trim()).filter(Boolean);
   return { kind: "tensors", names };
 }
@@ -91,13 +99,12 @@ const counts = (ops: Iterable<string>) => {
 
 /** The input's non-batch dims, which must be static. */
 function inputDims(model: ModelProto, graph: Graph): [number, number, number] {
-  const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
-  const dims = input?.type?.tensorType?.shape?.dim ?? [];
-  const rest = dims.slice(1).map((d) => (d.dimParam ? -1 : Number(d.dimValue ?? -1)));
-  if (rest.length !== 3 || rest.some((d) => d <= 0)) {
+  const dims = declaredDims(model, graph.inputNames[0]) ?? [];
+  const rest = dims.slice(1);
+  if (rest.length !== 3 || rest.some((d) => d === undefined)) {
     throw new Error(
       `Input "${graph.inputNames[0]}" must be [N, C, H, W] with static C, H, W (got [${
-        dims.map((d) => d.dimParam || d.dimValue).join(", ")
+        dims.map((d) => d ?? "?").join(", ")
       }])`,
     );
   }
@@ -107,7 +114,7 @@ function inputDims(model: ModelProto, graph: Graph): [number, number, number] {
 /** What each listed split policy selects on this model (or why it selects nothing). */
 function policySelections(engine: SiEngine): Record<string, string[] | { error: string }> {
   const out: Record<string, string[] | { error: string }> = {};
-  for (const kind of POLICIES) {
+  for (const kind of NAMED_SPLIT_POLICIES) {
     try {
       out[kind] = resolveSplits(
         engine.graph,

@@ -11,8 +11,10 @@ import { numberList, oneOf, parseCommand, SETTINGS_FLAGS, UsageError } from "./a
 /** Usage text printed by `--help` and on argument errors. */
 export const USAGE =
   `Usage: deno task eval --model <model-dir> --id <inputs> --ood <name>=<inputs> [--ood …]
-  [--methods si,si_a,gaia_z,gaia_a,msp,energy,maxlogit,gradnorm,fused] [--out DIR]
-  [--alpha 0.0005,0.001] [--iterations 1,2,3] [--loss ce|max] [--integrate add|multiply]
+  [--methods ${METHODS.join(",")}] [--out DIR]
+  [--alpha 0.0005,0.001] [--iterations 1,2,3] [--loss ${LOSSES.join("|")}] [--integrate ${
+    INTEGRATIONS.join("|")
+  }]
   [--limit N] [--backend wasm|webgpu|native] [--batch N] [--cache DIR | --no-cache]
 
 Inputs: image files or folders, u8:<path>:<H>x<W>, idx:<path>, fmnist:test, fmnist:train, mnist,

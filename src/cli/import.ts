@@ -11,6 +11,7 @@ import {
   backendFromFlags,
   COMMON_USAGE,
   intFlag,
+  NAMED_SPLIT_POLICIES,
   numberList,
   oneOf,
   parseFlags,
@@ -18,7 +19,8 @@ import {
   UsageError,
 } from "./args.ts";
 import { draftManifest, graphFacts, PRESET_NAMES } from "../models/draft.ts";
-import { isModelId, loadModel, sha256Hex } from "../models/loader.ts";
+import { loadModel, sha256Hex } from "../models/loader.ts";
+import { isModelId } from "../contract/model_id.ts";
 import { type Manifest, parseManifest } from "../models/manifest.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
@@ -34,7 +36,7 @@ const USAGE = `Usage: deno task import <model.onnx> [options]
   --pad <N>             pixels of padding on every side (resize target = input size − 2N)
   --mean a[,b,c] --std a[,b,c]   normalization after /255 (default 0 and 1)
   --resize-method area|bilinear|bicubic  (default area; imagenet preset: bilinear)
-  --splits normalization|normalization+pool|last-normalization
+  --splits ${NAMED_SPLIT_POLICIES.join("|")}
   --preset imagenet     torchvision's ImageNet evaluation transform (resize shorter side to 256,
                         center crop 224, ImageNet mean/std) and S&I-A over the last 10
                         normalizations; other flags override its choices
@@ -62,7 +64,6 @@ const IMPORT_FLAGS = {
 } as const;
 
 const RESIZE_METHODS = ["area", "bilinear", "bicubic"] as const;
-const SPLIT_POLICIES = ["normalization", "normalization+pool", "last-normalization"] as const;
 
 function padFlag(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -107,7 +108,7 @@ async function planImport(f: ImportFlags, positionals: readonly string[]): Promi
     mean: numberList("mean", f.mean),
     std: numberList("std", f.std),
     resizeMethod: oneOf("resize-method", f["resize-method"], RESIZE_METHODS),
-    splits: oneOf("splits", f.splits, SPLIT_POLICIES),
+    splits: oneOf("splits", f.splits, NAMED_SPLIT_POLICIES),
     preset: oneOf("preset", f.preset, PRESET_NAMES),
     created: new Date().toISOString(),
   });

@@ -30,7 +30,17 @@ export type AdvLoss = "ce" | "max";
 /** How the per-iteration gradients are integrated. */
 export type Integration = "add" | "multiply";
 
-/** Which tensors are split points. */
+/** The split-policy names (manifests' `splits.policy`), in the order usage texts list them. */
+export const SPLIT_POLICIES = [
+  "normalization",
+  "normalization+pool",
+  "last-normalization",
+  "tensors",
+] as const;
+/** A split-policy name. */
+export type SplitPolicyName = typeof SPLIT_POLICIES[number];
+
+/** Which tensors are split points; `kind` is one of {@link SPLIT_POLICIES}. */
 export type SplitPolicy =
   & (
     | { readonly kind: "normalization" }
@@ -126,7 +136,7 @@ export interface ScoreCallOptions {
 export interface ScorerManifest {
   readonly name: string;
   readonly splits: {
-    readonly policy: SplitPolicy["kind"];
+    readonly policy: SplitPolicyName;
     readonly names?: readonly string[];
     /** How many normalization outputs `last-normalization` keeps. */
     readonly count?: number;

@@ -4,7 +4,8 @@
  * score depends on — from which the canonical settings and their key (compile cache, session
  * cache, calibration matching, batch grouping) are derived.
  *
- * Adding a method: add it to `METHODS` (scoring.ts) and give it an entry in {@link METHOD_SETTINGS}.
+ * Adding a method: add it to `METHODS` (scoring.ts) and give it a row in {@link METHOD_SETTINGS},
+ * the method table every method check derives from (src/contract/methods.ts).
  * @module
  */
 import { z } from "zod";
@@ -40,30 +41,69 @@ export const EXPECTED: Readonly<Record<keyof ScoreSettings, string>> = {
   integrate: `one of ${INTEGRATIONS.join(", ")}`,
 };
 
-/** How a method's score depends on the settings. */
+/**
+ * What kind of score a method computes: from the logits alone (`forward`, the output-based
+ * baselines of src/si/baselines.ts), from zero fractions of gradients at the splits (`Z`: S&I,
+ * GAIA-Z), from gradient values near the head (`A`: S&I-A, GAIA-A), or by combining other methods
+ * through their calibrations (`fused`).
+ */
+export type MethodKind = "forward" | "Z" | "A" | "fused";
+
+/**
+ * Which split tensors a method differentiates: the manifest's policy (`policy`), every
+ * normalization output whatever the manifest says (`normalization`), the A variant's splits
+ * (`a-variant`, src/si/splits.ts `aVariantSplits`), its gradient component's (`component`), or
+ * none.
+ */
+export type SplitRule = "policy" | "normalization" | "a-variant" | "component" | "none";
+
+/** One row of the method table: what a method is and how its score depends on the settings. */
 export interface MethodSettings {
+  readonly kind: MethodKind;
+  /** Whether α is a graph input (fed at run time, so every α shares one graph) when T ≥ 2. */
+  readonly alphaInput: boolean;
+  readonly splits: SplitRule;
   /** Settings the score depends on; the others are ignored and do not split caches. */
   readonly uses: readonly SettingName[];
   /** Values the method's graph always uses for settings it ignores (e.g. GAIA-Z runs T = 1). */
   readonly fixed?: Partial<Record<SettingName, number | string>>;
+  /** What usage texts say after the name, when the name alone does not suffice. */
+  readonly note?: string;
 }
 
+/** The settings S&I's iterations depend on. */
+const ITERATED: readonly SettingName[] = ["alpha", "iterations", "loss", "integrate"];
+const FORWARD: MethodSettings = { kind: "forward", alphaInput: false, splits: "none", uses: [] };
+
 /**
- * Per method, the settings that matter. A new method declares itself here; every cache key,
- * calibration match and batch group follows.
+ * The method table: per method, its kind, its splits, whether α is a graph input and the
+ * settings that matter. A new method declares itself here; every method check, cache key,
+ * calibration match, batch group and usage text follows (src/contract/methods.ts).
  */
 export const METHOD_SETTINGS: Readonly<Record<Method, MethodSettings>> = {
-  si: { uses: ["alpha", "iterations", "loss", "integrate"] },
-  si_a: { uses: ["alpha", "iterations", "loss", "integrate"] },
+  si: { kind: "Z", alphaInput: true, splits: "policy", uses: ITERATED },
+  si_a: { kind: "A", alphaInput: true, splits: "a-variant", uses: ITERATED },
   // GAIA-Z and GAIA-A are the t = 0 term alone: one backward pass, no step, no loss choice.
-  gaia_z: { uses: [], fixed: { iterations: 1 } },
-  gaia_a: { uses: [], fixed: { iterations: 1 } },
-  msp: { uses: [] },
-  maxlogit: { uses: [] },
-  energy: { uses: [] },
-  gradnorm: { uses: [] },
+  gaia_z: {
+    kind: "Z",
+    alphaInput: false,
+    splits: "normalization",
+    uses: [],
+    fixed: { iterations: 1 },
+  },
+  gaia_a: { kind: "A", alphaInput: false, splits: "a-variant", uses: [], fixed: { iterations: 1 } },
+  msp: FORWARD,
+  maxlogit: FORWARD,
+  energy: FORWARD,
+  gradnorm: FORWARD,
   // `fused` runs its gradient component (S&I or S&I-A) under these settings.
-  fused: { uses: ["alpha", "iterations", "loss", "integrate"] },
+  fused: {
+    kind: "fused",
+    alphaInput: false,
+    splits: "component",
+    uses: ITERATED,
+    note: "S&I + energy p-values; needs a fused calibration",
+  },
 };
 
 /** Values of ignored settings in canonical settings (α 0 and T 0 mark "not used"). */
@@ -81,8 +121,8 @@ const field = {
   iterations: z.number({ error: EXPECTED.iterations }).int({ error: EXPECTED.iterations })
     .min(LIMITS.iterations.min, { error: EXPECTED.iterations })
     .max(LIMITS.iterations.max, { error: EXPECTED.iterations }),
-  loss: z.enum(["ce", "max"], { error: EXPECTED.loss }),
-  integrate: z.enum(["add", "multiply"], { error: EXPECTED.integrate }),
+  loss: z.enum(LOSSES, { error: EXPECTED.loss }),
+  integrate: z.enum(INTEGRATIONS, { error: EXPECTED.integrate }),
 };
 
 /** Complete settings, every field required. */

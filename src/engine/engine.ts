@@ -7,10 +7,12 @@ import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import { probeShapes } from "../runtime/shapes.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
+import { staticBatch } from "../onnx/input_dims.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
-import { ALPHA_INPUT, graphSettings, isAMethod, isGradientMethod, OUT } from "../si/compile.ts";
+import { ALPHA_INPUT, graphSettings, OUT } from "../si/compile.ts";
 import { settingsKey, validateSettings } from "../contract/settings.ts";
+import { isAMethod, isGradientMethod, splitRule } from "../contract/methods.ts";
 import { aVariantSplits, resolveSplits } from "../si/splits.ts";
 import { ScoringGraphs } from "./scoring_graphs.ts";
 import type { EngineOptions } from "./engine_options.ts";
@@ -34,11 +36,28 @@ import {
   type SplitPolicy,
   splitPolicyOf,
 } from "../contract/scoring.ts";
-import { componentSettings, fusionComponents } from "../contract/fusion.ts";
+import { passSettings } from "../contract/fusion.ts";
 
-export type { EngineOptions } from "./engine_options.ts";
-
-/** A compiled model that scores batches. Runs are serialized: a session runs one batch at a time. */
+/**
+ * A compiled model that scores batches. Runs are serialized: a session runs one batch at a time.
+ *
+ * @example Score pre-processed images with S&I
+ * ```ts
+ * import { SiEngine } from "./engine.ts";
+ * import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
+ *
+ * const engine = await SiEngine.create({
+ *   modelBytes: await Deno.readFile("model.onnx"), // an ONNX classifier, input [N, 3, 16, 16]
+ *   backend: "wasm",
+ *   inputDims: [3, 16, 16],
+ *   splitPolicy: { kind: "normalization" },
+ * });
+ * const data = new Float32Array(2 * 3 * 16 * 16).fill(0.5); // two images, NCHW, pre-processed
+ * const settings = { ...DEFAULT_SETTINGS, method: "si" } as const; // α 0.001, T 2, CE, add
+ * const [first] = await engine.score({ data, dims: [2, 3, 16, 16] }, settings);
+ * console.log(`class ${first.class}, score ${first.score} over ${first.layers?.length} splits`);
+ * ```
+ */
 export class SiEngine implements Scorer {
   readonly runtime: Runtime;
   readonly model: ModelProto;
@@ -136,13 +155,9 @@ export class SiEngine implements Scorer {
     const model = readModel(opts.modelBytes, opts.source);
     const runtime = await getRuntime(opts.backend);
     const graph = new Graph(model);
-    const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
-    const dim0 = input?.type?.tensorType?.shape?.dim?.[0];
-    const staticBatch = dim0?.dimValue && Number(dim0.dimValue) > 0
-      ? Number(dim0.dimValue)
-      : undefined;
     const shapes = await probeShapes(model, runtime, opts.inputDims);
-    const engine = new SiEngine(runtime, model, shapes, opts, staticBatch);
+    const batch = staticBatch(model, graph.inputNames[0]);
+    const engine = new SiEngine(runtime, model, shapes, opts, batch);
     engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
     return engine;
   }
@@ -162,14 +177,18 @@ export class SiEngine implements Scorer {
    * {@link aVariantSplits}.
    */
   splits(settings: ScoreSettings): readonly string[] {
-    if (settings.method === "si") return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
-    if (settings.method === "gaia_z") {
-      return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+    const m = settings.method;
+    switch (splitRule(m)) {
+      case "policy":
+        return resolveSplits(this.graph, this.shapes, this.#splitPolicy);
+      case "normalization":
+        return resolveSplits(this.graph, this.shapes, { kind: "normalization" });
+      case "a-variant":
+        if (isAMethod(m)) return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, m);
+        throw new Error(`Method "${m}" is not of the A variant`);
+      default: // `component` splits are the fused owner's (src/models/fusion.ts) to resolve
+        return [];
     }
-    if (isAMethod(settings.method)) {
-      return aVariantSplits(this.graph, this.shapes, this.#splitPolicy, settings.method);
-    }
-    return [];
   }
 
   /** The serialized scoring graph for these settings (α is a graph input, see ALPHA_INPUT). */
@@ -309,10 +328,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
  */
 export const createScorer: ScorerFactory = async (args) => {
   const engine = await createLazyScorer(args) as SiEngine;
-  const d = args.manifest.defaults;
   // `fused` runs its gradient component's graph (src/models/fusion.ts scores around the engine).
-  await engine.warmup(
-    d.method === "fused" ? componentSettings(d, fusionComponents(args.manifest)) : d,
-  );
+  await engine.warmup(passSettings(args.manifest.defaults, args.manifest));
   return engine;
 };

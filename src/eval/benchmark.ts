@@ -7,6 +7,8 @@ import { type InputItem, readInputs } from "../inputs/mod.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { AdvLoss, Integration, Method, ScoreSettings } from "../contract/scoring.ts";
 import type { BackendName } from "../contract/backends.ts";
+import { isIterative } from "../contract/methods.ts";
+import { isFused } from "../contract/fusion.ts";
 import { ScoreCache } from "./cache.ts";
 import { ProgressBar } from "./progress.ts";
 import {
@@ -68,7 +70,7 @@ export function runSettings(args: EvalArgs, defaults: ScoreSettings): ScoreSetti
   };
   const out: ScoreSettings[] = [];
   for (const method of args.methods) {
-    if (method !== "si" && method !== "si_a") {
+    if (!isIterative(method)) {
       out.push({ ...base, method });
       continue;
     }
@@ -106,10 +108,10 @@ export async function runBenchmark(
   const runs: RunScores[] = [];
   for (const s of settings) {
     const score = async (name: string, items: InputItem[]) => {
-      const iterative = s.method === "si" || s.method === "si_a";
+      const iterative = isIterative(s.method);
       bar.label(`${iterative ? `${s.method} α=${s.alpha} T=${s.iterations}` : s.method}: ${name}`);
       let last = 0;
-      const run = s.method === "fused" ? scoreFusedInputs : scoreInputs;
+      const run = isFused(s) ? scoreFusedInputs : scoreInputs;
       return await run(model, items, s, {
         batch: args.batch,
         cache,

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Method, ScoreSettings } from "../contract/scoring.ts";
+import { isIterative } from "../contract/methods.ts";
 import {
   accuracy,
   averageMetrics,
@@ -55,7 +56,7 @@ export const METRIC_HEADERS: Record<keyof OodMetrics, string> = {
 
 /** A run's display label: S&I shows its α, T (and loss/integration when not the defaults). */
 export function runLabel(s: ScoreSettings): string {
-  if (s.method !== "si" && s.method !== "si_a") return s.method;
+  if (!isIterative(s.method)) return s.method;
   const extra = (s.loss !== "ce" ? `, ${s.loss}` : "") +
     (s.integrate !== "add" ? `, ${s.integrate}` : "");
   return `${s.method} (α=${s.alpha}, T=${s.iterations}${extra})`;

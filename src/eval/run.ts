@@ -3,7 +3,7 @@
  * @module
  */
 import type { InputItem } from "../inputs/mod.ts";
-import { fuse, NotCalibratedError } from "../models/fusion.ts";
+import { fuse, fusedDistributions } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { type CachedScore, imageKey, type ScoreCache } from "./cache.ts";
@@ -101,17 +101,16 @@ export async function scoreFusedInputs(
   settings: ScoreSettings,
   opts: ScoreInputsOptions = {},
 ): Promise<ScoredItem[]> {
-  const cal = model.calibrationFor(settings);
-  if (!cal?.components) throw new NotCalibratedError(model.id);
+  const components = fusedDistributions(model, settings);
   const parts: ScoredItem[][] = [];
-  for (const [j, c] of cal.components.entries()) {
+  for (const [j, c] of components.entries()) {
     // Progress counts the gradient pass only: the output-based pass is cheap.
     const o = j === 0 ? opts : { ...opts, onProgress: undefined };
     parts.push(await scoreInputs(model, items, { ...settings, method: c.method }, o));
   }
   return parts[0].map((first, i) => ({
     ...first,
-    score: fuse(cal.components!, parts.map((p) => p[i].score)).score,
+    score: fuse(components, parts.map((p) => p[i].score)).score,
     cached: parts.every((p) => p[i].cached),
   }));
 }

@@ -121,7 +121,7 @@ function readyz(ctx: AppContext, gate: DrainGate): Response {
   if (gate.draining) throw gate.refusal();
   const { registry, config } = ctx;
   if (!registry.ready) {
-    // A registry that loads in the background may expose its failure (see lazy_registry.ts).
+    // A registry loading in the background exposes its failure (startRegistry, models/loader.ts).
     const failed = registry.error !== undefined;
     const why = failed ? "loading models failed (see the server log)" : "models are still loading";
     throw new ApiError(503, "not_ready", `Cannot serve yet: ${why}`, {

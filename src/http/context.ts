@@ -4,7 +4,7 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import { MODEL_ID_RE } from "../config.ts";
+import { MODEL_ID_RE } from "../contract/model_id.ts";
 import { ApiError } from "../errors.ts";
 import type { PreprocessJob } from "../image/preprocess.ts";
 import type { DecodedImage } from "../image/types.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { ApiError } from "../errors.ts";
-import { NotCalibratedError } from "../models/fusion.ts";
+import { fusionRefusal } from "../models/fusion.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { parseImages, readBody } from "./body.ts";
@@ -90,7 +90,6 @@ function followRun(
 
 /** `fused` needs its calibration (component distributions): refused up front, not per image. */
 function assertScorable(model: LoadedModel, settings: ScoreSettings): void {
-  if (settings.method === "fused" && !model.calibrationFor(settings)?.components) {
-    throw new ApiError(409, "not_calibrated", new NotCalibratedError(model.id).message);
-  }
+  const refusal = fusionRefusal(model, settings);
+  if (refusal) throw new ApiError(409, "not_calibrated", refusal.message);
 }

@@ -6,7 +6,6 @@
  * @module
  */
 import { ApiError } from "../errors.ts";
-import type { Preprocessor } from "../image/preprocess.ts";
 import type { LoadedModel } from "../models/types.ts";
 import type { Admission } from "../serve/batcher.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
@@ -27,7 +26,7 @@ async function prepare(
   if (part.error) throw part.error;
   const options = { maxPixels: ctx.config.maxPixels };
   // Manifest-driven pre-processing runs in the decode worker too (a 4096² resize blocks ~0.7 s).
-  const job = (model.preprocess as Preprocessor).job;
+  const job = model.preprocess.job;
   if (job && ctx.prepare) return await ctx.prepare(part.bytes!, part.name, options, job);
   const image = await ctx.decode(part.bytes!, part.name, options);
   return model.preprocess(image);

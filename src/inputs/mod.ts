@@ -20,7 +20,6 @@ import { openSource, type Source, type SourceOptions } from "./sources.ts";
 import { type ParsedSpec, parseSpec, sliceRange } from "./spec.ts";
 
 export { InputError } from "./error.ts";
-export { grayToImage } from "./gray.ts";
 export type { Decoder } from "./files.ts";
 
 /** One image read from the inputs. */

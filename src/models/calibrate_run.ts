@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { DecodedImage } from "../image/types.ts";
 import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { buildCalibration, upsertCalibration } from "./calibration.ts";
-import { componentSettings, componentValues, fusionComponents } from "./fusion.ts";
+import { componentValues, fusionComponents, isFused, passSettings } from "../contract/fusion.ts";
 import { buildFusedCalibration } from "./fusion_calibration.ts";
 import { parseManifest } from "./manifest.ts";
 import type { Calibration, LoadedModel } from "./types.ts";
@@ -90,7 +90,7 @@ export async function calibrateModel(
   },
 ): Promise<Calibration> {
   const created = opts.created ?? new Date().toISOString();
-  if (settings.method === "fused") {
+  if (isFused(settings)) {
     const rows = await fusedRows(model, images, settings, opts);
     opts.onRows?.(rows);
     const components = fusionComponents(model.manifest);
@@ -116,7 +116,7 @@ export async function fusedRows(
   const results = await scoreImageResults(
     model,
     images,
-    componentSettings(settings, components),
+    passSettings(settings, model.manifest),
     opts,
   );
   return results.map((r) => componentValues(r, components));

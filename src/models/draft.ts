@@ -4,8 +4,9 @@
  * @module
  */
 import { readModel } from "../onnx/proto.ts";
-import { DEFAULT_SETTINGS } from "../contract/scoring.ts";
-import { isModelId } from "./loader.ts";
+import { valueDims } from "../onnx/input_dims.ts";
+import { DEFAULT_SETTINGS, type SplitPolicyName } from "../contract/scoring.ts";
+import { isModelId } from "../contract/model_id.ts";
 
 /** The user's choices; anything omitted gets a documented default. */
 export interface DraftOptions {
@@ -20,7 +21,7 @@ export interface DraftOptions {
   readonly mean?: readonly number[];
   readonly std?: readonly number[];
   readonly resizeMethod?: "area" | "bilinear" | "bicubic";
-  readonly splits?: "normalization" | "normalization+pool" | "last-normalization";
+  readonly splits?: Exclude<SplitPolicyName, "tensors">;
   /** A named bundle of defaults for a family of models (see {@link PRESETS}); flags override. */
   readonly preset?: PresetName;
   readonly created: string;
@@ -89,37 +90,25 @@ export function graphFacts(bytes: Uint8Array, source: string): GraphFacts {
   if (inputs.length !== 1) {
     throw new Error(`Cannot import "${source}": expected 1 graph input, found ${inputs.length}`);
   }
-  const dimsOf = (v: typeof inputs[number]) =>
-    (v.type?.tensorType?.shape?.dim ?? []).map((d) =>
-      d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : NaN
-    );
-  const inDims = dimsOf(inputs[0]);
+  const inDims = valueDims(inputs[0]);
   const [c, h, w] = inDims.slice(1);
-  if (inDims.length !== 4 || ![c, h, w].every((x) => Number.isInteger(x) && x > 0)) {
+  if (inDims.length !== 4 || c === undefined || h === undefined || w === undefined) {
     throw new Error(
       `Cannot import "${source}": input "${inputs[0].name}" must be NCHW with fixed C, H, W`,
     );
   }
   const output = graph.output?.[0];
   if (!output?.name) throw new Error(`Cannot import "${source}": the graph has no output`);
-  const k = dimsOf(output).at(-1);
+  const k = valueDims(output).at(-1);
   const ops = (graph.node ?? []).map((n) => n.opType ?? "");
   return {
     input: inputs[0].name!,
     output: output.name,
     dims: [c, h, w],
-    classes: k !== undefined && Number.isInteger(k) && k > 0 ? k : undefined,
+    classes: k,
     normalizationNodes: ops.filter((o) => o === "BatchNormalization").length,
     globalPool: ops.includes("GlobalAveragePool"),
   };
-}
-
-/** protobufjs decodes int64 as a Long object (or a number when it fits). */
-function toNumber(x: unknown): number {
-  if (typeof x === "number") return x;
-  const long = x as { toNumber?: () => number; low?: number; high?: number };
-  if (typeof long.toNumber === "function") return long.toNumber();
-  return long.high === 0 && typeof long.low === "number" ? long.low : NaN;
 }
 
 /** A draft manifest (plain JSON, to be validated with parseManifest before use). */

@@ -1,14 +1,14 @@
 /**
- * The `fused` method: S&I (or another gradient method) and energy combined through their
- * calibration p-values with Fisher's method, score = ln p_gradient + ln p_energy (higher = more
- * in-distribution). Both components come from ONE scoring pass: the gradient graph also outputs
- * the energy of its own logits. The p-values need the model's calibration, so `fused` is scored
- * here, around the engine, rather than inside it.
+ * Scoring `fused` (what it combines and the one pass that yields it: `src/contract/fusion.ts`):
+ * S&I (or another gradient method) and energy combined through their calibration p-values with
+ * Fisher's method, score = ln p_gradient + ln p_energy (higher = more in-distribution). The
+ * p-values need the model's calibration, so `fused` is scored here, around the engine, rather than
+ * inside it; this module also says whether a model can score `fused` at all.
  * @module
  */
 import { findCalibration, pValue } from "./calibration.ts";
 import type { Manifest } from "./manifest.ts";
-import type { Calibration, ComponentDistribution } from "./types.ts";
+import type { Calibration, ComponentDistribution, LoadedModel } from "./types.ts";
 import type {
   ComponentScore,
   ImageScore,
@@ -17,21 +17,7 @@ import type {
   Scorer,
   ScoreSettings,
 } from "../contract/scoring.ts";
-import { componentSettings, type FusionComponents, fusionComponents } from "../contract/fusion.ts";
-
-export { componentSettings, type FusionComponents, fusionComponents };
-
-/** The component values of one result of that pass, in component order. */
-export function componentValues(r: ImageScore, components: FusionComponents): number[] {
-  if (r.energy === undefined) {
-    throw new Error(
-      `Cannot score "fused": method "${
-        components[0]
-      }" gave no energy output (stale compiled graph?)`,
-    );
-  }
-  return [r.score, r.energy];
-}
+import { componentValues, fusionComponents, isFused, passSettings } from "../contract/fusion.ts";
 
 /**
  * Fisher's combination of the components' p-values: Σ ln p_j, each p_j from {@link pValue}
@@ -60,15 +46,45 @@ export class NotCalibratedError extends Error {
   }
 }
 
+/** A `fused` calibration: one with component distributions. */
+type FusedCalibration = Calibration & { components: readonly ComponentDistribution[] };
+
+/** The calibration if it is a `fused` one, else a {@link NotCalibratedError} for the model. */
+function requireFused(cal: Calibration | undefined, model: string): FusedCalibration {
+  if (!cal?.components) throw new NotCalibratedError(model);
+  return cal as FusedCalibration;
+}
+
 /** The `fused` calibration matching the settings, with its component distributions, or throws. */
 export function fusedCalibration(
   list: readonly Calibration[],
   settings: ScoreSettings,
   model: string,
-): Calibration & { components: readonly ComponentDistribution[] } {
-  const cal = findCalibration(list, { ...settings, method: "fused" });
-  if (!cal?.components) throw new NotCalibratedError(model);
-  return cal as Calibration & { components: readonly ComponentDistribution[] };
+): FusedCalibration {
+  return requireFused(findCalibration(list, { ...settings, method: "fused" }), model);
+}
+
+/**
+ * The component distributions of the model's `fused` calibration for these settings; throws a
+ * {@link NotCalibratedError} when it has none.
+ */
+export function fusedDistributions(
+  model: Pick<LoadedModel, "id" | "calibrationFor">,
+  settings: ScoreSettings,
+): readonly ComponentDistribution[] {
+  return requireFused(model.calibrationFor({ ...settings, method: "fused" }), model.id).components;
+}
+
+/**
+ * Why the model cannot score these settings at all, known before any image is read: `fused`
+ * without its calibration. Undefined when it can.
+ */
+export function fusionRefusal(
+  model: Pick<LoadedModel, "id" | "calibrationFor">,
+  settings: ScoreSettings,
+): NotCalibratedError | undefined {
+  if (!isFused(settings)) return undefined;
+  return model.calibrationFor(settings)?.components ? undefined : new NotCalibratedError(model.id);
 }
 
 /**
@@ -78,16 +94,13 @@ export function fusedCalibration(
 export function withFusion(inner: Scorer, manifest: Manifest, model: string): Scorer {
   const components = fusionComponents(manifest);
   return {
-    splits: (settings) =>
-      inner.splits(
-        settings.method === "fused" ? componentSettings(settings, components) : settings,
-      ),
+    splits: (settings) => inner.splits(passSettings(settings, manifest)),
     async score(
       batch: InputBatch,
       settings: ScoreSettings,
       options?: ScoreCallOptions,
     ): Promise<ImageScore[]> {
-      if (settings.method !== "fused") return inner.score(batch, settings, options);
+      if (!isFused(settings)) return inner.score(batch, settings, options);
       const cal = fusedCalibration(manifest.calibration, settings, model);
       const names = cal.components.map((c) => c.method).join(" + ");
       if (names !== components.join(" + ")) {
@@ -98,7 +111,7 @@ export function withFusion(inner: Scorer, manifest: Manifest, model: string): Sc
             }; re-run deno task calibrate --method fused`,
         );
       }
-      const raw = await inner.score(batch, componentSettings(settings, components), options);
+      const raw = await inner.score(batch, passSettings(settings, manifest), options);
       return raw.map((r) => {
         const f = fuse(cal.components, componentValues(r, components));
         return {

@@ -9,7 +9,7 @@
  */
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { acceptedShare, pValue, quantiles, sortScores, thresholdAt } from "./calibration.ts";
-import type { FusionComponents } from "./fusion.ts";
+import type { FusionComponents } from "../contract/fusion.ts";
 import type { Calibration, ComponentDistribution } from "./types.ts";
 
 /** What a `fused` calibration run scored: per image, the component values in component order. */

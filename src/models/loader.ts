@@ -8,17 +8,10 @@ import { createPreprocessor } from "../image/preprocess.ts";
 import type { BackendName } from "../contract/backends.ts";
 import { findCalibration } from "./calibration.ts";
 import { withFusion } from "./fusion.ts";
-import { type Manifest, parseManifest } from "./manifest.ts";
+import { inputDimsOf, type Manifest, parseManifest } from "./manifest.ts";
 import type { LoadedModel, ModelRegistry } from "./types.ts";
 import type { ScorerFactory } from "../contract/scoring.ts";
-
-/** Model ids: lower-case, digits, `.`, `_`, `-`; checked before any filesystem access. */
-export const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/** True when `id` is a well-formed model id (and therefore a safe directory name). */
-export function isModelId(id: string): boolean {
-  return MODEL_ID.test(id);
-}
+import { isModelId, MODEL_ID_RE } from "../contract/model_id.ts";
 
 /** Options for loading models. */
 export interface LoadOptions {
@@ -79,7 +72,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
     );
   }
   const preprocess = createPreprocessor(manifest.preprocess, manifest.input);
-  const inputDims = [manifest.input.channels, manifest.input.height, manifest.input.width] as const;
+  const inputDims = inputDimsOf(manifest);
   const inner = await opts.createScorer({
     modelBytes,
     manifest,
@@ -120,6 +113,7 @@ export async function discoverModels(root: string): Promise<string[]> {
 
 /** A registry whose models may still be loading, and a promise that settles when they are. */
 export interface StartedRegistry {
+  /** Serves each model as soon as it is loaded; `error` holds the load error, if any. */
   readonly registry: ModelRegistry;
   /** Resolves once every model is loaded; rejects with the first load error. */
   readonly loaded: Promise<void>;
@@ -127,48 +121,58 @@ export interface StartedRegistry {
 
 /**
  * Starts loading models in the background (one at a time, to bound memory while compiling), so
- * a server can answer `/healthz` and a not-ready `/readyz` meanwhile. Ids are validated first.
+ * a server can answer `/healthz` and a not-ready `/readyz` meanwhile, and returns the registry at
+ * once. Ids are validated first; `opts` may still be resolving (e.g. the backend probe): loading
+ * waits for them, and their failure is a load error.
  */
 export function startRegistry(
   root: string,
   ids: readonly string[] | "all",
-  opts: LoadOptions,
+  opts: LoadOptions | Promise<LoadOptions>,
 ): StartedRegistry {
   if (ids !== "all") {
     const bad = ids.find((id) => !isModelId(id));
     if (bad !== undefined) {
-      throw new Error(`Invalid model id "${bad}": expected ${MODEL_ID.source}`);
+      throw new Error(`Invalid model id "${bad}": expected ${MODEL_ID_RE.source}`);
     }
   }
   const models = new Map<string, LoadedModel>();
   let ready = false;
+  let error: unknown;
   const registry: ModelRegistry = {
     list: () => [...models.values()],
     get: (id) => (isModelId(id) ? models.get(id) : undefined),
     get ready() {
       return ready;
     },
+    get error() {
+      return error;
+    },
   };
   const loaded = (async () => {
-    const list = ids === "all" ? await discoverModels(root) : [...new Set(ids)];
-    if (list.length === 0) throw new Error(`No models found in ${root}`);
-    // One process, one budget: each model's engine plans against an equal share of it.
-    const share = opts.memoryBudgetMb === undefined
-      ? {}
-      : { memoryBudgetMb: Math.floor(opts.memoryBudgetMb / list.length) };
-    for (const id of list) models.set(id, await loadModel(join(root, id), { ...opts, ...share }));
-    ready = true;
+    try {
+      await loadAll(root, ids, await opts, models);
+      ready = true;
+    } catch (e) {
+      error = e;
+      throw e;
+    }
   })();
   return { registry, loaded };
 }
 
-/** Loads the models (all under `root`, or the given ids) and returns the ready registry. */
-export async function createRegistry(
+/** Loads the models one at a time into `models`, each with its share of the memory budget. */
+async function loadAll(
   root: string,
   ids: readonly string[] | "all",
   opts: LoadOptions,
-): Promise<ModelRegistry> {
-  const { registry, loaded } = startRegistry(root, ids, opts);
-  await loaded;
-  return registry;
+  models: Map<string, LoadedModel>,
+): Promise<void> {
+  const list = ids === "all" ? await discoverModels(root) : [...new Set(ids)];
+  if (list.length === 0) throw new Error(`No models found in ${root}`);
+  // One process, one budget: each model's engine plans against an equal share of it.
+  const share = opts.memoryBudgetMb === undefined
+    ? {}
+    : { memoryBudgetMb: Math.floor(opts.memoryBudgetMb / list.length) };
+  for (const id of list) models.set(id, await loadModel(join(root, id), { ...opts, ...share }));
 }

@@ -6,7 +6,9 @@
  */
 import { z } from "zod";
 import { inputSchema, positiveInt, preprocessSchema } from "../image/spec.ts";
-import { DEFAULT_SETTINGS, METHODS } from "../contract/scoring.ts";
+import { DEFAULT_SETTINGS, METHODS, SPLIT_POLICIES } from "../contract/scoring.ts";
+import { isGradientMethod } from "../contract/methods.ts";
+import { isFused } from "../contract/fusion.ts";
 import { settingsSchema } from "../contract/settings.ts";
 
 /** One component distribution of a `fused` calibration. */
@@ -28,7 +30,7 @@ export const calibrationSchema = z.strictObject({
   created: z.string(),
   components: z.array(componentSchema).min(2).optional(),
 }).superRefine((c, ctx) => {
-  if (c.method === "fused" && !c.components) {
+  if (isFused(c) && !c.components) {
     ctx.addIssue({
       code: "custom",
       path: ["components"],
@@ -42,11 +44,11 @@ export const calibrationSchema = z.strictObject({
  * of the same logits) and energy.
  */
 const fusionSchema = z.strictObject({
-  components: z.tuple([z.enum(["si", "si_a", "gaia_z", "gaia_a"]), z.literal("energy")]),
+  components: z.tuple([z.enum(METHODS.filter(isGradientMethod)), z.literal("energy")]),
 });
 
 const splitsSchema = z.strictObject({
-  policy: z.enum(["normalization", "normalization+pool", "last-normalization", "tensors"]),
+  policy: z.enum(SPLIT_POLICIES),
   names: z.array(z.string().min(1)).min(1).optional(),
   /** How many normalization outputs `last-normalization` keeps (default 10). */
   count: positiveInt.optional(),
@@ -154,7 +156,24 @@ export class ManifestError extends Error {
   }
 }
 
-/** Validates parsed JSON as a manifest; throws {@link ManifestError} listing every problem. */
+/**
+ * Validates parsed JSON as a manifest; throws {@link ManifestError} listing every problem.
+ *
+ * @example Read a model's manifest, and what an invalid one reports
+ * ```ts
+ * import { ManifestError, parseManifest } from "./manifest.ts";
+ *
+ * const json = JSON.parse(await Deno.readTextFile("manifest.json"));
+ * const manifest = parseManifest(json, "manifest.json");
+ * const { height, width } = manifest.input;
+ * console.log(`${manifest.name}: ${manifest.defaults.method}, input ${height}x${width}`);
+ * try {
+ *   parseManifest({ ...manifest, defaults: { method: "nope" } }, "broken.json");
+ * } catch (e) {
+ *   if (e instanceof ManifestError) console.log(e.problems[0]);
+ * }
+ * ```
+ */
 export function parseManifest(json: unknown, source: string): Manifest {
   const r = manifestSchema.safeParse(json);
   if (r.success) return r.data;
@@ -170,4 +189,9 @@ function formatPath(path: readonly PropertyKey[]): string {
 function tidy(issue: { message: string }): string {
   // zod's default messages start with "Invalid input: " — redundant next to a field path.
   return issue.message.replace(/^Invalid (input|option): /, "");
+}
+
+/** The model's input dims [C, H, W] as the manifest declares them (the engine's `inputDims`). */
+export function inputDimsOf(m: Pick<Manifest, "input">): readonly [number, number, number] {
+  return [m.input.channels, m.input.height, m.input.width];
 }

@@ -5,7 +5,7 @@
  */
 import type { BackendName } from "../contract/backends.ts";
 import type { Method, Scorer, ScoreSettings } from "../contract/scoring.ts";
-import type { DecodedImage } from "../image/types.ts";
+import type { Preprocessor } from "../image/preprocess.ts";
 
 /** The calibration of one method/settings on held-out ID data. */
 export interface Calibration {
@@ -47,8 +47,11 @@ export interface LoadedModel {
   readonly labels: readonly string[];
   readonly backend: BackendName;
   readonly scorer: Scorer;
-  /** Turns a decoded image into the model's input tensor [C, H, W], driven by the manifest. */
-  preprocess(image: DecodedImage): Float32Array;
+  /**
+   * Turns a decoded image into the model's input tensor [C, H, W], driven by the manifest; its
+   * `job`, when present, lets the decode worker run it.
+   */
+  preprocess: Preprocessor;
   /** Input dims [C, H, W]. */
   readonly inputDims: readonly [number, number, number];
   /** Calibration matching these settings, if the model has one. */

@@ -101,11 +101,6 @@ export function attrInts(node: NodeProto, name: string, fallback: number[] | und
   return a ? (a.ints ?? []).map(Number) : (fallback ?? []);
 }
 
-/** Whether an INTS attribute is present. */
-export function hasAttr(node: NodeProto, name: string): boolean {
-  return getAttr(node, name) !== undefined;
-}
-
 /** A STRING attribute decoded as text, or `fallback`. */
 export function attrString(node: NodeProto, name: string, fallback: string): string {
   const a = getAttr(node, name);

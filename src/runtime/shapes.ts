@@ -17,6 +17,7 @@ import type { HostTensor, Runtime } from "./types.ts";
 import type { DType, ShapeMap, TensorInfo } from "../onnx/shapes.ts";
 import { type ModelProto, onnx } from "../onnx/proto.ts";
 import { Graph } from "../onnx/graph.ts";
+import { staticBatch } from "../onnx/input_dims.ts";
 
 /**
  * Runs the model at batch 1 and 2 (once at its batch when the input declares a fixed one) and
@@ -91,15 +92,6 @@ export async function probeShapes(
  * wasm build hang on the bundled model (see `wasmThreads` in backends.ts), so 32 stays.
  */
 const PROBE_CHUNK = 32;
-
-/** The input's declared batch size, if it is a fixed number. */
-function staticBatch(model: ModelProto, inputName: string): number | undefined {
-  const input = model.graph?.input?.find((i) => i.name === inputName);
-  const dim = input?.type?.tensorType?.shape?.dim?.[0];
-  if (!dim || dim.dimParam) return undefined;
-  const n = Number(dim.dimValue ?? 0);
-  return n > 0 ? n : undefined;
-}
 
 const ELEM_TYPES: Record<number, DType> = {
   1: "float32",

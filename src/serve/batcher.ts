@@ -19,7 +19,6 @@ import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from
 import { type DrainEvent, DrainRate, drainSchedule, refusal } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
 
-export { cancelledError };
 export type { Admission, AdmitOptions };
 
 /** Batcher limits. */

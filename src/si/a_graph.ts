@@ -20,13 +20,12 @@
  * @module
  */
 import { buildBackward } from "../grad/backward.ts";
-import { cloneRemainder } from "../grad/remainder.ts";
 import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
-import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { aScore, filled, logSoftmaxSumSeed, onlyStream, topChannelMask } from "./a_parts.ts";
 import { type Head, head, seedHalves, sign } from "./heads.ts";
+import { emitPerSplitStep, type Forward, type StepGrads } from "./per_split.ts";
 import type { SiOutputs } from "./si_graph.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "../contract/scoring.ts";
@@ -45,13 +44,6 @@ export interface AGraphSettings {
   readonly integrate: Integration;
   readonly stack?: boolean;
   readonly dynamicBatch?: boolean;
-}
-
-/** A forward (sub)graph to differentiate. */
-interface Forward {
-  readonly nodes: readonly NodeProto[];
-  readonly info: (name: string) => TensorInfo | undefined;
-  readonly constant: Graph["constantValue"];
 }
 
 /** Everything an emitter needs. */
@@ -201,12 +193,6 @@ function innerAndStep(
   return seedHalves(b, both);
 }
 
-/** Gradients of one iteration t ≥ 1 at every split. */
-interface StepGrads {
-  readonly g: string[];
-  readonly d?: string[];
-}
-
 /**
  * All remainders of iteration t in one stacked pass: stream L (the last split) seeds the
  * log-softmax sum at the logits, streams l < L seed their top-channel masks at h; undefined
@@ -253,30 +239,18 @@ function perSplitStep(
   needD: boolean,
   t: number,
 ): StepGrads {
-  const { b, graph, s } = ctx;
-  const g: string[] = [], d: string[] = [];
-  s.splits.forEach((split, l) => {
-    const rem = cloneRemainder(graph, split, z[l], `#a${l}t${t}`);
-    b.reserve(rem.nodes.flatMap((n) => n.output ?? []));
-    for (const n of rem.nodes) b.nodes.push(n);
-    const fwd: Forward = {
-      nodes: rem.nodes,
-      info: (n) => ctx.shapes.get(rem.original(n)),
-      constant: (n) => graph.constantValue(n),
-    };
-    const y = rem.rename(graph.outputNames[0]);
-    const ht = head(b, y, ctx.k);
+  const { b, s } = ctx;
+  const step = { ...ctx, splits: s.splits, z, suffix: (l: number) => `#a${l}t${t}` };
+  return emitPerSplitStep(step, ({ l, z: zl, fwd, y, head: ht, rename }) => {
     let seeds: Map<string, string>;
     if (l === s.splits.length - 1) seeds = new Map([[y, logSoftmaxSumSeed(b, ht.probs, ctx.k)]]);
     else {
-      const h = rem.rename(s.pooled);
+      const h = rename(s.pooled);
       seeds = new Map([[h, innerMask(ctx, fwd, y, h)]]);
     }
-    g[l] = buildBackward(b, { ...fwd, seeds, wrt: [z[l]] }).get(z[l])!;
-    if (needD) {
-      const dSeeds = new Map([[y, b.op("Sub", [ht.probs, h0.onehot])]]);
-      d[l] = buildBackward(b, { ...fwd, seeds: dSeeds, wrt: [z[l]] }).get(z[l])!;
-    }
+    const g = buildBackward(b, { ...fwd, seeds, wrt: [zl] }).get(zl)!;
+    if (!needD) return { g };
+    const dSeeds = new Map([[y, b.op("Sub", [ht.probs, h0.onehot])]]);
+    return { g, d: buildBackward(b, { ...fwd, seeds: dSeeds, wrt: [zl] }).get(zl)! };
   });
-  return needD ? { g, d } : { g };
 }

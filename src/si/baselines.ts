@@ -7,7 +7,7 @@ import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import type { Head } from "./heads.ts";
-import type { Method } from "../contract/scoring.ts";
+import type { ForwardMethod } from "../contract/methods.ts";
 
 /**
  * The penultimate features GradNorm needs: the data input of the last Gemm/MatMul that
@@ -36,7 +36,7 @@ export function emitBaseline(
   b: GraphBuilder,
   graph: Graph,
   shapes: ShapeMap,
-  method: Exclude<Method, "si" | "gaia_z" | "si_a" | "gaia_a" | "fused">,
+  method: ForwardMethod,
   h: Head,
 ): string {
   const logits = graph.outputNames[0];

@@ -11,7 +11,14 @@ import { emitBaseline, emitEnergy } from "./baselines.ts";
 import { head } from "./heads.ts";
 import { emitSiA } from "./a_graph.ts";
 import { emitSi } from "./si_graph.ts";
-import type { Method, ScoreSettings } from "../contract/scoring.ts";
+import {
+  alphaIsGraphInput,
+  isAMethod,
+  isForwardMethod,
+  isGradientMethod,
+} from "../contract/methods.ts";
+import { isFused } from "../contract/fusion.ts";
+import type { ScoreSettings } from "../contract/scoring.ts";
 import { canonicalSettings } from "../contract/settings.ts";
 import { resolvePooled } from "./splits.ts";
 
@@ -29,24 +36,12 @@ export const OUT = {
   energy: "energy",
 } as const;
 
-/** Gradient methods of the A variant (gradient values near the head, docs/method.md). */
-export type AMethod = "si_a" | "gaia_a";
-
-/** Whether a method is S&I-A or GAIA-A. */
-export function isAMethod(m: Method): m is AMethod {
-  return m === "si_a" || m === "gaia_a";
-}
-
 /**
- * The float scalar graph input carrying α in S&I graphs (S&I-Z and S&I-A) with T ≥ 2: α is fed at
- * run time, so a request with a new α reuses the compiled graph.
+ * The float scalar graph input carrying α where the method table says so (`alphaInput`: S&I-Z and
+ * S&I-A with T ≥ 2, see `alphaIsGraphInput`): α is fed at run time, so a request with a new α
+ * reuses the compiled graph.
  */
 export const ALPHA_INPUT = "si_alpha";
-
-/** Whether a graph compiled for these (effective) settings reads α from {@link ALPHA_INPUT}. */
-export function hasAlphaInput(s: ScoreSettings): boolean {
-  return (s.method === "si" || s.method === "si_a") && s.iterations >= 2;
-}
 
 /**
  * The settings a compiled graph depends on: the effective settings without the values fed at run
@@ -54,12 +49,7 @@ export function hasAlphaInput(s: ScoreSettings): boolean {
  */
 export function graphSettings(s: ScoreSettings): ScoreSettings {
   const e = canonicalSettings(s);
-  return hasAlphaInput(e) ? { ...e, alpha: 0 } : e;
-}
-
-/** Whether a method uses gradients at split tensors. */
-export function isGradientMethod(m: Method): m is "si" | "gaia_z" | AMethod {
-  return m === "si" || m === "gaia_z" || isAMethod(m);
+  return alphaIsGraphInput(e) ? { ...e, alpha: 0 } : e;
 }
 
 /**
@@ -87,8 +77,10 @@ export function compileScoringModel(
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
   const b = new GraphBuilder(opsetOf(model), taken, "si");
-  if (settings.method === "fused") {
-    throw new Error('Method "fused" is scored through a loaded model (src/models/fusion.ts)');
+  if (isFused(settings)) {
+    throw new Error(
+      `Method "${settings.method}" is scored through a loaded model (src/models/fusion.ts)`,
+    );
   }
   const s = canonicalSettings(settings);
   const alias = (from: string, to: string) =>
@@ -109,7 +101,7 @@ export function compileScoringModel(
     outputs.push(valueInfo(OUT.energy, ["batch"]));
   };
   let alpha: number | string = s.alpha;
-  if (hasAlphaInput(s)) {
+  if (alphaIsGraphInput(s)) {
     if (taken.includes(ALPHA_INPUT)) {
       throw new Error(`The model already has a tensor named "${ALPHA_INPUT}"`);
     }
@@ -128,10 +120,10 @@ export function compileScoringModel(
     });
     // One layer value per inner split: all splits but the last for si_a, all for gaia_a.
     gradientOutputs(o, "layers");
-  } else if (s.method === "si" || s.method === "gaia_z") {
+  } else if (isGradientMethod(s.method)) {
     const o = emitSi(b, graph, shapes, { ...s, alpha, splits, ...options });
     gradientOutputs(o, splits.length);
-  } else if (s.method !== "fused") { // ("fused" is composed by src/models/fusion.ts)
+  } else if (isForwardMethod(s.method)) {
     const logits = graph.outputNames[0];
     const h = head(b, logits, shapes.get(logits)!.dims[1]);
     alias(emitBaseline(b, graph, shapes, s.method, h), OUT.score);

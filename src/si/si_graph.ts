@@ -5,13 +5,11 @@
  * @module
  */
 import { buildBackward } from "../grad/backward.ts";
-import { cloneRemainder } from "../grad/remainder.ts";
 import { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
-import type { NodeProto } from "../onnx/proto.ts";
-import type { ShapeMap, TensorInfo } from "../onnx/shapes.ts";
-import type { TensorValues } from "../onnx/tensor.ts";
+import type { ShapeMap } from "../onnx/shapes.ts";
 import { head, seedHalves, sign, spatialMean } from "./heads.ts";
+import { emitPerSplitStep, type Forward, type SplitIterates, type StepGrads } from "./per_split.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
@@ -156,24 +154,10 @@ function emitZeroFractionScore(
   return { score, layers, fractions: all };
 }
 
-/** Gradients of one iteration t ≥ 1 at every split: g (largest logit) and, if asked, d (CE). */
-interface IterationGrads {
-  readonly g: string[];
-  readonly d?: string[];
-}
-
 /** One iteration t ≥ 1 to emit. */
-interface Iteration {
-  readonly b: GraphBuilder;
-  readonly graph: Graph;
-  readonly shapes: ShapeMap;
-  readonly splits: readonly string[];
-  /** zᵗ per split. */
-  readonly z: readonly string[];
+interface Iteration extends SplitIterates {
   /** e_c of the class predicted at t = 0 [N, K]. */
   readonly onehot0: string;
-  /** Number of classes. */
-  readonly k: number;
   /** Whether the CE step direction dᵗ is needed (not at the last iteration). */
   readonly needD: boolean;
   readonly t: number;
@@ -183,7 +167,7 @@ interface Iteration {
 function emitChunkedIteration(
   it: Iteration,
   chunk: number,
-): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
+): (StepGrads & { ok: true }) | { ok: false; reason: string } {
   const g: string[] = [], d: string[] = [];
   for (let first = 0; first < it.splits.length; first += Math.max(1, chunk)) {
     const last = Math.min(it.splits.length, first + Math.max(1, chunk));
@@ -203,7 +187,7 @@ function emitChunkedIteration(
 function emitStackedIteration(
   { b, graph, shapes, splits, z, onehot0, k, needD }: Iteration,
   tag: string,
-): (IterationGrads & { ok: true }) | { ok: false; reason: string } {
+): (StepGrads & { ok: true }) | { ok: false; reason: string } {
   const pass = emitStackedPass(b, graph, shapes, splits, z, tag);
   if (!pass.ok) return pass;
   const ht = head(b, pass.logits, k);
@@ -223,41 +207,23 @@ function emitStackedIteration(
 }
 
 /** One cloned remainder graph per split (any topology). */
-function emitPerSplitIteration(
-  { b, graph, shapes, splits, z, onehot0, k, needD, t }: Iteration,
-  multi: boolean,
-): IterationGrads {
-  const g: string[] = [], d: string[] = [];
-  splits.forEach((split, l) => {
-    const rem = cloneRemainder(graph, split, z[l], `#s${l}t${t}`);
-    b.reserve(rem.nodes.flatMap((n) => n.output ?? []));
-    for (const n of rem.nodes) b.nodes.push(n);
-    const y = rem.rename(graph.outputNames[0]);
-    const ht = head(b, y, k);
+function emitPerSplitIteration(it: Iteration, multi: boolean): StepGrads {
+  const { b, onehot0, needD, t } = it;
+  const step = { ...it, suffix: (l: number) => `#s${l}t${t}` };
+  return emitPerSplitStep(step, ({ z, fwd, y, head: ht }) => {
     const grads = gradients(
       b,
-      {
-        nodes: rem.nodes,
-        info: (n) => shapes.get(rem.original(n)),
-        constant: (n) => graph.constantValue(n),
-        output: y,
-        wrt: [z[l]],
-      },
+      { ...fwd, output: y, wrt: [z] },
       ht.onehot,
       needD ? b.op("Sub", [ht.probs, onehot0]) : undefined,
       multi,
     );
-    g[l] = grads.g.get(z[l])!;
-    if (needD) d[l] = grads.d!.get(z[l])!;
+    return { g: grads.g.get(z)!, d: grads.d?.get(z) };
   });
-  return needD ? { g, d } : { g };
 }
 
 /** What {@link gradients} differentiates. */
-interface GradientTarget {
-  readonly nodes: readonly NodeProto[];
-  readonly info: (name: string) => TensorInfo | undefined;
-  readonly constant: (name: string) => TensorValues | undefined;
+interface GradientTarget extends Forward {
   readonly output: string;
   readonly wrt: readonly string[];
 }

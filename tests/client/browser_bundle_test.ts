@@ -21,9 +21,9 @@ Deno.test("public/client.js is the current bundle of client/browser.ts", async (
   }
 });
 
-Deno.test("the playground uses the client's reader and methods, not copies", async () => {
+Deno.test("the playground uses the client's reader, methods and alpha check, not copies", async () => {
   const app = await Deno.readTextFile("public/app.js");
-  assert.match(app, /import \{ METHODS, readNdjson \} from "\.\/client\.js";/);
+  assert.match(app, /import \{ alphaProblem, METHODS, readNdjson \} from "\.\/client\.js";/);
   assert.doesNotMatch(app, /getReader\(\)|const METHODS =/);
   const { METHODS } = await import("../../public/client.js");
   const client = await import("../../client/types.ts");

@@ -129,6 +129,50 @@ Deno.test("playground shows per-image errors and whole-request errors visibly", 
   }
 });
 
+Deno.test(
+  "playground refuses alpha = 0 as the server does, before sending anything",
+  opts,
+  async () => {
+    const [good] = await u8Pngs("id-fmnist.u8", 1, "fmnist");
+    const service = startService();
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await openPlayground(page, service.url);
+      const direct = await fetch(new URL("v1/models/fake/score?alpha=0", service.url), {
+        method: "POST",
+        body: (() => {
+          const form = new FormData();
+          form.append("image", new Blob([good.bytes.slice()]), "x.png");
+          return form;
+        })(),
+      });
+      assert.equal(direct.status, 400, "the server refuses alpha = 0");
+      await direct.body?.cancel();
+
+      await page.click("details.advanced summary");
+      await page.fill("#alpha", "0");
+      await page.setInputFiles("#files", asFiles([good]));
+      await page.waitForSelector("#error:not([hidden])");
+      // The service's own words, but no request: a refused request would read "Scoring failed: …".
+      assert.equal(
+        await page.textContent("#error"),
+        'Invalid parameter "alpha": expected a number in (0, 100], got "0"',
+      );
+      assert.equal(service.model.batches.length, 0, "no image was sent to be scored");
+
+      await page.fill("#alpha", "0.01");
+      await page.click("#rescore");
+      await waitUntilSettled(page, 1);
+      assert.equal(await page.isHidden("#error"), true);
+      assert.equal(service.model.batches.at(-1)?.settings.alpha, 0.01);
+    } finally {
+      await browser.close();
+      await service.close();
+    }
+  },
+);
+
 Deno.test("playground reports an unreachable model list", opts, async () => {
   const service = startService({ authToken: "s3cret" });
   const browser = await launchBrowser();

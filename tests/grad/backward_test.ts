@@ -1,7 +1,7 @@
 /** The backward driver: fan-out sums, pruning, several seeds per pass, errors. */
 import assert from "node:assert/strict";
 import { activity, buildBackward } from "../../src/grad/backward.ts";
-import { gradientModel } from "../../src/grad/gradient_model.ts";
+import { gradientModel } from "../../bench/lib/gradient_model.ts";
 import { RULES } from "../../src/grad/registry.ts";
 import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder } from "../../src/onnx/builder.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { gradientModel } from "../../src/grad/gradient_model.ts";
+import { gradientModel } from "../../bench/lib/gradient_model.ts";
 import { valueInfo } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, type NodeProto, onnx, writeModel } from "../../src/onnx/proto.ts";

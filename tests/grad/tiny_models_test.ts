@@ -6,7 +6,7 @@
  * the same gradients on WebGPU.
  */
 import assert from "node:assert/strict";
-import { gradientModel, remainderGradientModel } from "../../src/grad/gradient_model.ts";
+import { gradientModel, remainderGradientModel } from "../../bench/lib/gradient_model.ts";
 import { Graph } from "../../src/onnx/graph.ts";
 import { type ModelProto, onnx, readModel, writeModel } from "../../src/onnx/proto.ts";
 import { probeShapes } from "../../src/runtime/shapes.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Image } from "imagescript";
 import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
-import { createRegistry } from "../../src/models/loader.ts";
+import { createRegistry } from "../helpers/registry.ts";
 import { createLazyScorer } from "../../src/engine/engine.ts";
 
 /** A 60×45 "photo": a bright blob on a darker gradient, with some texture, as JPEG. */

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  fuse,
-  fusedCalibration,
-  fusionComponents,
-  NotCalibratedError,
-  withFusion,
-} from "../../src/models/fusion.ts";
+import { fuse, fusedCalibration, NotCalibratedError, withFusion } from "../../src/models/fusion.ts";
+import { fusionComponents } from "../../src/contract/fusion.ts";
 import {
   buildFusedCalibration,
   leaveOneOutScores,

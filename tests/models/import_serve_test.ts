@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main as importModel } from "../../src/cli/import.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
-import { createRegistry } from "../../src/models/loader.ts";
+import { createRegistry } from "../helpers/registry.ts";
 import { createLazyScorer } from "../../src/engine/engine.ts";
 
 const ID = "u8:tests/fixtures/wrn40-fmnist/id-fmnist.u8:28x28";

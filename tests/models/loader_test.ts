@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ManifestError } from "../../src/models/manifest.ts";
-import { createRegistry, isModelId, loadModel, sha256Hex } from "../../src/models/loader.ts";
+import { loadModel, type LoadOptions, sha256Hex, startRegistry } from "../../src/models/loader.ts";
+import { createRegistry } from "../helpers/registry.ts";
+import { isModelId } from "../../src/contract/model_id.ts";
 import type { ScorerFactory } from "../../src/contract/scoring.ts";
 import { DEFAULT_SETTINGS, type Scorer } from "../../src/contract/scoring.ts";
 
@@ -178,6 +180,24 @@ Deno.test("createRegistry() validates ids before touching the filesystem", async
     }),
     /Invalid model id "\.\.\/etc"/,
   );
+});
+
+Deno.test("startRegistry() returns at once, waits for its options and keeps the load error", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    let resolve!: (o: LoadOptions) => void;
+    const opts = new Promise<LoadOptions>((r) => resolve = r);
+    const { registry, loaded } = startRegistry(root, "all", opts);
+    assert.equal(registry.ready, false);
+    assert.equal(registry.error, undefined);
+    resolve({ backend: "wasm", createScorer: fakeFactory() });
+    await assert.rejects(loaded, /No models found in /);
+    assert.equal(registry.ready, false);
+    assert.match(String(registry.error), /No models found in /);
+    assert.deepEqual(registry.list(), []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("createRegistry() loads the bundled model next to the fixture's folded model", async () => {

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
-import { lazyRegistry } from "../../src/serve/lazy_registry.ts";
 import { startModels } from "../../src/serve/load_models.ts";
 import { solidPng } from "../http/png.ts";
 import { tinyModelsDir } from "./tiny_models_dir.ts";
@@ -22,7 +21,7 @@ Deno.test("a request at a new alpha is not slower than 2x a repeat at the old al
     batchWaitMs: 0,
     publicDir: "/nonexistent-public",
   };
-  const registry = lazyRegistry(() => startModels(config));
+  const { registry, loaded } = startModels(config);
   const app = createApp({ registry, config });
   const pngs = await Promise.all([solidPng(40, 8), solidPng(200, 8)]);
   const request = async (alpha: number) => {
@@ -41,7 +40,7 @@ Deno.test("a request at a new alpha is not slower than 2x a repeat at the old al
     return performance.now() - t0;
   };
   try {
-    await registry.loaded;
+    await loaded;
     const first = await request(0.001); // compiles the T = 8 graph
     const repeats: number[] = [], fresh: number[] = [];
     for (const alpha of [0.002, 0.003, 0.004]) {

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
-import { lazyRegistry } from "../../src/serve/lazy_registry.ts";
 import { startModels } from "../../src/serve/load_models.ts";
 import { tinyModelsDir } from "./tiny_models_dir.ts";
 import { solidPng } from "../http/png.ts";
@@ -20,7 +19,7 @@ Deno.test("with BACKEND=wasm, /healthz answers within 100 ms while a 64-image ba
     batchWaitMs: 0,
     publicDir: "/nonexistent-public",
   };
-  const registry = lazyRegistry(() => startModels(config));
+  const { registry, loaded } = startModels(config);
   const app = createApp({ registry, config });
   const health = async () => {
     const t0 = performance.now();
@@ -32,8 +31,8 @@ Deno.test("with BACKEND=wasm, /healthz answers within 100 ms while a 64-image ba
   const slowest = { loading: 0, scoring: 0 };
   try {
     // While the worker loads the model and compiles its graph.
-    const loaded = registry.loaded.then(() => true);
-    while (!(await Promise.race([loaded, Promise.resolve(false)]))) {
+    const isLoaded = loaded.then(() => true);
+    while (!(await Promise.race([isLoaded, Promise.resolve(false)]))) {
       slowest.loading = Math.max(slowest.loading, await health());
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -12,6 +12,7 @@
  */
 import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
+import { numberFlag, parseCommand, UsageError } from "../../src/cli/args.ts";
 import { createFakeModel, createFakeRegistry } from "../../tests/helpers/fake_model.ts";
 import { mutate, Rng } from "./mutate.ts";
 import { makeSeeds } from "./seeds.ts";
@@ -24,33 +25,40 @@ interface Args {
   workers: number;
 }
 
-function parseArgs(argv: string[]): Args {
+const USAGE =
+  `Usage: deno task fuzz [--seconds N] [--seed S] [--rss-mb M] [--max-pixels P] [--workers W]`;
+
+/** Parses the flags with the CLIs' parser (src/cli/args.ts); throws a UsageError. */
+export function parseFuzzArgs(argv: readonly string[]): Args {
+  const flags = { type: "string" } as const;
+  const { values: f } = parseCommand(argv, {
+    seconds: flags,
+    seed: flags,
+    "rss-mb": flags,
+    "max-pixels": flags,
+    workers: flags,
+  });
   // MAX_PIXELS 2048² by default: a legitimate decode then peaks near +100 MB, so the RSS bound
   // separates a limit bypass (GIF frame bombs reached +1.6 GB) from honest large images. With the
   // service default (4096²) a legitimate 200x65535 JPEG alone peaks near +330 MB.
-  const args: Args = {
-    seconds: 60,
-    seed: Date.now() % 2 ** 31,
-    rssMb: 300,
-    maxPixels: 2 ** 22,
-    workers: DEFAULT_CONFIG.decodeWorkers,
+  return {
+    seconds: numberFlag(f, "seconds", 60),
+    seed: numberFlag(f, "seed", Date.now() % 2 ** 31),
+    rssMb: numberFlag(f, "rss-mb", 300),
+    maxPixels: numberFlag(f, "max-pixels", 2 ** 22),
+    workers: numberFlag(f, "workers", DEFAULT_CONFIG.decodeWorkers),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i].replace(/^--/, "");
-    const value = Number(argv[++i]);
-    const known = ["seconds", "seed", "rss-mb", "max-pixels", "workers"];
-    if (!known.includes(key) || !Number.isFinite(value) || value < 0) {
-      console.error(
-        `Usage: deno task fuzz [--seconds N] [--seed S] [--rss-mb M] [--max-pixels P] [--workers W]`,
-      );
-      Deno.exit(2);
-    }
-    if (key === "rss-mb") args.rssMb = value;
-    else if (key === "max-pixels") args.maxPixels = value;
-    else if (key === "workers") args.workers = value;
-    else args[key as "seconds" | "seed"] = value;
+}
+
+/** The arguments, or usage on stderr and exit code 2. */
+function argsOrExit(argv: readonly string[]): Args {
+  try {
+    return parseFuzzArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\n${USAGE}`);
+    Deno.exit(2);
   }
-  return args;
 }
 
 const MiB = 2 ** 20;
@@ -148,7 +156,7 @@ function progress(n: number, tally: Tally): void {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(Deno.args);
+  const args = argsOrExit(Deno.args);
   const rng = new Rng(args.seed);
   const seeds = await makeSeeds();
   const config = {

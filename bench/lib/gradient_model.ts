@@ -1,16 +1,17 @@
 /**
  * Standalone gradient models: a model (or a remainder of it) extended with a cotangent input and
- * gradient outputs. Used by `deno task compile`, the finite-difference checks and the slow
- * reference loop of the S&I engine.
+ * gradient outputs, each run as its own onnxruntime session. Diagnostics, not the product: the
+ * finite-difference checks of the gradient rules (tests/grad/) and the slow reference loop of the
+ * S&I engine (reference_loop.ts) use them; the engine compiles whole scoring graphs instead.
  * @module
  */
-import { assembleModel } from "../onnx/assemble.ts";
-import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
-import { Graph } from "../onnx/graph.ts";
-import { type ModelProto, opsetOf } from "../onnx/proto.ts";
-import type { ShapeMap } from "../onnx/shapes.ts";
-import { buildBackward } from "./backward.ts";
-import { cloneRemainder } from "./remainder.ts";
+import { assembleModel } from "../../src/onnx/assemble.ts";
+import { GraphBuilder, valueInfo } from "../../src/onnx/builder.ts";
+import { Graph } from "../../src/onnx/graph.ts";
+import { type ModelProto, opsetOf } from "../../src/onnx/proto.ts";
+import type { ShapeMap } from "../../src/onnx/shapes.ts";
+import { buildBackward } from "../../src/grad/backward.ts";
+import { cloneRemainder } from "../../src/grad/remainder.ts";
 
 /** A compiled gradient model and the names of its extra inputs/outputs. */
 export interface GradientModel {
