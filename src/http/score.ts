@@ -32,7 +32,7 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   // Refuse before reading the body when the queue is already full: bodies are the big memory.
   ctx.batcher.assertRoom(model, settings, 1, timeoutS);
   const bytes = await readBody(rc.req, ctx.config.maxBodyBytes);
-  const body = await parseImages(rc.req.headers.get("content-type"), bytes, {
+  const body = parseImages(rc.req.headers.get("content-type"), bytes, {
     maxImages: ctx.config.maxImagesPerRequest,
     name: rc.url.searchParams.get("name") ?? undefined,
   });
