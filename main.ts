@@ -32,6 +32,8 @@ if (import.meta.main) {
     port: config.port,
     hostname: config.hostname,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    headerTimeoutMs: config.headerTimeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
     handleSignals: true,
     onListen: (a) => console.log(`Listening on http://${a.hostname}:${a.port}/`),
   });

@@ -56,8 +56,17 @@ export interface Config {
   readonly authToken: string | undefined;
   /** Allowed CORS origins; `["*"]` allows any; empty disables CORS headers. */
   readonly corsOrigins: readonly string[];
-  /** How long SIGTERM waits for in-flight streams before exiting anyway. */
+  /**
+   * How long SIGTERM waits for in-flight streams; what is unfinished shortly before it ends gets
+   * `shutting_down` error lines and its summary.
+   */
   readonly shutdownTimeoutMs: number;
+  /** Longest time from a request's first byte to the end of its head (→ 408, connection closed). */
+  readonly headerTimeoutS: number;
+  /** Longest time to receive a whole request body (→ 408). */
+  readonly bodyTimeoutS: number;
+  /** Keep-alive connections idle this long are closed. */
+  readonly idleTimeoutS: number;
   /** Seconds sent in Retry-After with 503 not_ready / shutting_down (overloaded measures its own). */
   readonly retryAfterSeconds: number;
   /** Directory of static files served at `/` (the playground). */
@@ -95,6 +104,9 @@ export const DEFAULT_CONFIG: Config = {
   authToken: undefined,
   corsOrigins: [],
   shutdownTimeoutMs: 30_000,
+  headerTimeoutS: 10,
+  bodyTimeoutS: 60,
+  idleTimeoutS: 30,
   retryAfterSeconds: 1,
   publicDir: "./public",
   memoryBudgetMb: undefined,
@@ -219,6 +231,9 @@ export function loadConfig(
     authToken: read("AUTH_TOKEN"),
     corsOrigins,
     shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", DEFAULT_CONFIG.shutdownTimeoutMs, 0, 3_600_000),
+    headerTimeoutS: int("HEADER_TIMEOUT_S", DEFAULT_CONFIG.headerTimeoutS, 1, 3600),
+    bodyTimeoutS: int("BODY_TIMEOUT_S", DEFAULT_CONFIG.bodyTimeoutS, 1, 86_400),
+    idleTimeoutS: int("IDLE_TIMEOUT_S", DEFAULT_CONFIG.idleTimeoutS, 1, 86_400),
     retryAfterSeconds: int("RETRY_AFTER_S", DEFAULT_CONFIG.retryAfterSeconds, 0, 3600),
     publicDir: read("PUBLIC_DIR") ?? DEFAULT_CONFIG.publicDir,
     memoryBudgetMb: read("MEMORY_BUDGET_MB") === undefined

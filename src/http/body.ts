@@ -32,26 +32,45 @@ function tooLarge(limit: number): ApiError {
   );
 }
 
+/** How long a body read may take, and what else may end it. */
+export interface ReadOptions {
+  /** The whole body must arrive within this many milliseconds (→ 408 timeout). */
+  readonly timeoutMs?: number;
+  /** Aborting it ends the read with the signal's reason (the service shutting down). */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Reads the whole body, failing with 413 as soon as it passes `limit` bytes (Content-Length is
- * checked first as a shortcut, but never trusted alone) and with 400 when it is empty.
+ * checked first as a shortcut, but never trusted alone), with 400 when it is empty, with 408 when
+ * it has not all arrived within `timeoutMs` (a slow upload), and with `signal`'s reason when that
+ * aborts (shutdown does not wait for uploads).
  */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+export async function readBody(
+  req: Request,
+  limit: number,
+  options: ReadOptions = {},
+): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const chunks: Uint8Array[] = [];
   let total = 0;
   if (req.body) {
     const reader = req.body.getReader();
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge(limit);
+    const stop = stopper(options);
+    try {
+      while (true) {
+        const { done, value } = await Promise.race([reader.read(), stop.promise]);
+        if (done) break;
+        total += value.length;
+        if (total > limit) throw tooLarge(limit);
+        chunks.push(value);
       }
-      chunks.push(value);
+    } catch (e) {
+      await reader.cancel().catch(() => {});
+      throw e;
+    } finally {
+      stop.clear();
     }
   }
   if (total === 0) {
@@ -65,6 +84,31 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
     at += c.length;
   }
   return out;
+}
+
+/** A promise that rejects when the read must stop (timeout or signal); `clear` disarms it. */
+function stopper(options: ReadOptions): { promise: Promise<never>; clear(): void } {
+  const { promise, reject } = Promise.withResolvers<never>();
+  promise.catch(() => {});
+  const { timeoutMs, signal } = options;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() =>
+    reject(
+      new ApiError(
+        408,
+        "timeout",
+        `Cannot read request body: it did not arrive within ${timeoutMs / 1000} s`,
+      ),
+    ), timeoutMs);
+  const onAbort = () => reject(signal!.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    promise,
+    clear() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
 }
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */

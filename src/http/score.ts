@@ -31,7 +31,10 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   );
   // Refuse before reading the body when the queue is already full: bodies are the big memory.
   ctx.batcher.assertRoom(model, settings, 1, timeoutS);
-  const bytes = await readBody(rc.req, ctx.config.maxBodyBytes);
+  const bytes = await readBody(rc.req, ctx.config.maxBodyBytes, {
+    timeoutMs: ctx.config.bodyTimeoutS * 1000,
+    signal: ctx.shutdown,
+  });
   const body = parseImages(rc.req.headers.get("content-type"), bytes, {
     maxImages: ctx.config.maxImagesPerRequest,
     name: rc.url.searchParams.get("name") ?? undefined,
@@ -72,7 +75,7 @@ function followRun(
   run: ScoreRun,
   started: number,
 ): (streamed: boolean) => void {
-  const untrack = ctx.track();
+  const untrack = ctx.track(() => run.shutdown());
   const onClientGone = () => run.cancel();
   req.signal.addEventListener("abort", onClientGone, { once: true });
   let finished = false;

@@ -1,24 +1,33 @@
 /**
- * Runs an app on `Deno.serve` with graceful shutdown. On SIGTERM/SIGINT (or `shutdown()`) the app
- * starts draining: the listener stays open and new requests get 503 `shutting_down` (with
- * `Connection: close`) while in-flight streams finish; then the listener closes. The whole
- * shutdown is bounded by a timeout.
+ * Runs an app behind the connection front (front.ts) with graceful shutdown. On SIGTERM/SIGINT
+ * (or `shutdown()`) the app starts draining: the listener stays open and new requests get 503
+ * `shutting_down` (with `Connection: close`) while in-flight streams finish. Work still unfinished
+ * when the grace period is nearly over is ended by the app (`abort()`: its images get
+ * `shutting_down` error lines and every stream its summary), then every connection is closed,
+ * idle or slow ones included, so shutdown never waits on a client.
  * @module
  */
+import { Front } from "./front.ts";
 
 /** What the server needs of an app (see `createApp` in app.ts). */
 export interface ServedApp {
   handler(req: Request): Promise<Response>;
   /** Starts refusing new work; resolves when in-flight work has finished. */
   drain(): Promise<void>;
+  /** Ends in-flight work now (error lines, summaries); `drain()` then resolves soon. */
+  abort?(): void;
 }
 
 /** Server options. */
 export interface ServerOptions {
   readonly port: number;
   readonly hostname: string;
-  /** Longest wait for in-flight streams on shutdown. */
+  /** Longest wait for in-flight streams on shutdown, their final lines included. */
   readonly shutdownTimeoutMs: number;
+  /** Longest time from a request's first byte to the end of its head (default 10 s). */
+  readonly headerTimeoutMs?: number;
+  /** Keep-alive connections idle this long are closed (default 30 s). */
+  readonly idleTimeoutMs?: number;
   /** Install SIGTERM/SIGINT handlers that call `shutdown()` (default false). */
   readonly handleSignals?: boolean;
   /** Called once the listener is bound. */
@@ -34,14 +43,36 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
+/** The part of the grace period kept for writing the last lines of ended streams. */
+export function flushMs(shutdownTimeoutMs: number): number {
+  return Math.min(2000, shutdownTimeoutMs / 2);
+}
+
+/** Resolves true when `p` settles within `ms`, else false (the timer is always cleared). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts listening right away; models may still be loading (readyz says so). */
 export function startServer(app: ServedApp, options: ServerOptions): RunningServer {
-  const server = Deno.serve({
-    port: options.port,
+  let front: Front | undefined;
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    (req, info) => app.handler(front ? front.adopt(req, info) : req),
+  );
+  front = new Front(server.addr as Deno.NetAddr, {
     hostname: options.hostname,
-    onListen: () => {},
-  }, (req) => app.handler(req));
-  const addr = server.addr as Deno.NetAddr;
+    port: options.port,
+    headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+  });
+  const addr = front.addr;
   options.onListen?.(addr);
 
   let done: Promise<void> | undefined;
@@ -49,22 +80,28 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGTERM", "SIGINT"];
   const onSignal = () => void shutdown();
 
-  function shutdown(): Promise<void> {
-    if (done) return done;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, options.shutdownTimeoutMs)));
+  async function stop(): Promise<void> {
+    const flush = flushMs(options.shutdownTimeoutMs);
     // Drain first with the listener open, so new clients get a 503 rather than "connection
-    // refused"; close it once in-flight work is done or the timeout passed.
-    const drained = Promise.race([app.drain(), timeout]);
-    done = drained
-      .then(() => Promise.race([server.shutdown(), timeout]))
-      .finally(() => {
-        clearTimeout(timer);
-        if (options.handleSignals) {
-          for (const s of signals) Deno.removeSignalListener(s, onSignal);
-        }
-        resolve();
-      });
+    // refused"; what has not finished when only `flush` is left is ended with error lines.
+    if (!await within(app.drain(), options.shutdownTimeoutMs - flush)) {
+      app.abort?.();
+      await within(app.drain(), flush);
+    }
+    // Deno's server finishes writing what it answered and closes its connections to the front,
+    // which forwards the last bytes and closes the client connections; then the rest are closed.
+    front!.stopAccepting();
+    await within(server.shutdown(), flush + 1000);
+    await front!.closeWhenQuiet(1000);
+  }
+
+  function shutdown(): Promise<void> {
+    done ??= stop().finally(() => {
+      if (options.handleSignals) {
+        for (const s of signals) Deno.removeSignalListener(s, onSignal);
+      }
+      resolve();
+    });
     return done;
   }
 
