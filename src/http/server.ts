@@ -61,12 +61,12 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 
 /** Starts listening right away; models may still be loading (readyz says so). */
 export function startServer(app: ServedApp, options: ServerOptions): RunningServer {
-  let front: Front | undefined;
+  // Only the front connects to this loopback listener, so `front` exists before any request.
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-    (req, info) => app.handler(front ? front.adopt(req, info) : req),
+    (req, info) => app.handler(front.adopt(req, info)),
   );
-  front = new Front(server.addr as Deno.NetAddr, {
+  const front = new Front(server.addr as Deno.NetAddr, {
     hostname: options.hostname,
     port: options.port,
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
@@ -90,9 +90,9 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
     }
     // Deno's server finishes writing what it answered and closes its connections to the front,
     // which forwards the last bytes and closes the client connections; then the rest are closed.
-    front!.stopAccepting();
+    front.stopAccepting();
     await within(server.shutdown(), flush + 1000);
-    await front!.closeWhenQuiet(1000);
+    await front.closeWhenQuiet(1000);
   }
 
   function shutdown(): Promise<void> {
