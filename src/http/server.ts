@@ -62,11 +62,11 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 /** Starts listening right away; models may still be loading (readyz says so). */
 export function startServer(app: ServedApp, options: ServerOptions): RunningServer {
   // Only the front connects to this loopback listener, so `front` exists before any request.
-  const server = Deno.serve(
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-    (req, info) => app.handler(front.adopt(req, info)),
+    (req, info): Promise<Response> => app.handler(front.adopt(req, info)),
   );
-  const front = new Front(server.addr as Deno.NetAddr, {
+  const front: Front = new Front(server.addr, {
     hostname: options.hostname,
     port: options.port,
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
