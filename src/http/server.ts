@@ -88,11 +88,12 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
       app.abort?.();
       await within(app.drain(), flush);
     }
-    // Deno's server finishes writing what it answered and closes its connections to the front,
-    // which forwards the last bytes and closes the client connections; then the rest are closed.
+    // Connections with nothing in flight and nothing in transit (idle keep-alive, a slowloris
+    // head, an upload already answered 503) are closed at once: Deno's server would wait for them.
     front.stopAccepting();
-    await within(server.shutdown(), flush + 1000);
-    await front.closeWhenQuiet(1000);
+    const serverDone = server.shutdown();
+    await front.closeWhenQuiet(flush + 1000);
+    await within(serverDone, 500);
   }
 
   function shutdown(): Promise<void> {
