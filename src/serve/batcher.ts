@@ -92,6 +92,10 @@ export class Batcher {
   #running = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #drainWaiters: (() => void)[] = [];
+  /** Admissions so far: their order is the order batches serve requests in. */
+  #seq = 0;
+  /** Work promised to refused clients: `seconds` of scoring, until they are due back `until`. */
+  #promised: { until: number; seconds: number }[] = [];
 
   constructor(options: BatcherOptions) {
     this.#opts = options;
@@ -145,7 +149,15 @@ export class Batcher {
     const key = batchKey(model, settings);
     this.#reserved += count;
     this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + count);
-    const admission = new AdmissionImpl(this, key, model, settings, count, options.signal);
+    const admission = new AdmissionImpl(
+      this,
+      key,
+      model,
+      settings,
+      count,
+      options.signal,
+      this.#seq++,
+    );
     options.signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
     return admission;
   }
@@ -178,14 +190,24 @@ export class Batcher {
       this.#opts.maxWaitSeconds ?? Infinity,
       (waitLimitSeconds ?? Infinity) - spi / (this.#opts.concurrency ?? 1),
     );
+    const now = performance.now();
+    this.#promised = this.#promised.filter((p) => p.until > now);
     const refused = refusal(this.#drainPlan(), {
       reserved: this.#reserved,
       count,
       queueMax: max,
       limit,
       imagesPerSecond: 1 / spi,
+      promisedSeconds: this.#promised.reduce((s, p) => s + p.seconds, 0),
     });
-    if (refused) throw refused;
+    if (!refused) return;
+    // The next refused client is sent back after this one's work: its Retry-After is later.
+    const retryS = Number(refused.headers["retry-after"]);
+    this.#promised.push({
+      until: now + retryS * 1000,
+      seconds: (count * spi) / (this.#opts.concurrency ?? 1),
+    });
+    throw refused;
   }
 
   /** Resolves once every admitted image has finished. */
@@ -202,7 +224,12 @@ export class Batcher {
         group = { key: owner.key, model: owner.model, settings: owner.settings, items: [] };
         this.#groups.set(owner.key, group);
       }
-      group.items.push({ input, owner, queuedAt: performance.now(), resolve, reject });
+      // FIFO by request: the image goes after every queued image of earlier (or the same)
+      // requests, so earlier requests finish first; later ones still fill their batches.
+      const items = group.items;
+      let at = items.length;
+      while (at > 0 && items[at - 1].owner.seq > owner.seq) at--;
+      items.splice(at, 0, { input, owner, queuedAt: performance.now(), resolve, reject });
       this.#schedule();
     });
   }
@@ -248,10 +275,11 @@ export class Batcher {
       let nextDeadline = Infinity;
       for (const g of this.#groups.values()) {
         if (g.items.length === 0) continue;
-        const deadline = g.items[0].queuedAt + this.#opts.batchWaitMs;
+        const oldest = g.items.reduce((t, it) => Math.min(t, it.queuedAt), Infinity);
+        const deadline = oldest + this.#opts.batchWaitMs;
         const ready = g.items.length >= this.#opts.batchMax || deadline <= now;
-        // Oldest ready group first, so no (model, settings) group starves.
-        if (ready && (!pick || g.items[0].queuedAt < pick.items[0].queuedAt)) pick = g;
+        // The ready group serving the earliest request first, so no group starves.
+        if (ready && (!pick || g.items[0].owner.seq < pick.items[0].owner.seq)) pick = g;
         if (!ready) nextDeadline = Math.min(nextDeadline, deadline);
       }
       if (!pick) {

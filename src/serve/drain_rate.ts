@@ -100,6 +100,11 @@ export interface AdmissionAsk {
   readonly limit: number;
   /** The request's drain rate, for the message. */
   readonly imagesPerSecond: number;
+  /**
+   * Seconds of work promised to clients refused earlier and told to come back: added to
+   * `Retry-After`, so refused clients queue up in time instead of all retrying together.
+   */
+  readonly promisedSeconds?: number;
 }
 
 /**
@@ -118,7 +123,8 @@ export function refusal(events: readonly DrainEvent[], ask: AdmissionAsk): ApiEr
     ? `${ask.reserved} of ${ask.queueMax} queue slots are in use`
     : `the queue ahead needs about ${end.toFixed(1)} s at ${ask.imagesPerSecond.toFixed(2)} ` +
       `images/s, over the wait limit of ${Math.max(0, ask.limit).toFixed(1)} s`;
+  const retry = Math.min(3600, Math.max(1, Math.ceil(when + (ask.promisedSeconds ?? 0))));
   return new ApiError(503, "overloaded", `Cannot queue ${ask.count} image(s): ${why}`, {
-    "retry-after": String(Math.min(3600, Math.max(1, Math.ceil(when)))),
+    "retry-after": String(retry),
   });
 }
