@@ -48,6 +48,18 @@ export interface Config {
   readonly requestTimeoutMaxS: number;
   /** Longest request URL (path + query) the app accepts; longer → 414. */
   readonly maxUrlBytes: number;
+  /**
+   * Scorer calls running at once over all models; a model runs one batch at a time, so with 2 or
+   * more one model's long batch or compile leaves a lane for the others.
+   */
+  readonly scoreConcurrency: number;
+  /**
+   * Which settings a request may choose: `all` (any valid ones; new ones compile on demand) or
+   * `calibrated` (a model's defaults and the settings it has a calibration for).
+   */
+  readonly onDemandSettings: "all" | "calibrated";
+  /** Largest `iterations` (T) a request may ask for (the contract allows up to 10). */
+  readonly maxIterations: number;
   /** Largest batch handed to a scorer. */
   readonly batchMax: number;
   /** How long the first image of a batch waits for others to join. */
@@ -99,6 +111,9 @@ export const DEFAULT_CONFIG: Config = {
   queuePriorMsPerImage: 1000,
   requestTimeoutMaxS: 120,
   maxUrlBytes: 8192,
+  scoreConcurrency: 2,
+  onDemandSettings: "all",
+  maxIterations: 10,
   batchMax: 32,
   batchWaitMs: 5,
   authToken: undefined,
@@ -197,6 +212,10 @@ export function loadConfig(
     "main",
   ]);
   const models = modelIds(list("MODELS"), problems);
+  const onDemandSettings = oneOf("ON_DEMAND_SETTINGS", DEFAULT_CONFIG.onDemandSettings, [
+    "all",
+    "calibrated",
+  ]);
   const corsOrigins = corsOriginList(list("CORS_ORIGINS"), problems);
 
   const config: Config = {
@@ -226,6 +245,9 @@ export function loadConfig(
     ),
     requestTimeoutMaxS: int("REQUEST_TIMEOUT_MAX_S", DEFAULT_CONFIG.requestTimeoutMaxS, 1, 86_400),
     maxUrlBytes: int("MAX_URL_BYTES", DEFAULT_CONFIG.maxUrlBytes, 256, 65_000),
+    scoreConcurrency: int("SCORE_CONCURRENCY", DEFAULT_CONFIG.scoreConcurrency, 1, 64),
+    onDemandSettings,
+    maxIterations: int("MAX_ITERATIONS", DEFAULT_CONFIG.maxIterations, 1, 10),
     batchMax: int("BATCH_MAX", DEFAULT_CONFIG.batchMax, 1, 4096),
     batchWaitMs: int("BATCH_WAIT_MS", DEFAULT_CONFIG.batchWaitMs, 0, 60_000),
     authToken: read("AUTH_TOKEN"),

@@ -14,7 +14,7 @@ import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { parseImages, readBody } from "./body.ts";
 import { type AppContext, findModel } from "./context.ts";
-import { parseSettings, parseTimeout } from "./params.ts";
+import { assertSettingsAllowed, parseSettings, parseTimeout } from "./params.ts";
 import type { RouteContext } from "./router.ts";
 import { ScoreRun } from "./score_run.ts";
 import { allFailedResponse, ndjsonStream, summaryOf } from "./score_stream.ts";
@@ -24,6 +24,7 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   const started = performance.now();
   const model = findModel(ctx, rc.params.model);
   const settings = parseSettings(rc.url.searchParams, model.defaults);
+  assertSettingsAllowed(model, settings, ctx.config);
   assertScorable(model, settings);
   const timeoutS = parseTimeout(
     rc.req.headers.get("x-request-timeout"),

@@ -16,8 +16,9 @@ import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { settingsKey } from "../contract/settings.ts";
 import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
-import { type DrainEvent, DrainRate, drainSchedule, refusal } from "./drain_rate.ts";
+import { type DrainEvent, DrainRate, drainSchedule, refusal, RetryBook } from "./drain_rate.ts";
 import type { Metrics } from "./metrics.ts";
+import { NewSettings } from "./new_settings.ts";
 
 export { cancelledError };
 export type { Admission, AdmitOptions };
@@ -32,7 +33,11 @@ export interface BatcherOptions {
   readonly maxWaitSeconds?: number;
   /** Drain rate (images/s) assumed until a batch has been measured (default 2). */
   readonly priorImagesPerSecond?: number;
-  /** Scorer calls allowed to run at once over all models (default 1: the CPU is shared). */
+  /**
+   * Scorer calls allowed to run at once over all models (default 1: the CPU is shared). A model
+   * never runs two batches at once, so with 2 or more a slow model (a long batch, a compile of new
+   * settings) leaves a lane for the others.
+   */
   readonly concurrency?: number;
   readonly metrics?: Metrics;
   /** The drain-rate record to use (default: a new one with the prior); tests seed it. */
@@ -74,6 +79,7 @@ export function createBatcher(config: Config, metrics?: Metrics): Batcher {
     queueMaxImages: config.queueMaxImages,
     maxWaitSeconds: config.queueMaxWaitS,
     priorImagesPerSecond: 1000 / config.queuePriorMsPerImage,
+    concurrency: config.scoreConcurrency,
     metrics,
   });
   metrics?.attachQueue(() => batcher.depth, () => batcher.expectedWaitSeconds);
@@ -90,16 +96,20 @@ export class Batcher {
   readonly #rate: DrainRate;
   #reserved = 0;
   #running = 0;
+  /** Batches running per model id. */
+  readonly #runningModels = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #drainWaiters: (() => void)[] = [];
   /** Admissions so far: their order is the order batches serve requests in. */
   #seq = 0;
-  /** Work promised to refused clients: `seconds` of scoring, until they are due back `until`. */
-  #promised: { until: number; seconds: number }[] = [];
+  readonly #promised = new RetryBook();
+
+  readonly #newSettings: NewSettings;
 
   constructor(options: BatcherOptions) {
     this.#opts = options;
     this.#rate = options.drainRate ?? new DrainRate(options.priorImagesPerSecond ?? 2);
+    this.#newSettings = new NewSettings(this.#rate);
   }
 
   /** Images admitted and not yet finished (queued, reserved or being scored). */
@@ -112,21 +122,33 @@ export class Batcher {
     return this.#drainPlan().at(-1)?.at ?? 0;
   }
 
-  /** The drain schedule of what is admitted now (see `drainSchedule`). */
-  #drainPlan(): DrainEvent[] {
+  /**
+   * The drain schedule of what is admitted now (see `drainSchedule`): of everything, or of one
+   * model's lane (its batches run one at a time).
+   */
+  #drainPlan(modelId?: string): DrainEvent[] {
     const now = performance.now();
-    const running = [...this.#runningBatches].map((r) => ({
+    const mine = (key: string) => modelId === undefined || key.startsWith(`${modelId}\u0000`);
+    const running = [...this.#runningBatches].filter((r) => mine(r.key)).map((r) => ({
       key: r.key,
       images: r.items.length,
       elapsedS: (now - r.startedAt) / 1000,
     }));
-    return drainSchedule(
-      this.#rate,
-      running,
-      this.#outstanding,
-      this.#opts.batchMax,
-      this.#opts.concurrency,
-    );
+    const outstanding = new Map([...this.#outstanding].filter(([k]) => mine(k)));
+    const lanes = modelId === undefined ? this.#opts.concurrency : 1;
+    return drainSchedule(this.#rate, running, outstanding, this.#opts.batchMax, lanes);
+  }
+
+  /**
+   * The plan a request for `modelId` waits on: its model's lane when fewer other models have
+   * work than there are lanes (it will not wait for them), else everything over the lanes.
+   */
+  #planFor(modelId: string): DrainEvent[] {
+    const lanes = this.#opts.concurrency ?? 1;
+    if (lanes <= 1) return this.#drainPlan();
+    const others = new Set([...this.#outstanding.keys()].map((k) => k.split("\u0000")[0]));
+    others.delete(modelId);
+    return others.size < lanes ? this.#drainPlan(modelId) : this.#drainPlan();
   }
 
   /** Measured (or prior) images per second for one model and settings. */
@@ -147,6 +169,7 @@ export class Batcher {
   ): Admission {
     this.assertRoom(model, settings, count, options.waitLimitSeconds);
     const key = batchKey(model, settings);
+    this.#newSettings.admitted(model, settings);
     this.#reserved += count;
     this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + count);
     const admission = new AdmissionImpl(
@@ -178,6 +201,7 @@ export class Batcher {
     waitLimitSeconds?: number,
   ): void {
     const max = this.#opts.queueMaxImages;
+    const lanes = this.#opts.concurrency ?? 1;
     if (count > max) {
       throw new ApiError(
         413,
@@ -188,25 +212,25 @@ export class Batcher {
     const spi = this.#rate.secondsPerImage(batchKey(model, settings));
     const limit = Math.min(
       this.#opts.maxWaitSeconds ?? Infinity,
-      (waitLimitSeconds ?? Infinity) - spi / (this.#opts.concurrency ?? 1),
+      (waitLimitSeconds ?? Infinity) - spi / lanes,
     );
-    const now = performance.now();
-    this.#promised = this.#promised.filter((p) => p.until > now);
-    const refused = refusal(this.#drainPlan(), {
+    this.#newSettings.assertAdmissible(
+      model,
+      settings,
+      this.#outstanding.keys(),
+      () => this.#drainPlan(model.id).at(-1)?.at ?? 1,
+    );
+    const refused = refusal(this.#planFor(model.id), {
       reserved: this.#reserved,
       count,
       queueMax: max,
       limit,
       imagesPerSecond: 1 / spi,
-      promisedSeconds: this.#promised.reduce((s, p) => s + p.seconds, 0),
+      promisedSeconds: this.#promised.seconds(),
     });
     if (!refused) return;
     // The next refused client is sent back after this one's work: its Retry-After is later.
-    const retryS = Number(refused.headers["retry-after"]);
-    this.#promised.push({
-      until: now + retryS * 1000,
-      seconds: (count * spi) / (this.#opts.concurrency ?? 1),
-    });
+    this.#promised.add(Number(refused.headers["retry-after"]), (count * spi) / lanes);
     throw refused;
   }
 
@@ -240,7 +264,10 @@ export class Batcher {
     this.#reserved -= n;
     const left = (this.#outstanding.get(key) ?? 0) - n;
     if (left > 0) this.#outstanding.set(key, left);
-    else this.#outstanding.delete(key);
+    else {
+      this.#outstanding.delete(key);
+      this.#newSettings.finished(key);
+    }
     if (this.#reserved === 0) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -274,7 +301,8 @@ export class Batcher {
       let pick: Group | undefined;
       let nextDeadline = Infinity;
       for (const g of this.#groups.values()) {
-        if (g.items.length === 0) continue;
+        // A model runs one batch at a time (its scorer is one worker).
+        if (g.items.length === 0 || this.#runningModels.has(g.model.id)) continue;
         const oldest = g.items.reduce((t, it) => Math.min(t, it.queuedAt), Infinity);
         const deadline = oldest + this.#opts.batchWaitMs;
         const ready = g.items.length >= this.#opts.batchMax || deadline <= now;
@@ -289,8 +317,13 @@ export class Batcher {
       const batch = pick.items.splice(0, this.#opts.batchMax);
       if (pick.items.length === 0) this.#groups.delete(pick.key);
       this.#running++;
+      const id = pick.model.id;
+      this.#runningModels.set(id, (this.#runningModels.get(id) ?? 0) + 1);
       this.#run(pick, batch).finally(() => {
         this.#running--;
+        const left = (this.#runningModels.get(id) ?? 1) - 1;
+        if (left > 0) this.#runningModels.set(id, left);
+        else this.#runningModels.delete(id);
         // A macrotask turn first, so the lines of the batch just scored reach their sockets
         // before a scorer that blocks the thread starts the next batch.
         setTimeout(() => this.#schedule(), 0);
