@@ -37,7 +37,13 @@ if (import.meta.main) {
     handleSignals: true,
     onListen: (a) => console.log(`Listening on http://${a.hostname}:${a.port}/`),
   });
-  await server.finished;
-  console.log("Shut down cleanly");
+  const { ended, drained } = await server.finished;
+  if (ended > 0) {
+    console.log(`Shut down: ${ended} request(s) ended early with "shutting_down" error lines`);
+  }
+  if (!drained) {
+    // A scorer still inside onnxruntime: exiting under it makes onnxruntime print errors.
+    console.error("Shut down with a batch still running: the scorer did not stop in time");
+  } else if (ended === 0) console.log("Shut down cleanly");
   Deno.exit(0);
 }

@@ -46,9 +46,10 @@ export interface App {
   drain(): Promise<void>;
   /**
    * Ends in-flight scoring now: unfinished images get `shutting_down` error lines, streams their
-   * summary, and running batches are told to stop; `drain()` resolves once they have.
+   * summary, and running batches are told to stop; `drain()` resolves once they have. Returns
+   * the number of requests ended.
    */
-  abort(): void;
+  abort(): number;
   readonly draining: boolean;
   readonly metrics: Metrics;
   readonly batcher: Batcher;

@@ -15,7 +15,7 @@ export interface ServedApp {
   /** Starts refusing new work; resolves when in-flight work has finished. */
   drain(): Promise<void>;
   /** Ends in-flight work now (error lines, summaries); `drain()` then resolves soon. */
-  abort?(): void;
+  abort?(): number;
 }
 
 /** Server options. */
@@ -34,13 +34,21 @@ export interface ServerOptions {
   readonly onListen?: (addr: Deno.NetAddr) => void;
 }
 
+/** How a shutdown went. */
+export interface ShutdownReport {
+  /** Requests ended with `shutting_down` lines because the grace period ran out. */
+  readonly ended: number;
+  /** False when in-flight work (a running batch) had still not finished at exit. */
+  readonly drained: boolean;
+}
+
 /** A listening server. */
 export interface RunningServer {
   readonly addr: Deno.NetAddr;
   /** Resolves after `shutdown()` completed (or timed out). */
-  readonly finished: Promise<void>;
+  readonly finished: Promise<ShutdownReport>;
   /** Drains the app (listener still open, answering 503), then closes the listener. Idempotent. */
-  shutdown(): Promise<void>;
+  shutdown(): Promise<ShutdownReport>;
 }
 
 /** The part of the grace period kept for writing the last lines of ended streams. */
@@ -75,18 +83,20 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
   const addr = front.addr;
   options.onListen?.(addr);
 
-  let done: Promise<void> | undefined;
-  const { promise: finished, resolve } = Promise.withResolvers<void>();
+  let done: Promise<ShutdownReport> | undefined;
+  const { promise: finished, resolve } = Promise.withResolvers<ShutdownReport>();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGTERM", "SIGINT"];
   const onSignal = () => void shutdown();
 
-  async function stop(): Promise<void> {
+  async function stop(): Promise<ShutdownReport> {
     const flush = flushMs(options.shutdownTimeoutMs);
     // Drain first with the listener open, so new clients get a 503 rather than "connection
     // refused"; what has not finished when only `flush` is left is ended with error lines.
-    if (!await within(app.drain(), options.shutdownTimeoutMs - flush)) {
-      app.abort?.();
-      await within(app.drain(), flush);
+    let ended = 0;
+    let drained = await within(app.drain(), options.shutdownTimeoutMs - flush);
+    if (!drained) {
+      ended = app.abort?.() ?? 0;
+      drained = await within(app.drain(), flush);
     }
     // Connections with nothing in flight and nothing in transit (idle keep-alive, a slowloris
     // head, an upload already answered 503) are closed at once: Deno's server would wait for them.
@@ -94,14 +104,16 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
     const serverDone = server.shutdown();
     await front.closeWhenQuiet(flush + 1000);
     await within(serverDone, 500);
+    return { ended, drained };
   }
 
-  function shutdown(): Promise<void> {
-    done ??= stop().finally(() => {
+  function shutdown(): Promise<ShutdownReport> {
+    done ??= stop().then((report) => {
       if (options.handleSignals) {
         for (const s of signals) Deno.removeSignalListener(s, onSignal);
       }
-      resolve();
+      resolve(report);
+      return report;
     });
     return done;
   }

@@ -59,9 +59,11 @@ export class DrainGate {
     };
   }
 
-  /** Ends every tracked piece of work that can be ended (see `track`). */
-  abort(): void {
-    for (const a of [...this.#aborts]) a();
+  /** Ends every tracked piece of work that can be ended (see `track`); returns how many. */
+  abort(): number {
+    const all = [...this.#aborts];
+    for (const a of all) a();
+    return all.length;
   }
 
   /** Starts refusing work; resolves when nothing tracked is left. */
