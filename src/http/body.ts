@@ -68,7 +68,13 @@ export async function readBody(
       }
     } catch (e) {
       await reader.cancel().catch(() => {});
-      throw e;
+      if (e instanceof ApiError) throw e;
+      // Deno's reader fails on a broken upload (bad chunked framing, a reset): a client error.
+      throw new ApiError(
+        400,
+        "bad_request",
+        `Cannot read request body: ${e instanceof Error ? e.message : String(e)}`,
+      );
     } finally {
       stop.clear();
     }
