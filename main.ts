@@ -34,6 +34,7 @@ if (import.meta.main) {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     headerTimeoutMs: config.headerTimeoutS * 1000,
     idleTimeoutMs: config.idleTimeoutS * 1000,
+    front: config.connectionFront,
     handleSignals: true,
     onListen: (a) => console.log(`Listening on http://${a.hostname}:${a.port}/`),
   });

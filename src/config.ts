@@ -79,6 +79,12 @@ export interface Config {
   readonly bodyTimeoutS: number;
   /** Keep-alive connections idle this long are closed. */
   readonly idleTimeoutS: number;
+  /**
+   * Listen through the connection front (src/http/front.ts); `off` serves `Deno.serve` directly,
+   * for platforms without raw TCP (Deno Deploy), without client-gone detection and header/idle
+   * timeouts.
+   */
+  readonly connectionFront: boolean;
   /** Seconds sent in Retry-After with 503 not_ready / shutting_down (overloaded measures its own). */
   readonly retryAfterSeconds: number;
   /** Directory of static files served at `/` (the playground). */
@@ -122,6 +128,7 @@ export const DEFAULT_CONFIG: Config = {
   headerTimeoutS: 10,
   bodyTimeoutS: 60,
   idleTimeoutS: 30,
+  connectionFront: true,
   retryAfterSeconds: 1,
   publicDir: "./public",
   memoryBudgetMb: undefined,
@@ -256,6 +263,7 @@ export function loadConfig(
     headerTimeoutS: int("HEADER_TIMEOUT_S", DEFAULT_CONFIG.headerTimeoutS, 1, 3600),
     bodyTimeoutS: int("BODY_TIMEOUT_S", DEFAULT_CONFIG.bodyTimeoutS, 1, 86_400),
     idleTimeoutS: int("IDLE_TIMEOUT_S", DEFAULT_CONFIG.idleTimeoutS, 1, 86_400),
+    connectionFront: oneOf("CONNECTION_FRONT", "on", ["on", "off"]) === "on",
     retryAfterSeconds: int("RETRY_AFTER_S", DEFAULT_CONFIG.retryAfterSeconds, 0, 3600),
     publicDir: read("PUBLIC_DIR") ?? DEFAULT_CONFIG.publicDir,
     memoryBudgetMb: read("MEMORY_BUDGET_MB") === undefined

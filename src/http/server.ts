@@ -28,6 +28,11 @@ export interface ServerOptions {
   readonly headerTimeoutMs?: number;
   /** Keep-alive connections idle this long are closed (default 30 s). */
   readonly idleTimeoutMs?: number;
+  /**
+   * Listen through the connection front (default true). `false` serves `Deno.serve` directly, for
+   * platforms without raw TCP (Deno Deploy): no client-gone detection, no header/idle timeouts.
+   */
+  readonly front?: boolean;
   /** Install SIGTERM/SIGINT handlers that call `shutdown()` (default false). */
   readonly handleSignals?: boolean;
   /** Called once the listener is bound. */
@@ -67,8 +72,22 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** Starts listening right away; models may still be loading (readyz says so). */
-export function startServer(app: ServedApp, options: ServerOptions): RunningServer {
+/** The listening side: Deno's server, and the front when there is one. */
+interface Listening {
+  readonly addr: Deno.NetAddr;
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
+  readonly front?: Front;
+}
+
+/** `Deno.serve` on a loopback port behind the front (front.ts), or alone without it. */
+function listen(app: ServedApp, options: ServerOptions): Listening {
+  if (options.front === false) {
+    const server = Deno.serve(
+      { port: options.port, hostname: options.hostname, onListen: () => {} },
+      (req) => app.handler(req),
+    );
+    return { addr: server.addr, server };
+  }
   // Only the front connects to this loopback listener, so `front` exists before any request.
   const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
@@ -80,7 +99,12 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
   });
-  const addr = front.addr;
+  return { addr: front.addr, server, front };
+}
+
+/** Starts listening right away; models may still be loading (readyz says so). */
+export function startServer(app: ServedApp, options: ServerOptions): RunningServer {
+  const { addr, server, front } = listen(app, options);
   options.onListen?.(addr);
 
   let done: Promise<ShutdownReport> | undefined;
@@ -100,10 +124,10 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
     }
     // Connections with nothing in flight and nothing in transit (idle keep-alive, a slowloris
     // head, an upload already answered 503) are closed at once: Deno's server would wait for them.
-    front.stopAccepting();
+    front?.stopAccepting();
     const serverDone = server.shutdown();
-    await front.closeWhenQuiet(flush + 1000);
-    await within(serverDone, 500);
+    if (front) await front.closeWhenQuiet(flush + 1000);
+    await within(serverDone, front ? 500 : flush + 1000);
     return { ended, drained };
   }
 

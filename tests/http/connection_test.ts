@@ -197,3 +197,17 @@ Deno.test("shutdown() ends an admitted stream with shutting_down lines and its s
     release();
   }
 });
+
+Deno.test("startServer() without the front serves Deno.serve directly and still drains", async () => {
+  const t = testApp();
+  const server = startServer(t.app, {
+    port: 0,
+    hostname: "127.0.0.1",
+    shutdownTimeoutMs: 2000,
+    front: false,
+  });
+  const res = await fetch(`http://127.0.0.1:${server.addr.port}/healthz`);
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.deepEqual(await server.shutdown(), { ended: 0, drained: true });
+});
