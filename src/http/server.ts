@@ -56,9 +56,15 @@ export interface RunningServer {
   shutdown(): Promise<ShutdownReport>;
 }
 
-/** The part of the grace period kept for writing the last lines of ended streams. */
-export function flushMs(shutdownTimeoutMs: number): number {
-  return Math.min(2000, shutdownTimeoutMs / 2);
+/**
+ * How the grace period is shared: streams may finish on their own until `drainMs`; then what is
+ * left is ended (error lines) and gets `flushMs` to be written; connections get `closeMs` to
+ * close. The three add up to the grace period, so shutdown never overruns it.
+ */
+export function shutdownPhases(shutdownTimeoutMs: number) {
+  const flushMs = Math.min(2000, shutdownTimeoutMs / 4);
+  const closeMs = Math.min(1500, shutdownTimeoutMs / 4);
+  return { drainMs: shutdownTimeoutMs - flushMs - closeMs, flushMs, closeMs };
 }
 
 /** Resolves true when `p` settles within `ms`, else false (the timer is always cleared). */
@@ -113,21 +119,21 @@ export function startServer(app: ServedApp, options: ServerOptions): RunningServ
   const onSignal = () => void shutdown();
 
   async function stop(): Promise<ShutdownReport> {
-    const flush = flushMs(options.shutdownTimeoutMs);
+    const { drainMs, flushMs, closeMs } = shutdownPhases(options.shutdownTimeoutMs);
     // Drain first with the listener open, so new clients get a 503 rather than "connection
-    // refused"; what has not finished when only `flush` is left is ended with error lines.
+    // refused"; what has not finished after `drainMs` is ended with error lines.
     let ended = 0;
-    let drained = await within(app.drain(), options.shutdownTimeoutMs - flush);
+    let drained = await within(app.drain(), drainMs);
     if (!drained) {
       ended = app.abort?.() ?? 0;
-      drained = await within(app.drain(), flush);
+      drained = await within(app.drain(), flushMs);
     }
     // Connections with nothing in flight and nothing in transit (idle keep-alive, a slowloris
     // head, an upload already answered 503) are closed at once: Deno's server would wait for them.
     front?.stopAccepting();
     const serverDone = server.shutdown();
-    if (front) await front.closeWhenQuiet(flush + 1000);
-    await within(serverDone, front ? 500 : flush + 1000);
+    if (front) await front.closeWhenQuiet(closeMs * 0.8);
+    await within(serverDone, front ? closeMs * 0.2 : closeMs);
     return { ended, drained };
   }
 
