@@ -10,6 +10,7 @@ import { startServer } from "./src/http/server.ts";
 import { createBatcher } from "./src/serve/batcher.ts";
 import { lazyRegistry } from "./src/serve/lazy_registry.ts";
 import { startModels } from "./src/serve/load_models.ts";
+import { exitSkippingDestructors } from "./src/serve/exit_now.ts";
 import { Metrics } from "./src/serve/metrics.ts";
 
 if (import.meta.main) {
@@ -43,8 +44,11 @@ if (import.meta.main) {
     console.log(`Shut down: ${ended} request(s) ended early with "shutting_down" error lines`);
   }
   if (!drained) {
-    // A scorer still inside onnxruntime: exiting under it makes onnxruntime print errors.
+    // A scorer thread still inside onnxruntime: an ordinary exit would run onnxruntime's
+    // destructors under it (exit code 139 with the native backend).
     console.error("Shut down with a batch still running: the scorer did not stop in time");
-  } else if (ended === 0) console.log("Shut down cleanly");
+    exitSkippingDestructors(0);
+  }
+  if (ended === 0) console.log("Shut down cleanly");
   Deno.exit(0);
 }
