@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readJsonImages } from "../../src/http/json_images.ts";
+import { MAX_OTHER_VALUES, readJsonImages } from "../../src/http/json_images.ts";
 import { MAX_FORM_FIELDS, readMultipart } from "../../src/http/multipart.ts";
 import { ApiError } from "../../src/errors.ts";
 import { testApp, url } from "./setup.ts";
@@ -38,6 +38,8 @@ Deno.test("readJsonImages() reads images and names, skips other keys and validat
   ) {
     assert.equal(statusOf(() => readJsonImages(enc.encode(bad), 64)), 400, bad);
   }
+  const many = `{"x": [${Array(MAX_OTHER_VALUES).fill(1).join(",")}], "images": ["aGk="]}`;
+  assert.equal(statusOf(() => readJsonImages(enc.encode(many), 64)), 400, "values in other keys");
   const deep = "[".repeat(100) + "]".repeat(100);
   assert.equal(statusOf(() => readJsonImages(enc.encode(`{"x": ${deep}}`), 64)), 400);
 });
