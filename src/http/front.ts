@@ -9,8 +9,9 @@
  *   the client's end of stream and aborts the signal of the requests of that connection.
  * - Header and idle timeouts: a client that sends its headers a byte at a time (slowloris) held
  *   its connection forever. The front answers `408` and closes a connection whose request head is
- *   not complete `headerTimeoutMs` after its first byte, and closes a keep-alive connection idle
- *   for `idleTimeoutMs`. Body timeouts are the app's (src/http/body.ts).
+ *   not complete `headerTimeoutMs` after its first byte (a new connection that sends nothing is
+ *   closed `headerTimeoutMs` after it opened), and closes a keep-alive connection idle for
+ *   `idleTimeoutMs` after its last answer. Body timeouts are the app's (src/http/body.ts).
  *
  * Requests are matched to their connection by the forwarding socket's local port, which is the
  * remote port `Deno.serve` reports for them.
@@ -36,6 +37,8 @@ interface Conn {
   inflight: number;
   /** When bytes of a request arrived while no request was in flight (its head is incomplete). */
   headSince: number | undefined;
+  /** True until the client's first byte: a silent connection is closed without a 408. */
+  silent: boolean;
   lastActivity: number;
   closed: boolean;
 }
@@ -147,13 +150,17 @@ export class Front {
       upstream,
       gone: new AbortController(),
       inflight: 0,
-      headSince: undefined,
+      // A new connection waits for its first request head from the start (a silent client
+      // counts against the header timeout too).
+      headSince: performance.now(),
+      silent: true,
       lastActivity: performance.now(),
       closed: false,
     };
     this.#conns.set(key, conn);
     const fromClient = pump(client, upstream, () => {
       conn.lastActivity = performance.now();
+      conn.silent = false;
       if (conn.inflight === 0) conn.headSince ??= conn.lastActivity;
     });
     const toClient = pump(upstream, client, () => (conn.lastActivity = performance.now()));
@@ -181,6 +188,10 @@ export class Front {
     for (const c of this.#conns.values()) {
       if (c.inflight > 0 || c.closed) continue;
       if (c.headSince !== undefined && now - c.headSince > this.#opts.headerTimeoutMs) {
+        if (c.silent) {
+          this.#close(c);
+          continue;
+        }
         // No response is in progress on this connection, so a raw 408 cannot interleave.
         const res = `HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n` +
           `connection: close\r\ncontent-length: ${TIMEOUT_BODY.length}\r\n\r\n${TIMEOUT_BODY}`;

@@ -211,3 +211,23 @@ Deno.test("startServer() without the front serves Deno.serve directly and still 
   await res.body?.cancel();
   assert.deepEqual(await server.shutdown(), { ended: 0, drained: true });
 });
+
+Deno.test("server closes a connection that sends nothing within the header timeout", async () => {
+  const t = testApp();
+  const server = startServer(t.app, {
+    port: 0,
+    hostname: "127.0.0.1",
+    shutdownTimeoutMs: 3000,
+    headerTimeoutMs: 300,
+    idleTimeoutMs: 60_000,
+  });
+  try {
+    const conn = await connect(server.addr.port);
+    const { text, closed } = await readUntilClosed(conn, 3000);
+    conn.close();
+    assert.ok(closed, "the silent connection was closed");
+    assert.equal(text, "", "without an answer: it asked nothing");
+  } finally {
+    await server.shutdown();
+  }
+});
