@@ -2,12 +2,15 @@
  * Dynamic batching: images from concurrent requests are scored together, grouped by model and
  * settings, up to `batchMax` images or `batchWaitMs` after the first one waits — like the dynamic
  * batching of inference servers. Each image gets its own promise so each request streams its own
- * lines.
+ * lines. Within a group, images are served first come, first served by request; a model runs one
+ * batch at a time and `concurrency` batches of different models run at once (lanes.ts).
  *
  * Back-pressure is bounded twice: by image count (`queueMaxImages`, memory) and by expected wait
  * (`maxWaitSeconds`): the measured scorer seconds per image (see drain_rate.ts) times the images
- * already admitted, batch by batch, i.e. how long a new request's first image would wait. A request that does not fit gets 503 with a `Retry-After` of the time the
- * queue needs to drain until it would fit, at the measured rate.
+ * already admitted, batch by batch, i.e. how long a new request's first image would wait. A
+ * request that does not fit gets 503 with a `Retry-After` of the time the queue needs to drain
+ * until it would fit, at the measured rate, plus the work of clients refused before it
+ * (`RetryBook`). New settings are admitted one per model at a time (new_settings.ts).
  * @module
  */
 import type { Config } from "../config.ts";
@@ -16,7 +19,8 @@ import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { settingsKey } from "../contract/settings.ts";
 import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
-import { type DrainEvent, DrainRate, drainSchedule, refusal, RetryBook } from "./drain_rate.ts";
+import { DrainRate, refusal, RetryBook } from "./drain_rate.ts";
+import { planFor, queuePlan, type QueueState } from "./lanes.ts";
 import type { Metrics } from "./metrics.ts";
 import { NewSettings } from "./new_settings.ts";
 
@@ -119,36 +123,22 @@ export class Batcher {
 
   /** Seconds until every admitted image is scored, at the measured drain rate. */
   get expectedWaitSeconds(): number {
-    return this.#drainPlan().at(-1)?.at ?? 0;
+    return queuePlan(this.#state()).at(-1)?.at ?? 0;
   }
 
-  /**
-   * The drain schedule of what is admitted now (see `drainSchedule`): of everything, or of one
-   * model's lane (its batches run one at a time).
-   */
-  #drainPlan(modelId?: string): DrainEvent[] {
-    const now = performance.now();
-    const mine = (key: string) => modelId === undefined || key.startsWith(`${modelId}\u0000`);
-    const running = [...this.#runningBatches].filter((r) => mine(r.key)).map((r) => ({
-      key: r.key,
-      images: r.items.length,
-      elapsedS: (now - r.startedAt) / 1000,
-    }));
-    const outstanding = new Map([...this.#outstanding].filter(([k]) => mine(k)));
-    const lanes = modelId === undefined ? this.#opts.concurrency : 1;
-    return drainSchedule(this.#rate, running, outstanding, this.#opts.batchMax, lanes);
-  }
-
-  /**
-   * The plan a request for `modelId` waits on: its model's lane when fewer other models have
-   * work than there are lanes (it will not wait for them), else everything over the lanes.
-   */
-  #planFor(modelId: string): DrainEvent[] {
-    const lanes = this.#opts.concurrency ?? 1;
-    if (lanes <= 1) return this.#drainPlan();
-    const others = new Set([...this.#outstanding.keys()].map((k) => k.split("\u0000")[0]));
-    others.delete(modelId);
-    return others.size < lanes ? this.#drainPlan(modelId) : this.#drainPlan();
+  /** What is admitted now, for the drain plans (lanes.ts). */
+  #state(): QueueState {
+    return {
+      rate: this.#rate,
+      running: [...this.#runningBatches].map((r) => ({
+        key: r.key,
+        images: r.items.length,
+        startedAt: r.startedAt,
+      })),
+      outstanding: this.#outstanding,
+      batchMax: this.#opts.batchMax,
+      concurrency: this.#opts.concurrency ?? 1,
+    };
   }
 
   /** Measured (or prior) images per second for one model and settings. */
@@ -218,9 +208,9 @@ export class Batcher {
       model,
       settings,
       this.#outstanding.keys(),
-      () => this.#drainPlan(model.id).at(-1)?.at ?? 1,
+      () => queuePlan(this.#state(), model.id).at(-1)?.at ?? 1,
     );
-    const refused = refusal(this.#planFor(model.id), {
+    const refused = refusal(planFor(this.#state(), model.id), {
       reserved: this.#reserved,
       count,
       queueMax: max,
