@@ -9,6 +9,7 @@ import { createApp } from "./src/http/app.ts";
 import { startServer } from "./src/http/server.ts";
 import { createBatcher } from "./src/serve/batcher.ts";
 import { startModels } from "./src/serve/load_models.ts";
+import { exitSkippingDestructors } from "./src/serve/exit_now.ts";
 import { Metrics } from "./src/serve/metrics.ts";
 
 if (import.meta.main) {
@@ -31,10 +32,22 @@ if (import.meta.main) {
     port: config.port,
     hostname: config.hostname,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    headerTimeoutMs: config.headerTimeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+    front: config.connectionFront,
     handleSignals: true,
     onListen: (a) => console.log(`Listening on http://${a.hostname}:${a.port}/`),
   });
-  await server.finished;
-  console.log("Shut down cleanly");
+  const { ended, drained } = await server.finished;
+  if (ended > 0) {
+    console.log(`Shut down: ${ended} request(s) ended early with "shutting_down" error lines`);
+  }
+  if (!drained) {
+    // A scorer thread still inside onnxruntime: an ordinary exit would run onnxruntime's
+    // destructors under it (exit code 139 with the native backend).
+    console.error("Shut down with a batch still running: the scorer did not stop in time");
+    exitSkippingDestructors(0);
+  }
+  if (ended === 0) console.log("Shut down cleanly");
   Deno.exit(0);
 }

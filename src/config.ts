@@ -49,6 +49,18 @@ export interface Config {
   readonly requestTimeoutMaxS: number;
   /** Longest request URL (path + query) the app accepts; longer → 414. */
   readonly maxUrlBytes: number;
+  /**
+   * Scorer calls running at once over all models; a model runs one batch at a time, so with 2 or
+   * more one model's long batch or compile leaves a lane for the others.
+   */
+  readonly scoreConcurrency: number;
+  /**
+   * Which settings a request may choose: `all` (any valid ones; new ones compile on demand) or
+   * `calibrated` (a model's defaults and the settings it has a calibration for).
+   */
+  readonly onDemandSettings: "all" | "calibrated";
+  /** Largest `iterations` (T) a request may ask for (the contract allows up to 10). */
+  readonly maxIterations: number;
   /** Largest batch handed to a scorer. */
   readonly batchMax: number;
   /** How long the first image of a batch waits for others to join. */
@@ -57,8 +69,23 @@ export interface Config {
   readonly authToken: string | undefined;
   /** Allowed CORS origins; `["*"]` allows any; empty disables CORS headers. */
   readonly corsOrigins: readonly string[];
-  /** How long SIGTERM waits for in-flight streams before exiting anyway. */
+  /**
+   * How long SIGTERM waits for in-flight streams; what is unfinished shortly before it ends gets
+   * `shutting_down` error lines and its summary.
+   */
   readonly shutdownTimeoutMs: number;
+  /** Longest time from a request's first byte to the end of its head (→ 408, connection closed). */
+  readonly headerTimeoutS: number;
+  /** Longest time to receive a whole request body (→ 408). */
+  readonly bodyTimeoutS: number;
+  /** Keep-alive connections idle this long are closed. */
+  readonly idleTimeoutS: number;
+  /**
+   * Listen through the connection front (src/http/front.ts); `off` serves `Deno.serve` directly,
+   * for platforms without raw TCP (Deno Deploy), without client-gone detection and header/idle
+   * timeouts.
+   */
+  readonly connectionFront: boolean;
   /** Seconds sent in Retry-After with 503 not_ready / shutting_down (overloaded measures its own). */
   readonly retryAfterSeconds: number;
   /** Directory of static files served at `/` (the playground). */
@@ -88,11 +115,18 @@ export const DEFAULT_CONFIG: Config = {
   queuePriorMsPerImage: 1000,
   requestTimeoutMaxS: 120,
   maxUrlBytes: 8192,
+  scoreConcurrency: 2,
+  onDemandSettings: "all",
+  maxIterations: 10,
   batchMax: 32,
   batchWaitMs: 5,
   authToken: undefined,
   corsOrigins: [],
   shutdownTimeoutMs: 30_000,
+  headerTimeoutS: 10,
+  bodyTimeoutS: 60,
+  idleTimeoutS: 30,
+  connectionFront: true,
   retryAfterSeconds: 1,
   publicDir: "./public",
   memoryBudgetMb: undefined,
@@ -183,6 +217,10 @@ export function loadConfig(
     "main",
   ]);
   const models = modelIds(list("MODELS"), problems);
+  const onDemandSettings = oneOf("ON_DEMAND_SETTINGS", DEFAULT_CONFIG.onDemandSettings, [
+    "all",
+    "calibrated",
+  ]);
   const corsOrigins = corsOriginList(list("CORS_ORIGINS"), problems);
 
   const config: Config = {
@@ -212,11 +250,18 @@ export function loadConfig(
     ),
     requestTimeoutMaxS: int("REQUEST_TIMEOUT_MAX_S", DEFAULT_CONFIG.requestTimeoutMaxS, 1, 86_400),
     maxUrlBytes: int("MAX_URL_BYTES", DEFAULT_CONFIG.maxUrlBytes, 256, 65_000),
+    scoreConcurrency: int("SCORE_CONCURRENCY", DEFAULT_CONFIG.scoreConcurrency, 1, 64),
+    onDemandSettings,
+    maxIterations: int("MAX_ITERATIONS", DEFAULT_CONFIG.maxIterations, 1, 10),
     batchMax: int("BATCH_MAX", DEFAULT_CONFIG.batchMax, 1, 4096),
     batchWaitMs: int("BATCH_WAIT_MS", DEFAULT_CONFIG.batchWaitMs, 0, 60_000),
     authToken: read("AUTH_TOKEN"),
     corsOrigins,
     shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", DEFAULT_CONFIG.shutdownTimeoutMs, 0, 3_600_000),
+    headerTimeoutS: int("HEADER_TIMEOUT_S", DEFAULT_CONFIG.headerTimeoutS, 1, 3600),
+    bodyTimeoutS: int("BODY_TIMEOUT_S", DEFAULT_CONFIG.bodyTimeoutS, 1, 86_400),
+    idleTimeoutS: int("IDLE_TIMEOUT_S", DEFAULT_CONFIG.idleTimeoutS, 1, 86_400),
+    connectionFront: oneOf("CONNECTION_FRONT", "on", ["on", "off"]) === "on",
     retryAfterSeconds: int("RETRY_AFTER_S", DEFAULT_CONFIG.retryAfterSeconds, 0, 3600),
     publicDir: read("PUBLIC_DIR") ?? DEFAULT_CONFIG.publicDir,
     memoryBudgetMb: read("MEMORY_BUDGET_MB") === undefined

@@ -44,6 +44,12 @@ export interface App {
   handler(req: Request): Promise<Response>;
   /** Refuses new work (503 shutting_down) and resolves when in-flight requests and streams end. */
   drain(): Promise<void>;
+  /**
+   * Ends in-flight scoring now: unfinished images get `shutting_down` error lines, streams their
+   * summary, and running batches are told to stop; `drain()` resolves once they have. Returns
+   * the number of requests ended.
+   */
+  abort(): number;
   readonly draining: boolean;
   readonly metrics: Metrics;
   readonly batcher: Batcher;
@@ -61,7 +67,8 @@ export function createApp(deps: AppDeps): App {
     metrics,
     batcher,
     ...(deps.decode ? { decode: deps.decode } : decodePool(config)),
-    track: () => gate.track(),
+    track: (onAbort) => gate.track(onAbort),
+    shutdown: gate.signal,
   };
   const handle = compose([
     withRequestMetrics(metrics),
@@ -79,6 +86,7 @@ export function createApp(deps: AppDeps): App {
       await gate.drain();
       await batcher.drain();
     },
+    abort: () => gate.abort(),
     get draining() {
       return gate.draining;
     },

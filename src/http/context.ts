@@ -39,8 +39,13 @@ export interface AppContext {
   readonly decode: DecodeFn;
   /** Off-thread decode + pre-process; absent when the app was given its own `decode`. */
   readonly prepare?: PrepareFn;
-  /** Registers a response that outlives its handler (a stream); call the result when it ends. */
-  track(): () => void;
+  /**
+   * Registers a response that outlives its handler (a stream); call the result when it ends.
+   * `onAbort` ends it early when shutdown's grace period runs out.
+   */
+  track(onAbort?: () => void): () => void;
+  /** Aborted (with the 503 shutting_down error) when the service starts shutting down. */
+  readonly shutdown: AbortSignal;
 }
 
 /**

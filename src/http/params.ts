@@ -5,7 +5,14 @@
  */
 import { ApiError } from "../errors.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
-import { SettingsError, settingsFromText } from "../contract/settings.ts";
+import {
+  METHOD_SETTINGS,
+  SettingsError,
+  settingsFromText,
+  settingsKey,
+} from "../contract/settings.ts";
+import type { Config } from "../config.ts";
+import type { LoadedModel } from "../models/types.ts";
 
 const NAMES = ["method", "alpha", "iterations", "loss", "integrate"] as const;
 
@@ -50,4 +57,37 @@ export function parseTimeout(raw: string | null, max: number): number {
     );
   }
   return Math.min(s, max);
+}
+
+/**
+ * The settings policy (docs/reliability.md, "Settings policy"): `iterations` up to
+ * `MAX_ITERATIONS`, and with `ON_DEMAND_SETTINGS=calibrated` only a model's default settings and
+ * those it has a calibration for (their graphs are compiled ahead; nothing compiles on demand).
+ * @throws {ApiError} 400 bad_parameter naming the refused setting.
+ */
+export function assertSettingsAllowed(
+  model: LoadedModel,
+  settings: ScoreSettings,
+  config: Pick<Config, "maxIterations" | "onDemandSettings">,
+): void {
+  const isDefault = settingsKey(settings) === settingsKey(model.defaults);
+  const usesT = METHOD_SETTINGS[settings.method].uses.includes("iterations");
+  if (usesT && !isDefault && settings.iterations > config.maxIterations) {
+    throw new ApiError(
+      400,
+      "bad_parameter",
+      `Invalid parameter "iterations": this service allows at most ${config.maxIterations} ` +
+        `(MAX_ITERATIONS), got "${settings.iterations}"`,
+    );
+  }
+  if (config.onDemandSettings !== "calibrated") return;
+  const known = isDefault || model.calibrationFor(settings) !== undefined;
+  if (!known) {
+    throw new ApiError(
+      400,
+      "bad_parameter",
+      `Invalid parameters: model "${model.id}" is served only with its default settings and ` +
+        `the settings it is calibrated for (ON_DEMAND_SETTINGS=calibrated)`,
+    );
+  }
 }

@@ -14,7 +14,7 @@ import type { LoadedModel } from "../models/types.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { parseImages, readBody } from "./body.ts";
 import { type AppContext, findModel } from "./context.ts";
-import { parseSettings, parseTimeout } from "./params.ts";
+import { assertSettingsAllowed, parseSettings, parseTimeout } from "./params.ts";
 import type { RouteContext } from "./router.ts";
 import { ScoreRun } from "./score_run.ts";
 import { allFailedResponse, ndjsonStream, summaryOf } from "./score_stream.ts";
@@ -24,6 +24,7 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   const started = performance.now();
   const model = findModel(ctx, rc.params.model);
   const settings = parseSettings(rc.url.searchParams, model.defaults);
+  assertSettingsAllowed(model, settings, ctx.config);
   assertScorable(model, settings);
   const timeoutS = parseTimeout(
     rc.req.headers.get("x-request-timeout"),
@@ -31,8 +32,11 @@ export async function scoreRoute(ctx: AppContext, rc: RouteContext): Promise<Res
   );
   // Refuse before reading the body when the queue is already full: bodies are the big memory.
   ctx.batcher.assertRoom(model, settings, 1, timeoutS);
-  const bytes = await readBody(rc.req, ctx.config.maxBodyBytes);
-  const body = await parseImages(rc.req.headers.get("content-type"), bytes, {
+  const bytes = await readBody(rc.req, ctx.config.maxBodyBytes, {
+    timeoutMs: ctx.config.bodyTimeoutS * 1000,
+    signal: ctx.shutdown,
+  });
+  const body = parseImages(rc.req.headers.get("content-type"), bytes, {
     maxImages: ctx.config.maxImagesPerRequest,
     name: rc.url.searchParams.get("name") ?? undefined,
   });
@@ -72,7 +76,7 @@ function followRun(
   run: ScoreRun,
   started: number,
 ): (streamed: boolean) => void {
-  const untrack = ctx.track();
+  const untrack = ctx.track(() => run.shutdown());
   const onClientGone = () => run.cancel();
   req.signal.addEventListener("abort", onClientGone, { once: true });
   let finished = false;

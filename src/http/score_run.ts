@@ -131,6 +131,25 @@ export class ScoreRun {
     this.#end(new ApiError(504, "timeout", `Deadline of ${this.#req.timeoutS} s passed`));
   }
 
+  /**
+   * The service is shutting down and its grace period is running out: every unsettled image gets
+   * a `shutting_down` error line (so the stream still ends with its summary), queued ones are
+   * dropped and a running batch of only such images is told to stop.
+   */
+  shutdown(): void {
+    for (let i = 0; i < this.n; i++) {
+      this.#fail(
+        i,
+        new ApiError(
+          503,
+          "shutting_down",
+          `Cannot score image "${this.#names[i]}": the service is shutting down`,
+        ),
+      );
+    }
+    this.#end(new ApiError(503, "shutting_down", "The service is shutting down"));
+  }
+
   /** Stops the deadline timer (call when the response ended). */
   close(): void {
     clearTimeout(this.#timer);

@@ -9,6 +9,7 @@ import { ApiError } from "../errors.ts";
 import { decodePngRgba } from "./codec_png.ts";
 import { decodeTiff, TiffTooLargeError } from "./decode_tiff.ts";
 import { applyOrientation, jpegOrientation } from "./exif.ts";
+import { assertDataCovers } from "./coverage.ts";
 import { sniffImage } from "./sniff.ts";
 import type { DecodedImage, ImageInfo } from "./types.ts";
 
@@ -28,7 +29,7 @@ export async function decodeImage(
   options: DecodeOptions,
 ): Promise<DecodedImage> {
   const info = sniffImage(bytes, name);
-  assertWithinLimit(info, name, options.maxPixels);
+  assertDecodable(bytes, info, name, options.maxPixels);
   let width: number, height: number, bitmap: Uint8Array | Uint8ClampedArray;
   try {
     if (info.format === "gif") {
@@ -68,9 +69,42 @@ export async function decodeImage(
   return info.format === "jpeg" ? applyOrientation(image, jpegOrientation(bytes)) : image;
 }
 
-/** Refuses (413) an image, or any frame or sub-image it declares, above the pixel limit. */
+/**
+ * Longest side imagescript's codecs decode: from 2^24 pixels on, its PNG decoder fails (measured:
+ * 16777215×1 and 1×16777215 decode, 16777216×1 and 1×16777216 fail), which read as "corrupt".
+ */
+export const MAX_SIDE = 16_777_215;
+
+/**
+ * All checks made on the header before decoding: the pixel limit, the side limit, and whether
+ * the compressed data can cover the declared size (coverage.ts).
+ * @throws {ApiError} 413 too large, 422 truncated.
+ */
+export function assertDecodable(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  name: string,
+  maxPixels: number,
+): void {
+  assertWithinLimit(info, name, maxPixels);
+  assertDataCovers(bytes, info, name);
+}
+
+/**
+ * Refuses (413) an image, or any frame or sub-image it declares, above the pixel limit, or with
+ * a side longer than `MAX_SIDE`.
+ */
 export function assertWithinLimit(info: ImageInfo, name: string, maxPixels: number): void {
   if (info.width * info.height > maxPixels) throw tooLarge(name, info, maxPixels);
+  if (info.width > MAX_SIDE || info.height > MAX_SIDE) {
+    throw new ApiError(
+      413,
+      "image_too_large",
+      `Cannot decode image "${name}": a side of ${
+        Math.max(info.width, info.height)
+      } pixels exceeds the limit of ${MAX_SIDE}`,
+    );
+  }
   const big = info.largest;
   if (big && big.width * big.height > maxPixels) {
     const what = info.format === "gif" ? "a frame of " : "a sub-image of ";

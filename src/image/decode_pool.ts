@@ -11,7 +11,7 @@
  */
 import { ApiError, type ErrorCode } from "../errors.ts";
 import { ByteBudget } from "./byte_budget.ts";
-import { assertWithinLimit, decodeImage, type DecodeOptions } from "./decode.ts";
+import { assertDecodable, decodeImage, type DecodeOptions } from "./decode.ts";
 import { createPreprocessor, type PreprocessJob } from "./preprocess.ts";
 import { sniffImage } from "./sniff.ts";
 import type { DecodedImage, ImageInfo } from "./types.ts";
@@ -128,7 +128,7 @@ export class DecodePool {
   ): Promise<{ image?: DecodedImage; input?: Float32Array }> {
     if (this.#closed) throw new Error("Cannot decode: the decode pool is closed");
     const info = sniffImage(bytes, name);
-    assertWithinLimit(info, name, options.maxPixels);
+    assertDecodable(bytes, info, name, options.maxPixels);
     const estimate = estimateDecodeBytes(info, bytes.length);
     const release = await this.budget.acquire(estimate);
     try {

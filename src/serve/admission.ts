@@ -43,6 +43,8 @@ export class AdmissionImpl implements Admission {
     readonly settings: ScoreSettings,
     count: number,
     readonly signal: AbortSignal | undefined,
+    /** Admission order: a batch takes the images of earlier requests first. */
+    readonly seq = 0,
   ) {
     this.unused = count;
   }

@@ -2,12 +2,15 @@
  * Dynamic batching: images from concurrent requests are scored together, grouped by model and
  * settings, up to `batchMax` images or `batchWaitMs` after the first one waits — like the dynamic
  * batching of inference servers. Each image gets its own promise so each request streams its own
- * lines.
+ * lines. Within a group, images are served first come, first served by request; a model runs one
+ * batch at a time and `concurrency` batches of different models run at once (lanes.ts).
  *
  * Back-pressure is bounded twice: by image count (`queueMaxImages`, memory) and by expected wait
  * (`maxWaitSeconds`): the measured scorer seconds per image (see drain_rate.ts) times the images
- * already admitted, batch by batch, i.e. how long a new request's first image would wait. A request that does not fit gets 503 with a `Retry-After` of the time the
- * queue needs to drain until it would fit, at the measured rate.
+ * already admitted, batch by batch, i.e. how long a new request's first image would wait. A
+ * request that does not fit gets 503 with a `Retry-After` of the time the queue needs to drain
+ * until it would fit, at the measured rate, plus the work of clients refused before it
+ * (`RetryBook`). New settings are admitted one per model at a time (new_settings.ts).
  * @module
  */
 import type { Config } from "../config.ts";
@@ -16,8 +19,10 @@ import type { LoadedModel } from "../models/types.ts";
 import type { ImageScore, ScoreSettings } from "../contract/scoring.ts";
 import { settingsKey } from "../contract/settings.ts";
 import { type Admission, AdmissionImpl, type AdmitOptions, cancelledError } from "./admission.ts";
-import { type DrainEvent, DrainRate, drainSchedule, refusal } from "./drain_rate.ts";
+import { DrainRate, refusal, RetryBook } from "./drain_rate.ts";
+import { planFor, queuePlan, type QueueState } from "./lanes.ts";
 import type { Metrics } from "./metrics.ts";
+import { NewSettings } from "./new_settings.ts";
 
 export type { Admission, AdmitOptions };
 
@@ -31,7 +36,11 @@ export interface BatcherOptions {
   readonly maxWaitSeconds?: number;
   /** Drain rate (images/s) assumed until a batch has been measured (default 2). */
   readonly priorImagesPerSecond?: number;
-  /** Scorer calls allowed to run at once over all models (default 1: the CPU is shared). */
+  /**
+   * Scorer calls allowed to run at once over all models (default 1: the CPU is shared). A model
+   * never runs two batches at once, so with 2 or more a slow model (a long batch, a compile of new
+   * settings) leaves a lane for the others.
+   */
   readonly concurrency?: number;
   readonly metrics?: Metrics;
   /** The drain-rate record to use (default: a new one with the prior); tests seed it. */
@@ -73,6 +82,7 @@ export function createBatcher(config: Config, metrics?: Metrics): Batcher {
     queueMaxImages: config.queueMaxImages,
     maxWaitSeconds: config.queueMaxWaitS,
     priorImagesPerSecond: 1000 / config.queuePriorMsPerImage,
+    concurrency: config.scoreConcurrency,
     metrics,
   });
   metrics?.attachQueue(() => batcher.depth, () => batcher.expectedWaitSeconds);
@@ -89,12 +99,20 @@ export class Batcher {
   readonly #rate: DrainRate;
   #reserved = 0;
   #running = 0;
+  /** Batches running per model id. */
+  readonly #runningModels = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #drainWaiters: (() => void)[] = [];
+  /** Admissions so far: their order is the order batches serve requests in. */
+  #seq = 0;
+  readonly #promised = new RetryBook();
+
+  readonly #newSettings: NewSettings;
 
   constructor(options: BatcherOptions) {
     this.#opts = options;
     this.#rate = options.drainRate ?? new DrainRate(options.priorImagesPerSecond ?? 2);
+    this.#newSettings = new NewSettings(this.#rate);
   }
 
   /** Images admitted and not yet finished (queued, reserved or being scored). */
@@ -104,24 +122,22 @@ export class Batcher {
 
   /** Seconds until every admitted image is scored, at the measured drain rate. */
   get expectedWaitSeconds(): number {
-    return this.#drainPlan().at(-1)?.at ?? 0;
+    return queuePlan(this.#state()).at(-1)?.at ?? 0;
   }
 
-  /** The drain schedule of what is admitted now (see `drainSchedule`). */
-  #drainPlan(): DrainEvent[] {
-    const now = performance.now();
-    const running = [...this.#runningBatches].map((r) => ({
-      key: r.key,
-      images: r.items.length,
-      elapsedS: (now - r.startedAt) / 1000,
-    }));
-    return drainSchedule(
-      this.#rate,
-      running,
-      this.#outstanding,
-      this.#opts.batchMax,
-      this.#opts.concurrency,
-    );
+  /** What is admitted now, for the drain plans (lanes.ts). */
+  #state(): QueueState {
+    return {
+      rate: this.#rate,
+      running: [...this.#runningBatches].map((r) => ({
+        key: r.key,
+        images: r.items.length,
+        startedAt: r.startedAt,
+      })),
+      outstanding: this.#outstanding,
+      batchMax: this.#opts.batchMax,
+      concurrency: this.#opts.concurrency ?? 1,
+    };
   }
 
   /** Measured (or prior) images per second for one model and settings. */
@@ -142,9 +158,18 @@ export class Batcher {
   ): Admission {
     this.assertRoom(model, settings, count, options.waitLimitSeconds);
     const key = batchKey(model, settings);
+    this.#newSettings.admitted(model, settings);
     this.#reserved += count;
     this.#outstanding.set(key, (this.#outstanding.get(key) ?? 0) + count);
-    const admission = new AdmissionImpl(this, key, model, settings, count, options.signal);
+    const admission = new AdmissionImpl(
+      this,
+      key,
+      model,
+      settings,
+      count,
+      options.signal,
+      this.#seq++,
+    );
     options.signal?.addEventListener("abort", () => this.#cancel(admission), { once: true });
     return admission;
   }
@@ -165,6 +190,7 @@ export class Batcher {
     waitLimitSeconds?: number,
   ): void {
     const max = this.#opts.queueMaxImages;
+    const lanes = this.#opts.concurrency ?? 1;
     if (count > max) {
       throw new ApiError(
         413,
@@ -175,16 +201,26 @@ export class Batcher {
     const spi = this.#rate.secondsPerImage(batchKey(model, settings));
     const limit = Math.min(
       this.#opts.maxWaitSeconds ?? Infinity,
-      (waitLimitSeconds ?? Infinity) - spi / (this.#opts.concurrency ?? 1),
+      (waitLimitSeconds ?? Infinity) - spi / lanes,
     );
-    const refused = refusal(this.#drainPlan(), {
+    this.#newSettings.assertAdmissible(
+      model,
+      settings,
+      this.#outstanding.keys(),
+      () => queuePlan(this.#state(), model.id).at(-1)?.at ?? 1,
+    );
+    const refused = refusal(planFor(this.#state(), model.id), {
       reserved: this.#reserved,
       count,
       queueMax: max,
       limit,
       imagesPerSecond: 1 / spi,
+      promisedSeconds: this.#promised.seconds(),
     });
-    if (refused) throw refused;
+    if (!refused) return;
+    // The next refused client is sent back after this one's work: its Retry-After is later.
+    this.#promised.add(Number(refused.headers["retry-after"]), (count * spi) / lanes);
+    throw refused;
   }
 
   /** Resolves once every admitted image has finished. */
@@ -201,7 +237,12 @@ export class Batcher {
         group = { key: owner.key, model: owner.model, settings: owner.settings, items: [] };
         this.#groups.set(owner.key, group);
       }
-      group.items.push({ input, owner, queuedAt: performance.now(), resolve, reject });
+      // FIFO by request: the image goes after every queued image of earlier (or the same)
+      // requests, so earlier requests finish first; later ones still fill their batches.
+      const items = group.items;
+      let at = items.length;
+      while (at > 0 && items[at - 1].owner.seq > owner.seq) at--;
+      items.splice(at, 0, { input, owner, queuedAt: performance.now(), resolve, reject });
       this.#schedule();
     });
   }
@@ -212,7 +253,10 @@ export class Batcher {
     this.#reserved -= n;
     const left = (this.#outstanding.get(key) ?? 0) - n;
     if (left > 0) this.#outstanding.set(key, left);
-    else this.#outstanding.delete(key);
+    else {
+      this.#outstanding.delete(key);
+      this.#newSettings.finished(key);
+    }
     if (this.#reserved === 0) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -246,11 +290,13 @@ export class Batcher {
       let pick: Group | undefined;
       let nextDeadline = Infinity;
       for (const g of this.#groups.values()) {
-        if (g.items.length === 0) continue;
-        const deadline = g.items[0].queuedAt + this.#opts.batchWaitMs;
+        // A model runs one batch at a time (its scorer is one worker).
+        if (g.items.length === 0 || this.#runningModels.has(g.model.id)) continue;
+        const oldest = g.items.reduce((t, it) => Math.min(t, it.queuedAt), Infinity);
+        const deadline = oldest + this.#opts.batchWaitMs;
         const ready = g.items.length >= this.#opts.batchMax || deadline <= now;
-        // Oldest ready group first, so no (model, settings) group starves.
-        if (ready && (!pick || g.items[0].queuedAt < pick.items[0].queuedAt)) pick = g;
+        // The ready group serving the earliest request first, so no group starves.
+        if (ready && (!pick || g.items[0].owner.seq < pick.items[0].owner.seq)) pick = g;
         if (!ready) nextDeadline = Math.min(nextDeadline, deadline);
       }
       if (!pick) {
@@ -260,8 +306,13 @@ export class Batcher {
       const batch = pick.items.splice(0, this.#opts.batchMax);
       if (pick.items.length === 0) this.#groups.delete(pick.key);
       this.#running++;
+      const id = pick.model.id;
+      this.#runningModels.set(id, (this.#runningModels.get(id) ?? 0) + 1);
       this.#run(pick, batch).finally(() => {
         this.#running--;
+        const left = (this.#runningModels.get(id) ?? 1) - 1;
+        if (left > 0) this.#runningModels.set(id, left);
+        else this.#runningModels.delete(id);
         // A macrotask turn first, so the lines of the batch just scored reach their sockets
         // before a scorer that blocks the thread starts the next batch.
         setTimeout(() => this.#schedule(), 0);

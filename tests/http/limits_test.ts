@@ -148,7 +148,7 @@ Deno.test("handler() rejects more images than MAX_IMAGES_PER_REQUEST with 413", 
   const form = multipart([1, 2, 3].map((i) => ({ name: `${i}.png`, bytes: png })));
   const e = await errorOf(await app.handler(post(form)));
   assert.equal(e.status, 413);
-  assert.equal(e.message, "Cannot score 3 images in one request: the limit is 2");
+  assert.equal(e.message, "Cannot score more than 2 images in one request: the limit is 2");
 });
 
 Deno.test("handler() answers 503 with a Retry-After derived from the drain rate when the queue is full", async () => {

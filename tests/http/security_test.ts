@@ -104,3 +104,28 @@ Deno.test("handler() checks the bearer token before answering 404 or 405 under /
   assert.equal(wrong.status, 405);
   await wrong.body?.cancel();
 });
+
+Deno.test("handler() sends Vary: Origin on every response when CORS is configured", async () => {
+  const { app } = testApp({ corsOrigins: ["https://edge.example"] });
+  const cases: [string, Record<string, string>, string][] = [
+    ["/healthz", {}, "GET"],
+    ["/v1/models", { origin: "https://evil.example" }, "GET"],
+    ["/v1/models/nope", {}, "GET"],
+    ["/v1/models", { origin: "https://edge.example" }, "GET"],
+    ["/v1/models/fake/score", {
+      origin: "https://evil.example",
+      "access-control-request-method": "POST",
+    }, "OPTIONS"],
+  ];
+  for (const [path, headers, method] of cases) {
+    const res = await app.handler(new Request(url(path), { method, headers }));
+    assert.equal(res.headers.get("vary"), "Origin", `${method} ${path} ${JSON.stringify(headers)}`);
+    await res.body?.cancel();
+  }
+  const star = await testApp({ corsOrigins: ["*"] }).app.handler(new Request(url("/healthz")));
+  assert.equal(star.headers.get("vary"), "Origin");
+  await star.body?.cancel();
+  const none = await testApp().app.handler(new Request(url("/healthz")));
+  assert.equal(none.headers.get("vary"), null, "no CORS, no Vary");
+  await none.body?.cancel();
+});

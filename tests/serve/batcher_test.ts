@@ -261,3 +261,46 @@ Deno.test("drainSchedule() counts down the running batch and queues the rest in 
     { at: 6, images: 1 },
   ]);
 });
+
+Deno.test("Batcher serves requests FIFO: a batch takes earlier requests' images first, still filled", async () => {
+  const model = createFakeModel();
+  const b = new Batcher({ batchMax: 2, batchWaitMs: 20, queueMaxImages: 100 });
+  const r1 = b.admit(model, DEFAULT_SETTINGS, 3);
+  const r2 = b.admit(model, DEFAULT_SETTINGS, 3);
+  // Interleaved as two concurrent requests decode. The first batch starts as soon as it is full
+  // (nothing else is queued yet); then r1's images go first. Before, batches were [.1 .2] [.3 .4]
+  // [.5 .6] and both requests finished with the last batch; now r1 finishes with the second.
+  await Promise.all([
+    r1.submit(input(0.1)),
+    r2.submit(input(0.2)),
+    r1.submit(input(0.3)),
+    r2.submit(input(0.4)),
+    r1.submit(input(0.5)),
+    r2.submit(input(0.6)),
+  ]);
+  const batches = model.batches.map((x) => x.scores.map((s) => Math.round(s * 10) / 10));
+  assert.deepEqual(batches, [[0.1, 0.2], [0.3, 0.5], [0.4, 0.6]]);
+});
+
+Deno.test("Batcher spreads Retry-After over refused clients by their place in line", () => {
+  const model = createFakeModel();
+  const b = new Batcher({
+    batchMax: 1,
+    batchWaitMs: 0,
+    queueMaxImages: 2,
+    priorImagesPerSecond: 1 / 3,
+  });
+  b.admit(model, DEFAULT_SETTINGS, 2);
+  const retries: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    try {
+      b.admit(model, DEFAULT_SETTINGS, 1);
+      assert.fail("admitted over the queue limit");
+    } catch (e) {
+      assert.ok(e instanceof ApiError && e.code === "overloaded");
+      retries.push(Number(e.headers["retry-after"]));
+    }
+  }
+  // The first is told 3 s (one image of 3 s must drain); each next one 3 s later than the last.
+  assert.deepEqual(retries, [3, 6, 9, 12, 15]);
+});

@@ -14,6 +14,7 @@ import { DEFAULT_CONFIG } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { numberFlag, parseCommand, UsageError } from "../../src/cli/args.ts";
 import { createFakeModel, createFakeRegistry } from "../../tests/helpers/fake_model.ts";
+import { envelope } from "./envelope.ts";
 import { mutate, Rng } from "./mutate.ts";
 import { makeSeeds } from "./seeds.ts";
 
@@ -79,6 +80,7 @@ async function post(
   app: ReturnType<typeof createApp>,
   bytes: Uint8Array,
   name: string,
+  type = "application/octet-stream",
 ): Promise<Outcome> {
   const before = rssMb();
   let peak = before;
@@ -88,7 +90,7 @@ async function post(
     const req = new Request(`http://fuzz/v1/models/fake/score?name=${name}`, {
       method: "POST",
       body: bytes as Uint8Array<ArrayBuffer>,
-      headers: { "content-type": "application/octet-stream" },
+      headers: { "content-type": type },
     });
     const res = await app.handler(req);
     const text = await res.text();
@@ -179,8 +181,10 @@ async function main(): Promise<number> {
   let lastReport = performance.now();
   for (let n = 1; performance.now() < end; n++) {
     const seed = rng.pick(seeds);
-    const { bytes, how } = mutate(seed, rng);
-    const out = await post(app, bytes, seed.name);
+    const mutated = mutate(seed, rng);
+    const env = envelope(mutated.bytes, seed.name, rng);
+    const { body: bytes, how } = { body: env.body, how: [...mutated.how, env.how].filter(Boolean) };
+    const out = await post(app, bytes, seed.name, env.type);
     const rise = out.peakMb - baseline;
     const what = `${seed.name} [${how.join("+")}] → ${out.status} ${out.code}, ` +
       `${bytes.length} B, ${out.ms.toFixed(0)} ms, peak +${rise.toFixed(0)} MB`;

@@ -145,6 +145,12 @@ const BY_FORMAT: Readonly<Record<Seed["format"], readonly Mutator[]>> = {
   tiff: [tiffEntryLie],
 };
 
+/** One format-blind mutation (bit flips, interesting bytes, truncation, slice copies). */
+export function mutateBlind(bytes: Uint8Array, rng: Rng): { bytes: Uint8Array; how: string } {
+  const m = rng.pick(GENERIC);
+  return { bytes: bytes.length > 0 ? m(bytes, rng, undefined as never) : bytes, how: m.name };
+}
+
 /** One mutated input: 1–3 stacked mutations, half of them format-aware. */
 export function mutate(seed: Seed, rng: Rng): { bytes: Uint8Array; how: string[] } {
   let bytes = seed.bytes;

@@ -29,27 +29,47 @@ export class DrainGate {
   #inflight = 0;
   #draining = false;
   #idle: (() => void)[] = [];
+  readonly #aborts = new Set<() => void>();
+  readonly #stopping = new AbortController();
   constructor(readonly retryAfterSeconds: number) {}
+
+  /** Aborted when the drain starts: work that has not been admitted yet (body reads) stops. */
+  get signal(): AbortSignal {
+    return this.#stopping.signal;
+  }
 
   /** True once `drain()` was called. */
   get draining(): boolean {
     return this.#draining;
   }
 
-  /** Registers work that must finish before the drain completes; call the result when done. */
-  track(): () => void {
+  /**
+   * Registers work that must finish before the drain completes; call the result when done.
+   * `onAbort` ends that work early when `abort()` is called (the grace period is running out).
+   */
+  track(onAbort?: () => void): () => void {
     this.#inflight++;
+    if (onAbort) this.#aborts.add(onAbort);
     let done = false;
     return () => {
       if (done) return;
       done = true;
+      if (onAbort) this.#aborts.delete(onAbort);
       if (--this.#inflight === 0) this.#idle.splice(0).forEach((r) => r());
     };
+  }
+
+  /** Ends every tracked piece of work that can be ended (see `track`); returns how many. */
+  abort(): number {
+    const all = [...this.#aborts];
+    for (const a of all) a();
+    return all.length;
   }
 
   /** Starts refusing work; resolves when nothing tracked is left. */
   drain(): Promise<void> {
     this.#draining = true;
+    if (!this.#stopping.signal.aborted) this.#stopping.abort(this.refusal());
     if (this.#inflight === 0) return Promise.resolve();
     return new Promise<void>((r) => this.#idle.push(r));
   }

@@ -23,17 +23,31 @@ export function withErrors(metrics: Metrics): Middleware {
   };
 }
 
-/** Answers CORS preflights and adds CORS headers to every other response (errors included). */
+/**
+ * Answers CORS preflights and adds CORS headers to every other response (errors included). When
+ * CORS is configured, every response carries `Vary: Origin`, with or without an allowed Origin:
+ * a cache must not serve an answer made for one origin (or none) to another.
+ */
 export function withCors(origins: readonly string[]): Middleware {
   return (next) => async (x) => {
-    if (x.req.method === "OPTIONS" && x.req.headers.has("access-control-request-method")) {
-      x.route = "preflight";
-      return preflight(x.req, origins);
+    const res = x.req.method === "OPTIONS" && x.req.headers.has("access-control-request-method")
+      ? (x.route = "preflight", preflight(x.req, origins))
+      : await next(x);
+    if (origins.length === 0) return res;
+    for (const [k, v] of Object.entries(corsHeaders(x.req, origins))) {
+      if (k !== "vary") res.headers.set(k, v);
     }
-    const res = await next(x);
-    for (const [k, v] of Object.entries(corsHeaders(x.req, origins))) res.headers.set(k, v);
+    addVaryOrigin(res.headers);
     return res;
   };
+}
+
+function addVaryOrigin(headers: Headers): void {
+  const vary = headers.get("vary");
+  if (!vary) headers.set("vary", "Origin");
+  else if (!vary.split(",").some((v) => ["origin", "*"].includes(v.trim().toLowerCase()))) {
+    headers.set("vary", `${vary}, Origin`);
+  }
 }
 
 /** Counts requests by route and status, and times them (the score route times its own stream). */
