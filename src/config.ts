@@ -261,7 +261,12 @@ export function loadConfig(
     headerTimeoutS: int("HEADER_TIMEOUT_S", DEFAULT_CONFIG.headerTimeoutS, 1, 3600),
     bodyTimeoutS: int("BODY_TIMEOUT_S", DEFAULT_CONFIG.bodyTimeoutS, 1, 86_400),
     idleTimeoutS: int("IDLE_TIMEOUT_S", DEFAULT_CONFIG.idleTimeoutS, 1, 86_400),
-    connectionFront: oneOf("CONNECTION_FRONT", "on", ["on", "off"]) === "on",
+    // Deno Deploy (DENO_DEPLOYMENT_ID set) gives no raw TCP listener: the front is off there.
+    connectionFront: oneOf(
+      "CONNECTION_FRONT",
+      read("DENO_DEPLOYMENT_ID") === undefined ? "on" : "off",
+      ["on", "off"],
+    ) === "on",
     retryAfterSeconds: int("RETRY_AFTER_S", DEFAULT_CONFIG.retryAfterSeconds, 0, 3600),
     publicDir: read("PUBLIC_DIR") ?? DEFAULT_CONFIG.publicDir,
     memoryBudgetMb: read("MEMORY_BUDGET_MB") === undefined

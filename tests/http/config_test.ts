@@ -115,3 +115,13 @@ Deno.test("loadConfig() reports every invalid variable at once with its value", 
     },
   );
 });
+
+Deno.test("loadConfig() turns the connection front off on Deno Deploy unless asked for", () => {
+  assert.equal(loadConfig({}).connectionFront, true);
+  assert.equal(loadConfig({ DENO_DEPLOYMENT_ID: "abc123" }).connectionFront, false);
+  assert.equal(
+    loadConfig({ DENO_DEPLOYMENT_ID: "abc123", CONNECTION_FRONT: "on" }).connectionFront,
+    true,
+  );
+  assert.equal(loadConfig({ CONNECTION_FRONT: "off" }).connectionFront, false);
+});
