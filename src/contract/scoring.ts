@@ -149,6 +149,8 @@ export type ScorerFactory = (args: {
   readonly cacheDir?: string;
   /** Memory budget of the process in MB; the engine sizes its runs to it (memory_plan.ts). */
   readonly memoryBudgetMb?: number;
+  /** The model bytes' sha256, when the caller has checked it (cache keys need not hash again). */
+  readonly modelSha256?: string;
 }) => Promise<Scorer>;
 
 /** The split policy a manifest asks for, in the engine's terms. */

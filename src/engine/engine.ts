@@ -4,8 +4,8 @@
  * @module
  */
 import { Graph } from "../onnx/graph.ts";
-import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes } from "../runtime/shapes.ts";
+import { type ModelProto, writeModel } from "../onnx/proto.ts";
+import { type PreparedModel, prepareModel } from "./model_prep.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
@@ -61,11 +61,11 @@ export class SiEngine implements Scorer {
 
   private constructor(
     runtime: Runtime,
-    model: ModelProto,
-    shapes: ShapeMap,
+    prepared: PreparedModel,
     opts: EngineOptions,
     staticBatch: number | undefined,
   ) {
+    const { model, shapes } = prepared;
     this.runtime = runtime;
     this.model = model;
     this.graph = new Graph(model);
@@ -80,7 +80,8 @@ export class SiEngine implements Scorer {
     this.#graphs = new ScoringGraphs({
       runtime,
       model,
-      modelBytes: opts.modelBytes,
+      modelBytes: prepared.bytes,
+      modelSha: prepared.digest,
       graph: this.graph,
       shapes,
       name: opts.source ?? "model",
@@ -94,8 +95,8 @@ export class SiEngine implements Scorer {
     });
     this.#memory = {
       budgetBytes: (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20,
-      modelBytes: opts.modelBytes.length,
-      graphBytes: 2 * opts.modelBytes.length,
+      modelBytes: prepared.bytes.length,
+      graphBytes: 2 * prepared.bytes.length,
       fromBytes: !this.#graphs.fromFile,
     };
     const slots = sessionSlots(this.#memory, Math.max(1, opts.maxSessions ?? 4));
@@ -131,18 +132,28 @@ export class SiEngine implements Scorer {
     return plan;
   }
 
-  /** Loads the model, probes its shapes and validates the split policy. */
+  /**
+   * Loads the model, folds its constant sub-graphs and probes its shapes (or reads both from the
+   * cache, model_prep.ts) and validates the split policy.
+   */
   static async create(opts: EngineOptions): Promise<SiEngine> {
-    const model = readModel(opts.modelBytes, opts.source);
-    const runtime = await getRuntime(opts.backend);
+    const runtime = opts.runtime ?? await getRuntime(opts.backend);
+    const prepared = await prepareModel({
+      bytes: opts.modelBytes,
+      source: opts.source ?? "model",
+      runtime,
+      inputDims: opts.inputDims,
+      cacheDir: opts.cacheDir,
+      sha256: opts.modelSha256,
+    });
+    const model = prepared.model;
     const graph = new Graph(model);
     const input = model.graph!.input!.find((i) => i.name === graph.inputNames[0]);
     const dim0 = input?.type?.tensorType?.shape?.dim?.[0];
     const staticBatch = dim0?.dimValue && Number(dim0.dimValue) > 0
       ? Number(dim0.dimValue)
       : undefined;
-    const shapes = await probeShapes(model, runtime, opts.inputDims);
-    const engine = new SiEngine(runtime, model, shapes, opts, staticBatch);
+    const engine = new SiEngine(runtime, prepared, opts, staticBatch);
     engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
     return engine;
   }
@@ -301,6 +312,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
     source: args.manifest.name,
     cacheDir: args.cacheDir,
     memoryBudgetMb: args.memoryBudgetMb,
+    modelSha256: args.modelSha256,
   });
 
 /**

@@ -45,4 +45,8 @@ export interface EngineOptions {
    * this thread anyway where no Worker can be started). See src/engine/compile_off_thread.ts.
    */
   readonly compileInWorker?: boolean;
+  /** The model bytes' sha256 when the caller has checked it (saves hashing them again). */
+  readonly modelSha256?: string;
+  /** The runtime to use instead of the process-wide one for `backend` (tests wrap it). */
+  readonly runtime?: import("../runtime/types.ts").Runtime;
 }

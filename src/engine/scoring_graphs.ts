@@ -25,6 +25,8 @@ export interface ScoringGraphsOptions {
   readonly runtime: Runtime;
   readonly model: ModelProto;
   readonly modelBytes: Uint8Array;
+  /** A digest naming `modelBytes` for cache keys (hashed from them when omitted). */
+  readonly modelSha?: string;
   readonly graph: Graph;
   readonly shapes: ShapeMap;
   /** Name used in fallback records. */
@@ -120,7 +122,9 @@ export class ScoringGraphs {
   }
 
   async #cacheKey(what: string): Promise<string> {
-    this.#modelSha ??= sha256Hex(this.#o.modelBytes);
+    this.#modelSha ??= this.#o.modelSha !== undefined
+      ? Promise.resolve(this.#o.modelSha)
+      : sha256Hex(this.#o.modelBytes);
     return compileKey(await this.#modelSha, what);
   }
 

@@ -82,6 +82,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
   const inputDims = [manifest.input.channels, manifest.input.height, manifest.input.width] as const;
   const inner = await opts.createScorer({
     modelBytes,
+    modelSha256: actual,
     manifest,
     backend: opts.backend,
     inputDims,

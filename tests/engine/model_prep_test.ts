@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { prepareModel } from "../../src/engine/model_prep.ts";
+import { getRuntime } from "../../src/runtime/runtime.ts";
+import { clearMemoryCache } from "../../src/runtime/compile_cache.ts";
+import type { Runtime } from "../../src/runtime/types.ts";
+import { withCacheDir } from "../runtime/cache_dir.ts";
+
+const BIT = new URL("../fixtures/bit-tiny-fmnist/model.onnx", import.meta.url);
+
+/** The runtime, counting the sessions created through it. */
+function counting(inner: Runtime): Runtime & { sessions: number } {
+  const rt = {
+    backend: inner.backend,
+    info: inner.info,
+    sessions: 0,
+    createSession(...args: Parameters<Runtime["createSession"]>) {
+      rt.sessions++;
+      return inner.createSession(...args);
+    },
+  };
+  return rt;
+}
+
+Deno.test("prepareModel() on a restart reads the cached shapes and folded model: no session", async () => {
+  const bytes = await Deno.readFile(BIT);
+  const wasm = await getRuntime("wasm");
+  await withCacheDir(async (dir) => {
+    const opts = { bytes, source: "bit", inputDims: [3, 32, 32], cacheDir: dir };
+    const first = counting(wasm);
+    const cold = await prepareModel({ ...opts, runtime: first });
+    assert.equal(first.sessions, 2, "folding and the probe each create one session");
+    assert.equal(cold.cached, false);
+    assert.equal(cold.folded, true);
+    clearMemoryCache(); // what a process restart looks like
+    const second = counting(wasm);
+    const warm = await prepareModel({ ...opts, runtime: second });
+    assert.equal(second.sessions, 0, "a restart creates no probe or folding session");
+    assert.equal(warm.cached, true);
+    assert.deepEqual([...warm.shapes], [...cold.shapes]);
+    assert.deepEqual(Uint8Array.from(warm.bytes), Uint8Array.from(cold.bytes));
+    assert.equal(warm.digest, cold.digest);
+  });
+});
+
+Deno.test("prepareModel() without a cache directory probes every time", async () => {
+  const bytes = await Deno.readFile(BIT);
+  const rt = counting(await getRuntime("wasm"));
+  const opts = { bytes, source: "bit", inputDims: [3, 32, 32], cacheDir: undefined, runtime: rt };
+  await prepareModel(opts);
+  await prepareModel(opts);
+  assert.equal(rt.sessions, 4);
+});
