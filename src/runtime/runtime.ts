@@ -10,6 +10,7 @@ import { loadBackend, type LoadedBackend } from "./backends.ts";
 import { wrapSession } from "./session.ts";
 import { onnx } from "../onnx/proto.ts";
 import { releaseFreedHeap } from "./heap.ts";
+import { optimizationOptions } from "./optimization.ts";
 
 import { BackendUnavailableError } from "./errors.ts";
 
@@ -90,7 +91,7 @@ function makeRuntime(lb: LoadedBackend): Runtime {
       ) => Promise<import("onnxruntime-web").InferenceSession>;
       const session = await create(model, {
         executionProviders: [...lb.executionProviders],
-        graphOptimizationLevel: options.oneOff ? "disabled" : "all",
+        ...optimizationOptions(options.oneOff ? "disabled" : options.optimization),
         ...(options.oneOff ? { enableCpuMemArena: false } : {}),
         enableMemPattern: options.memoryPattern ?? false,
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),

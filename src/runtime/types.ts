@@ -26,6 +26,9 @@ export interface GraphSession {
   release(): Promise<void>;
 }
 
+/** Which graph optimisation a session runs with: the product's, or none at all. */
+export type OptimizationChoice = "product" | "disabled";
+
 /** Options for creating a session. */
 export interface SessionOptions {
   /** Log node placements and kernel decisions (onnxruntime verbose logging, to stderr). */
@@ -44,6 +47,12 @@ export interface SessionOptions {
    * (which keeps every block it ever allocated). Both cut the probe's peak for large models.
    */
   readonly oneOff?: boolean;
+  /**
+   * "product" (default): onnxruntime's level "all" minus the transformers that change results
+   * (src/runtime/optimization.ts). "disabled": no graph optimisation, the reference the optimizer
+   * guard test compares against. `oneOff` implies "disabled".
+   */
+  readonly optimization?: OptimizationChoice;
 }
 
 /** A backend that turns serialized ONNX models into sessions. */
