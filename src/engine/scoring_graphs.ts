@@ -7,6 +7,7 @@
  */
 import type { Graph } from "../onnx/graph.ts";
 import type { ModelProto } from "../onnx/proto.ts";
+import { openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { compileKey, getOrBuildFile, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
 import type { GraphSession, Runtime } from "../runtime/types.ts";
@@ -74,8 +75,16 @@ export class ScoringGraphs {
 
   /** A new session for these graph settings, compiled or read from the cache. */
   async createSession(s: ScoreSettings): Promise<GraphSession> {
-    const model = this.fromFile ? await this.#compiledFile(s) : await this.#compiled(s);
-    return this.#o.runtime.createSession(model);
+    if (!this.fromFile) return this.#o.runtime.createSession(await this.#compiled(s));
+    // onnxruntime's optimised graph, cached: on a restart the compiled file is not even read.
+    const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
+    const optimized = await compileKey(key, await optimizedKeyPart(this.#o.runtime));
+    return openOptimized(
+      this.#o.runtime,
+      optimized,
+      this.#o.cacheDir!,
+      () => this.#compiledFile(key, s),
+    );
   }
 
   #compileOptions(s: ScoreSettings): CompileJobOptions {
@@ -139,8 +148,7 @@ export class ScoringGraphs {
    * The compiled graph file with external data under the cache (see {@link fromFile}), or the
    * serialized graph when the cache cannot be written.
    */
-  async #compiledFile(s: ScoreSettings): Promise<CompiledOutput> {
-    const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
+  #compiledFile(key: string, s: ScoreSettings): Promise<CompiledOutput> {
     return getOrBuildFile(key, this.#o.cacheDir!, (path) => this.#emit(s, path));
   }
 }
