@@ -151,6 +151,8 @@ export type ScorerFactory = (args: {
   readonly memoryBudgetMb?: number;
   /** The model bytes' sha256, when the caller has checked it (cache keys need not hash again). */
   readonly modelSha256?: string;
+  /** The file the model bytes were read from, so the scorer may drop them and read them back. */
+  readonly modelFile?: string;
 }) => Promise<Scorer>;
 
 /** The split policy a manifest asks for, in the engine's terms. */

@@ -6,6 +6,7 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, writeModel } from "../onnx/proto.ts";
 import { type PreparedModel, prepareModel } from "./model_prep.ts";
+import { ModelSource, skeletonModel } from "./model_source.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
@@ -65,7 +66,16 @@ export class SiEngine implements Scorer {
     opts: EngineOptions,
     staticBatch: number | undefined,
   ) {
-    const { model, shapes } = prepared;
+    const { shapes } = prepared;
+    const source = new ModelSource(
+      prepared.bytes,
+      prepared.file,
+      opts.source ?? "model",
+      prepared.model,
+    );
+    // Sessions and plans need no weights: keep a skeleton, read the weights back to compile.
+    const model = prepared.file ? skeletonModel(prepared.model) : prepared.model;
+    source.release();
     this.runtime = runtime;
     this.model = model;
     this.graph = new Graph(model);
@@ -79,10 +89,8 @@ export class SiEngine implements Scorer {
     this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
     this.#graphs = new ScoringGraphs({
       runtime,
-      model,
-      modelBytes: prepared.bytes,
+      source,
       modelSha: prepared.digest,
-      graph: this.graph,
       shapes,
       name: opts.source ?? "model",
       cacheDir: opts.cacheDir,
@@ -95,6 +103,7 @@ export class SiEngine implements Scorer {
     });
     this.#memory = {
       budgetBytes: (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20,
+      // Counted although a released model is only read back while a graph is emitted.
       modelBytes: prepared.bytes.length,
       graphBytes: 2 * prepared.bytes.length,
       fromBytes: !this.#graphs.fromFile,
@@ -145,6 +154,7 @@ export class SiEngine implements Scorer {
       inputDims: opts.inputDims,
       cacheDir: opts.cacheDir,
       sha256: opts.modelSha256,
+      file: opts.modelFile,
     });
     const model = prepared.model;
     const graph = new Graph(model);
@@ -313,6 +323,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
     cacheDir: args.cacheDir,
     memoryBudgetMb: args.memoryBudgetMb,
     modelSha256: args.modelSha256,
+    modelFile: args.modelFile,
   });
 
 /**

@@ -47,6 +47,11 @@ export interface EngineOptions {
   readonly compileInWorker?: boolean;
   /** The model bytes' sha256 when the caller has checked it (saves hashing them again). */
   readonly modelSha256?: string;
+  /**
+   * The file `modelBytes` were read from: the engine then drops the bytes once it is created
+   * and reads them back only to emit a new scoring graph (model_source.ts).
+   */
+  readonly modelFile?: string;
   /** The runtime to use instead of the process-wide one for `backend` (tests wrap it). */
   readonly runtime?: import("../runtime/types.ts").Runtime;
 }

@@ -9,6 +9,7 @@
  * folded, the folded model as a compile-cache entry (`<key>.onnx` + sidecar).
  * @module
  */
+import { join } from "node:path";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import type { DType, ShapeMap } from "../onnx/shapes.ts";
 import {
@@ -40,6 +41,8 @@ export interface PreparedModel {
   readonly shapes: ShapeMap;
   /** Whether constant sub-graphs were folded. */
   readonly folded: boolean;
+  /** A file holding {@link bytes}, if there is one (the source file or the folded entry). */
+  readonly file: string | undefined;
   /** Whether the facts came from the disk cache (no probe ran). */
   readonly cached: boolean;
 }
@@ -54,6 +57,8 @@ export interface PrepareOptions {
   readonly cacheDir: string | undefined;
   /** The bytes' sha256 when the caller has it (the loader checks it against the manifest). */
   readonly sha256?: string;
+  /** The file `bytes` were read from, if any. */
+  readonly file?: string;
   /** Runtime whose CPU kernels fold constants (default: the backend's own, wasm for webgpu). */
   readonly foldRuntime?: Runtime;
 }
@@ -85,7 +90,10 @@ export async function prepareModel(o: PrepareOptions): Promise<PreparedModel> {
     const shapes = new Map(cached.shapes.map(([name, type, dims]) => [name, { type, dims }]));
     const model = readModel(bytes, o.source);
     const digest = cached.folded ? `${sha};${what}` : sha;
-    return { model, bytes, digest, shapes, folded: cached.folded, cached: true };
+    const file = cached.folded
+      ? await existing(join(o.cacheDir!, ".cache", `${foldKey}.onnx`))
+      : o.file;
+    return { model, bytes, digest, shapes, folded: cached.folded, file, cached: true };
   }
   const folded = await fold();
   let bytes = o.bytes;
@@ -102,5 +110,19 @@ export async function prepareModel(o: PrepareOptions): Promise<PreparedModel> {
     await writeJsonEntry(factsKey, o.cacheDir, { folded: folded !== undefined, shapes: rows });
   }
   const digest = folded ? `${sha};${what}` : sha;
-  return { model, bytes, digest, shapes, folded: folded !== undefined, cached: false };
+  const file = !folded
+    ? o.file
+    : o.cacheDir
+    ? await existing(join(o.cacheDir, ".cache", `${foldKey}.onnx`))
+    : undefined;
+  return { model, bytes, digest, shapes, folded: folded !== undefined, file, cached: false };
+}
+
+/** `path` if a file is there (a cache entry that could not be written is not). */
+async function existing(path: string): Promise<string | undefined> {
+  try {
+    return (await Deno.stat(path)).isFile ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,6 @@
  * settings and plans; this module turns them into sessions.
  * @module
  */
-import type { Graph } from "../onnx/graph.ts";
 import type { ModelProto } from "../onnx/proto.ts";
 import { openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
@@ -14,6 +13,7 @@ import type { GraphSession, Runtime } from "../runtime/types.ts";
 import { settingsKey } from "../contract/settings.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { compileScoringModel } from "../si/compile.ts";
+import type { ModelSource } from "./model_source.ts";
 import { recordStackingFallback } from "./fallbacks.ts";
 import { type CompiledOutput, compileInThread, compileOffThread } from "./compile_off_thread.ts";
 import type { CompileJobOptions } from "./compile_job.ts";
@@ -24,11 +24,10 @@ const COMPILER_VERSION = "si-compiler-7";
 /** What the graphs of one model depend on. */
 export interface ScoringGraphsOptions {
   readonly runtime: Runtime;
-  readonly model: ModelProto;
-  readonly modelBytes: Uint8Array;
-  /** A digest naming `modelBytes` for cache keys (hashed from them when omitted). */
+  /** The model to compile from, held or re-read from its file (model_source.ts). */
+  readonly source: ModelSource;
+  /** A digest naming the model's bytes for cache keys (hashed from them when omitted). */
   readonly modelSha?: string;
-  readonly graph: Graph;
   readonly shapes: ShapeMap;
   /** Name used in fallback records. */
   readonly name: string;
@@ -67,7 +66,8 @@ export class ScoringGraphs {
   /** The scoring model for these graph settings, emitted on this thread. */
   compileModel(s: ScoreSettings): ModelProto {
     const o = this.#o;
-    return compileScoringModel(o.model, o.graph, o.shapes, s, o.splits(s), {
+    const { model, graph } = o.source.parsed();
+    return compileScoringModel(model, graph, o.shapes, s, o.splits(s), {
       ...this.#compileOptions(s),
       onFallback: this.#onFallback,
     });
@@ -106,7 +106,7 @@ export class ScoringGraphs {
   #emit(s: ScoreSettings, file?: string): Promise<CompiledOutput> {
     const o = this.#o;
     const job = {
-      modelBytes: o.modelBytes,
+      modelBytes: o.source.bytes(),
       source: o.name,
       shapes: o.shapes,
       settings: s,
@@ -133,7 +133,7 @@ export class ScoringGraphs {
   async #cacheKey(what: string): Promise<string> {
     this.#modelSha ??= this.#o.modelSha !== undefined
       ? Promise.resolve(this.#o.modelSha)
-      : sha256Hex(this.#o.modelBytes);
+      : sha256Hex(this.#o.source.bytes());
     return compileKey(await this.#modelSha, what);
   }
 

@@ -83,6 +83,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
   const inner = await opts.createScorer({
     modelBytes,
     modelSha256: actual,
+    modelFile: file,
     manifest,
     backend: opts.backend,
     inputDims,
