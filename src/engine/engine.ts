@@ -6,7 +6,6 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, writeModel } from "../onnx/proto.ts";
 import { type PreparedModel, prepareModel } from "./model_prep.ts";
-import { ModelSource, skeletonModel } from "./model_source.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
@@ -66,16 +65,8 @@ export class SiEngine implements Scorer {
     opts: EngineOptions,
     staticBatch: number | undefined,
   ) {
-    const { shapes } = prepared;
-    const source = new ModelSource(
-      prepared.bytes,
-      prepared.file,
-      opts.source ?? "model",
-      prepared.model,
-    );
-    // Sessions and plans need no weights: keep a skeleton, read the weights back to compile.
-    const model = prepared.file ? skeletonModel(prepared.model) : prepared.model;
-    source.release();
+    // The model is a skeleton without weights where they can be read back (model_prep.ts).
+    const { shapes, model, source } = prepared;
     this.runtime = runtime;
     this.model = model;
     this.graph = new Graph(model);
@@ -104,8 +95,8 @@ export class SiEngine implements Scorer {
     this.#memory = {
       budgetBytes: (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20,
       // Counted although a released model is only read back while a graph is emitted.
-      modelBytes: prepared.bytes.length,
-      graphBytes: 2 * prepared.bytes.length,
+      modelBytes: prepared.byteLength,
+      graphBytes: 2 * prepared.byteLength,
       fromBytes: !this.#graphs.fromFile,
     };
     const slots = sessionSlots(this.#memory, Math.max(1, opts.maxSessions ?? 4));

@@ -23,27 +23,31 @@ import { probeShapes } from "../runtime/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { foldConstants } from "./constant_fold.ts";
+import { ModelSource, skeletonModel } from "./model_source.ts";
 
 /** Bumped whenever folding or the probe changes what they produce. */
 const PREP_VERSION = "model-prep-1";
 
 /** A model ready for the compiler. */
 export interface PreparedModel {
-  /** The model to compile from (folded when anything folded). */
-  readonly model: ModelProto;
-  /** Its serialized bytes (what compile workers parse). */
-  readonly bytes: Uint8Array;
   /**
-   * A digest naming {@link bytes} for the compiled graphs' cache keys: the source's sha256, plus
-   * how it was folded when it was (so an unfolded model keeps its existing entries).
+   * The model the engine reads for splits and plans: the folded model, or its skeleton without
+   * weights when {@link source} can read them back from a file (model_source.ts).
+   */
+  readonly model: ModelProto;
+  /** The model to compile from (folded when anything folded). */
+  readonly source: ModelSource;
+  /** Size of the serialized model to compile from. */
+  readonly byteLength: number;
+  /**
+   * A digest naming the model to compile from, for the compiled graphs' cache keys: the source's
+   * sha256, plus how it was folded when it was (so an unfolded model keeps its existing entries).
    */
   readonly digest: string;
   readonly shapes: ShapeMap;
   /** Whether constant sub-graphs were folded. */
   readonly folded: boolean;
-  /** A file holding {@link bytes}, if there is one (the source file or the folded entry). */
-  readonly file: string | undefined;
-  /** Whether the facts came from the disk cache (no probe ran). */
+  /** Whether the facts came from the disk cache (no probe or folding ran). */
   readonly cached: boolean;
 }
 
@@ -75,51 +79,61 @@ export async function prepareModel(o: PrepareOptions): Promise<PreparedModel> {
   const foldBackend = o.foldRuntime?.backend ??
     (o.runtime.backend === "webgpu" ? "wasm" : o.runtime.backend);
   const what = `${PREP_VERSION};dims=${o.inputDims.join("x")};fold=${foldBackend}`;
-  const factsKey = await compileKey(sha, `${what};facts`);
-  const foldKey = await compileKey(sha, `${what};folded`);
+  const key = (part: string) => compileKey(sha, `${what};${part}`);
+  const [factsKey, foldKey, skeletonKey] = await Promise.all(
+    ["facts", "folded", "skeleton"].map(key),
+  );
   const fold = async () => {
     const runtime = o.foldRuntime ??
       (foldBackend === o.runtime.backend ? o.runtime : await getRuntime(foldBackend));
     return foldConstants(readModel(o.bytes, o.source), runtime);
   };
+  const foldFile = o.cacheDir ? join(o.cacheDir, ".cache", `${foldKey}.onnx`) : undefined;
   const cached = o.cacheDir ? await readJsonEntry<Facts>(factsKey, o.cacheDir) : undefined;
-  if (cached) {
-    const bytes = cached.folded
-      ? await getOrCompile(foldKey, o.cacheDir!, async () => writeModel((await fold())!))
-      : o.bytes;
-    const shapes = new Map(cached.shapes.map(([name, type, dims]) => [name, { type, dims }]));
-    const model = readModel(bytes, o.source);
-    const digest = cached.folded ? `${sha};${what}` : sha;
-    const file = cached.folded
-      ? await existing(join(o.cacheDir!, ".cache", `${foldKey}.onnx`))
-      : o.file;
-    return { model, bytes, digest, shapes, folded: cached.folded, file, cached: true };
+  let facts: Facts, bytes: Uint8Array | undefined = o.bytes, full: ModelProto | undefined;
+  if (cached && (!cached.folded || await existing(foldFile!))) {
+    facts = cached;
+    bytes = cached.folded ? undefined : o.bytes; // the folded entry is read only to compile
+  } else {
+    const folded = await fold();
+    if (folded) {
+      const built = writeModel(folded);
+      bytes = o.cacheDir
+        ? await getOrCompile(foldKey, o.cacheDir, () => Promise.resolve(built))
+        : built;
+    }
+    full = readModel(bytes, o.source);
+    const shapes = await probeShapes(full, o.runtime, o.inputDims);
+    const rows = [...shapes].map((
+      [name, t],
+    ): Facts["shapes"][number] => [name, t.type, [...t.dims]]);
+    facts = { folded: folded !== undefined, shapes: rows };
+    if (o.cacheDir) await writeJsonEntry(factsKey, o.cacheDir, facts);
   }
-  const folded = await fold();
-  let bytes = o.bytes;
-  if (folded) {
-    const built = writeModel(folded);
-    bytes = o.cacheDir
-      ? await getOrCompile(foldKey, o.cacheDir, () => Promise.resolve(built))
-      : built;
+  const file = facts.folded ? await existing(foldFile) : o.file;
+  const source = new ModelSource(bytes, file, o.source, full);
+  let model: ModelProto;
+  if (file && o.cacheDir) {
+    // The engine keeps a skeleton (no weights), cached too: a restart parses no weights at all.
+    const skeleton = await getOrCompile(
+      skeletonKey,
+      o.cacheDir,
+      () => Promise.resolve(writeModel(skeletonModel(source.parsed().model))),
+    );
+    model = readModel(skeleton, o.source);
+  } else {
+    model = file ? skeletonModel(source.parsed().model) : source.parsed().model;
   }
-  const model = readModel(bytes, o.source);
-  const shapes = await probeShapes(model, o.runtime, o.inputDims);
-  if (o.cacheDir) {
-    const rows = [...shapes].map(([name, t]) => [name, t.type, [...t.dims]]);
-    await writeJsonEntry(factsKey, o.cacheDir, { folded: folded !== undefined, shapes: rows });
-  }
-  const digest = folded ? `${sha};${what}` : sha;
-  const file = !folded
-    ? o.file
-    : o.cacheDir
-    ? await existing(join(o.cacheDir, ".cache", `${foldKey}.onnx`))
-    : undefined;
-  return { model, bytes, digest, shapes, folded: folded !== undefined, file, cached: false };
+  source.release();
+  const shapes = new Map(facts.shapes.map(([name, type, dims]) => [name, { type, dims }]));
+  const digest = facts.folded ? `${sha};${what}` : sha;
+  const byteLength = bytes?.length ?? (await Deno.stat(file!)).size;
+  return { model, source, byteLength, digest, shapes, folded: facts.folded, cached: !full };
 }
 
 /** `path` if a file is there (a cache entry that could not be written is not). */
-async function existing(path: string): Promise<string | undefined> {
+async function existing(path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
   try {
     return (await Deno.stat(path)).isFile ? path : undefined;
   } catch {

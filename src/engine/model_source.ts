@@ -22,8 +22,17 @@ export class ModelSource {
   readonly #file: string | undefined;
   readonly #name: string;
 
-  /** `parsed` is the model already parsed from `bytes`, if the caller has it. */
-  constructor(bytes: Uint8Array, file: string | undefined, name: string, parsed?: ModelProto) {
+  /**
+   * `bytes` may be omitted when `file` holds them; `parsed` is the model already parsed from
+   * them, if the caller has it.
+   */
+  constructor(
+    bytes: Uint8Array | undefined,
+    file: string | undefined,
+    name: string,
+    parsed?: ModelProto,
+  ) {
+    if (!bytes && !file) throw new TypeError(`Model "${name}" has neither bytes nor a file`);
     this.#bytes = bytes;
     this.#file = file;
     this.#name = name;

@@ -37,7 +37,8 @@ Deno.test("prepareModel() on a restart reads the cached shapes and folded model:
     assert.equal(second.sessions, 0, "a restart creates no probe or folding session");
     assert.equal(warm.cached, true);
     assert.deepEqual([...warm.shapes], [...cold.shapes]);
-    assert.deepEqual(Uint8Array.from(warm.bytes), Uint8Array.from(cold.bytes));
+    assert.deepEqual(Uint8Array.from(warm.source.bytes()), Uint8Array.from(cold.source.bytes()));
+    assert.equal(warm.source.held, false, "the folded model is read back only to compile");
     assert.equal(warm.digest, cold.digest);
   });
 });
