@@ -34,6 +34,10 @@ const HELP = `deno task bench [options]
   --isolate            one child process per model and backend: clean peak memory
                        (default for full runs; --no-isolate turns it off)
   --load               also run the HTTP load benchmark (bench/load.ts)
+  --startup            the start-up benchmark instead (bench/startup.ts): process start → first
+                       score line, cold and warm cache, peak RSS, PyTorch side by side
+                       (--models of fmnist-wrn40,bit-tiny-fmnist,resnet50,mobilenet_v2,bit_r101;
+                       --warm-runs N, default 3)
   --out FILE           result JSON (default bench/results/<quick|full>-<timestamp>.json)`;
 
 const list = (s: string | undefined) => s?.split(",").map((x) => x.trim()).filter(Boolean);
@@ -53,10 +57,17 @@ async function main() {
       "no-isolate": { type: "boolean", default: false },
       load: { type: "boolean", default: false },
       out: { type: "string" },
+      startup: { type: "boolean", default: false },
+      "warm-runs": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return console.log(HELP);
+  if (values.startup) {
+    const { runStartup } = await import("./startup.ts");
+    const warmRuns = Number(values["warm-runs"] ?? 3);
+    return await runStartup({ models: list(values.models), warmRuns, out: values.out });
+  }
   const started = performance.now();
   const quick = values.quick;
   const timing = values.timing ?? (quick ? "quick" : "full");
