@@ -151,7 +151,10 @@ export type ScorerFactory = (args: {
   readonly memoryBudgetMb?: number;
   /** The model bytes' sha256, when the caller has checked it (cache keys need not hash again). */
   readonly modelSha256?: string;
-  /** The file the model bytes were read from, so the scorer may drop them and read them back. */
+  /**
+   * The file the model bytes were read from: the scorer then owns `modelBytes` and may free them
+   * (detach their buffer) and read the file back when it needs the model again.
+   */
   readonly modelFile?: string;
 }) => Promise<Scorer>;
 

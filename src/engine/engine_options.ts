@@ -48,8 +48,9 @@ export interface EngineOptions {
   /** The model bytes' sha256 when the caller has checked it (saves hashing them again). */
   readonly modelSha256?: string;
   /**
-   * The file `modelBytes` were read from: the engine then drops the bytes once it is created
-   * and reads them back only to emit a new scoring graph (model_source.ts).
+   * The file `modelBytes` were read from: the engine then owns `modelBytes` — it frees (detaches)
+   * them once it is created and reads the model back only to emit a new scoring graph
+   * (model_source.ts). Do not reuse the bytes after passing a file.
    */
   readonly modelFile?: string;
   /** The runtime to use instead of the process-wide one for `backend` (tests wrap it). */

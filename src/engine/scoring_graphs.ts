@@ -6,9 +6,15 @@
  * @module
  */
 import type { ModelProto } from "../onnx/proto.ts";
-import { openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
+import { hasOptimized, openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
-import { compileKey, getOrBuildFile, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
+import {
+  compileKey,
+  compileKeySync,
+  getOrBuildFile,
+  getOrCompile,
+  sha256Hex,
+} from "../runtime/compile_cache.ts";
 import type { GraphSession, Runtime } from "../runtime/types.ts";
 import { settingsKey } from "../contract/settings.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
@@ -78,7 +84,7 @@ export class ScoringGraphs {
     if (!this.fromFile) return this.#o.runtime.createSession(await this.#compiled(s));
     // onnxruntime's optimised graph, cached: on a restart the compiled file is not even read.
     const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
-    const optimized = await compileKey(key, await optimizedKeyPart(this.#o.runtime));
+    const optimized = await compileKey(key, optimizedKeyPart(this.#o.runtime));
     return openOptimized(
       this.#o.runtime,
       optimized,
@@ -123,11 +129,23 @@ export class ScoringGraphs {
     return await this.#emit(s) as Uint8Array;
   }
 
+  /**
+   * Whether the session for these settings (with `chunk` splits per pass) will open from
+   * onnxruntime's optimised graph on disk: then neither a compile nor an optimising session
+   * creation happens (the memory plan counts less for it). Needs the model's digest.
+   */
+  willOpenOptimized(s: ScoreSettings, chunk: number): boolean {
+    if (!this.fromFile || this.#o.modelSha === undefined) return false;
+    const key = compileKeySync(this.#o.modelSha, `${this.#cacheWhat(s, chunk)};external-data`);
+    const optimized = compileKeySync(key, optimizedKeyPart(this.#o.runtime));
+    return hasOptimized(optimized, this.#o.cacheDir!);
+  }
+
   /** What a cache entry depends on besides the model bytes. */
-  #cacheWhat(s: ScoreSettings): string {
-    return `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#o.stack};chunk=${
-      this.#o.splitChunk(s)
-    };splits=${this.#o.splits(s).join("|")};pooled=${this.#o.pooled ?? ""}`;
+  #cacheWhat(s: ScoreSettings, chunk = this.#o.splitChunk(s)): string {
+    return `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#o.stack};chunk=${chunk};splits=${
+      this.#o.splits(s).join("|")
+    };pooled=${this.#o.pooled ?? ""}`;
   }
 
   async #cacheKey(what: string): Promise<string> {

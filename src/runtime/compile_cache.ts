@@ -37,6 +37,11 @@ export async function compileKey(modelSha256: string, settingsKey: string): Prom
   return (await sha256Hex(`${modelSha256}\n${settingsKey}`)).slice(0, 32);
 }
 
+/** {@link compileKey}, computed synchronously (for memory plans, which are synchronous). */
+export function compileKeySync(modelSha256: string, settingsKey: string): string {
+  return createHash("sha256").update(`${modelSha256}\n${settingsKey}`).digest("hex").slice(0, 32);
+}
+
 /**
  * Returns the cached bytes for `key` under `<dir>/.cache/`, or runs `compile`, stores its result
  * and returns it. Concurrent calls for the same entry share one compilation. A cache that cannot

@@ -20,6 +20,7 @@
  */
 import { join } from "node:path";
 import { cpus } from "node:os";
+import { createHash } from "node:crypto";
 import { sha256Hex } from "../hash.ts";
 import { DISABLED_OPTIMIZERS } from "./optimization.ts";
 import type { GraphSession, Runtime } from "./types.ts";
@@ -38,30 +39,38 @@ interface Sidecar {
  * What the optimised graph depends on besides the source graph: the runtime, its version, the
  * disabled transformers and the CPU. Append it to the source graph's cache key.
  */
-export async function optimizedKeyPart(runtime: Runtime): Promise<string> {
+export function optimizedKeyPart(runtime: Runtime): string {
   return `${OPTIMIZED_VERSION};${runtime.backend};${runtime.info.version};threads=${runtime.info.threads};off=${
     DISABLED_OPTIMIZERS.join(",")
-  };cpu=${await cpuId()}`;
+  };cpu=${cpuId()}`;
 }
 
-let cpu: Promise<string> | undefined;
+let cpu: string | undefined;
 
 /** The CPU's model and feature flags (hashed), or its model name where /proc is not readable. */
-function cpuId(): Promise<string> {
-  cpu ??= (async () => {
-    let text = "";
-    try {
-      text = await Deno.readTextFile("/proc/cpuinfo");
-    } catch {
-      // not Linux, or no read permission
-    }
-    const line = (name: string) => text.match(new RegExp(`^${name}\\s*:(.*)$`, "m"))?.[1] ?? "";
-    const id = `${line("model name") || (cpus()[0]?.model ?? "")};${
-      line("flags")
-    };${Deno.build.arch}`;
-    return (await sha256Hex(id)).slice(0, 16);
-  })();
+function cpuId(): string {
+  if (cpu) return cpu;
+  let text = "";
+  try {
+    text = Deno.readTextFileSync("/proc/cpuinfo");
+  } catch {
+    // not Linux, or no read permission
+  }
+  const line = (name: string) => text.match(new RegExp(`^${name}\\s*:(.*)$`, "m"))?.[1] ?? "";
+  const id = `${line("model name") || (cpus()[0]?.model ?? "")};${
+    line("flags")
+  };${Deno.build.arch}`;
+  cpu = createHash("sha256").update(id).digest("hex").slice(0, 16);
   return cpu;
+}
+
+/** Whether the optimised entry `key` has been written (its sidecar, written last, exists). */
+export function hasOptimized(key: string, dir: string): boolean {
+  try {
+    return Deno.statSync(join(dir, ".cache", `${key}.opt.onnx.sha256`)).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { prepareModel } from "../../src/engine/model_prep.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
+import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
 import { clearMemoryCache } from "../../src/runtime/compile_cache.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
@@ -50,4 +52,34 @@ Deno.test("prepareModel() without a cache directory probes every time", async ()
   await prepareModel(opts);
   await prepareModel(opts);
   assert.equal(rt.sessions, 4);
+});
+
+Deno.test("SiEngine given the model's file frees the bytes and reads the model back to compile", async () => {
+  const file = BIT.pathname;
+  const bytes = await Deno.readFile(file);
+  await withCacheDir(async (dir) => {
+    const engine = await SiEngine.create({
+      modelBytes: bytes,
+      modelFile: file,
+      backend: "wasm",
+      inputDims: [3, 32, 32],
+      splitPolicy: { kind: "last-normalization", count: 10 },
+      cacheDir: dir,
+      compileInWorker: false,
+    });
+    assert.equal(bytes.length, 0, "the engine detached the bytes it owns");
+    assert.ok(engine.model.graph!.initializer!.some((t) => t.rawData?.length === 0), "a skeleton");
+    const data = new Float32Array(2 * 3 * 32 * 32).fill(0.25);
+    const input = { data, dims: [2, 3, 32, 32] as [number, number, number, number] };
+    const settings: ScoreSettings = {
+      method: "si_a",
+      alpha: 0.001,
+      iterations: 2,
+      loss: "ce",
+      integrate: "add",
+    };
+    const scores = await engine.score(input, settings);
+    assert.equal(scores.length, 2);
+    assert.ok(scores.every((s) => Number.isFinite(s.score)));
+  });
 });
