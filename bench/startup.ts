@@ -127,46 +127,59 @@ async function benchModel(name: string, warmRuns: number) {
     const cold = await score();
     const warm = [];
     for (let i = 0; i < warmRuns; i++) warm.push(await score());
-    const forward = JSON.parse((await timed(deno("bench/startup_forward.ts", dir))).stdout);
-    const torch = spec.torch
-      ? JSON.parse(
-        (await timed(["/usr/bin/python3", "tools/export/torch_forward.py", spec.torch])).stdout,
-      )
-      : undefined;
-    const imported = spec.onnx && await exists(spec.onnx)
-      ? await timed(
-        deno(
-          "src/cli/import.ts",
-          spec.onnx,
-          "--name",
-          name,
-          "--models-dir",
-          join(tmp, "imported"),
-          "--force",
-          "--preset",
-          "imagenet",
-        ),
-      )
-      : undefined;
-    const strip = ({ stdout: _, ...run }: ProcessRun & { stdout: string }) => run;
     return {
       name,
       weightMB: round((await weightBytes(join(spec.dir, manifest.model.file))) / 2 ** 20),
       cold: strip(cold),
       warm: warm.map(strip),
-      forwardMs: forward.forwardMs,
-      ...(torch ? { torch } : {}),
-      ...(imported
-        ? {
-          importS: imported.exitS,
-          importCpuS: imported.cpuS,
-          importPeakRssMB: imported.peakRssMB,
-        }
-        : {}),
+      ...(await sideBySide(spec, dir, tmp, name)),
     };
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+}
+
+const strip = ({ stdout: _, ...run }: ProcessRun & { stdout: string }) => run;
+
+/** The engine's and PyTorch's forward at batch 1, and the import of a generated model. */
+async function sideBySide(
+  spec: typeof STARTUP_MODELS[string],
+  dir: string,
+  tmp: string,
+  name: string,
+) {
+  const forward = JSON.parse((await timed(deno("bench/startup_forward.ts", dir))).stdout);
+  const torch = spec.torch
+    ? JSON.parse(
+      (await timed(["/usr/bin/python3", "tools/export/torch_forward.py", spec.torch])).stdout,
+    )
+    : undefined;
+  const imported = spec.onnx && await exists(spec.onnx)
+    ? await timed(
+      deno(
+        "src/cli/import.ts",
+        spec.onnx,
+        "--name",
+        name,
+        "--models-dir",
+        join(tmp, "imported"),
+        "--force",
+        "--preset",
+        "imagenet",
+      ),
+    )
+    : undefined;
+  return {
+    forwardMs: forward.forwardMs,
+    ...(torch ? { torch } : {}),
+    ...(imported
+      ? {
+        importS: imported.exitS,
+        importCpuS: imported.cpuS,
+        importPeakRssMB: imported.peakRssMB,
+      }
+      : {}),
+  };
 }
 
 async function exists(path: string): Promise<boolean> {

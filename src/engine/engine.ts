@@ -6,6 +6,7 @@
 import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, writeModel } from "../onnx/proto.ts";
 import { type PreparedModel, prepareModel } from "./model_prep.ts";
+import { freeBytes } from "./model_source.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { HostTensor, Runtime } from "../runtime/types.ts";
@@ -282,17 +283,6 @@ export class SiEngine implements Scorer {
       take(await run, count);
     }
   }
-}
-
-/**
- * Returns the memory of bytes the engine owns and will read back from their file: detaching the
- * buffer (`ArrayBuffer.prototype.transfer`) frees it at once, where dropping the reference would
- * leave 100–180 MB resident until a garbage collection, often past the first run's peak.
- */
-function freeBytes(bytes: Uint8Array): void {
-  const buffer = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
-  if (whole && buffer instanceof ArrayBuffer) buffer.transfer?.(0);
 }
 
 function toScores(
