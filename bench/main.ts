@@ -34,6 +34,10 @@ const HELP = `deno task bench [options]
   --isolate            one child process per model and backend: clean peak memory
                        (default for full runs; --no-isolate turns it off)
   --load               also run the HTTP load benchmark (bench/load.ts)
+  --startup            the start-up benchmark instead (bench/startup.ts): process start → first
+                       score line, cold and warm cache, peak RSS, PyTorch side by side
+                       (--models of fmnist-wrn40,bit-tiny-fmnist,resnet50,mobilenet_v2,bit_r101;
+                       --warm-runs N, default 3)
   --out FILE           result JSON (default bench/results/<quick|full>-<timestamp>.json)`;
 
 const list = (s: string | undefined) => s?.split(",").map((x) => x.trim()).filter(Boolean);
@@ -53,6 +57,8 @@ export function parseBenchArgs(argv: readonly string[]) {
     "no-isolate": flag,
     load: flag,
     out: text,
+    startup: flag,
+    "warm-runs": text,
     help: flag,
   });
   const quick = values.quick ?? false;
@@ -68,6 +74,14 @@ export function parseBenchArgs(argv: readonly string[]) {
 async function main() {
   const { values, quick, plan, batches, backends: requested } = parseBenchArgs(Deno.args);
   if (values.help) return console.log(HELP);
+  if (values.startup) {
+    const { runStartup } = await import("./startup.ts");
+    const warmRuns = numberList("warm-runs", values["warm-runs"], {
+      what: "a positive integer",
+      ok: (n) => Number.isInteger(n) && n >= 1,
+    })?.[0] ?? 3;
+    return await runStartup({ models: list(values.models), warmRuns, out: values.out });
+  }
   const started = performance.now();
   const status = await availableBackends(requested);
   const backends = requested.filter((b) => status[b] === true);

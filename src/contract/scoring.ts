@@ -159,6 +159,13 @@ export type ScorerFactory = (args: {
   readonly cacheDir?: string;
   /** Memory budget of the process in MB; the engine sizes its runs to it (memory_plan.ts). */
   readonly memoryBudgetMb?: number;
+  /** The model bytes' sha256, when the caller has checked it (cache keys need not hash again). */
+  readonly modelSha256?: string;
+  /**
+   * The file the model bytes were read from: the scorer then owns `modelBytes` and may free them
+   * (detach their buffer) and read the file back when it needs the model again.
+   */
+  readonly modelFile?: string;
 }) => Promise<Scorer>;
 
 /** The split policy a manifest asks for, in the engine's terms. */

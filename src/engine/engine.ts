@@ -4,8 +4,9 @@
  * @module
  */
 import { Graph } from "../onnx/graph.ts";
-import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
-import { probeShapes } from "../runtime/shapes.ts";
+import { type ModelProto, writeModel } from "../onnx/proto.ts";
+import { type PreparedModel, prepareModel } from "./model_prep.ts";
+import { freeBytes } from "./model_source.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { staticBatch } from "../onnx/input_dims.ts";
 import { getRuntime } from "../runtime/runtime.ts";
@@ -80,11 +81,12 @@ export class SiEngine implements Scorer {
 
   private constructor(
     runtime: Runtime,
-    model: ModelProto,
-    shapes: ShapeMap,
+    prepared: PreparedModel,
     opts: EngineOptions,
     staticBatch: number | undefined,
   ) {
+    // The model is a skeleton without weights where they can be read back (model_prep.ts).
+    const { shapes, model, source } = prepared;
     this.runtime = runtime;
     this.model = model;
     this.graph = new Graph(model);
@@ -98,9 +100,8 @@ export class SiEngine implements Scorer {
     this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
     this.#graphs = new ScoringGraphs({
       runtime,
-      model,
-      modelBytes: opts.modelBytes,
-      graph: this.graph,
+      source,
+      modelSha: prepared.digest,
       shapes,
       name: opts.source ?? "model",
       cacheDir: opts.cacheDir,
@@ -113,8 +114,10 @@ export class SiEngine implements Scorer {
     });
     this.#memory = {
       budgetBytes: (opts.memoryBudgetMb ?? defaultMemoryBudgetMb()) * 2 ** 20,
-      modelBytes: opts.modelBytes.length,
-      graphBytes: 2 * opts.modelBytes.length,
+      // A released model is read back only by a compile worker, whose memory is freed with it
+      // before the session is created: it is not held.
+      modelBytes: prepared.source.held ? prepared.byteLength : 0,
+      graphBytes: 2 * prepared.byteLength,
       fromBytes: !this.#graphs.fromFile,
     };
     const slots = sessionSlots(this.#memory, Math.max(1, opts.maxSessions ?? 4));
@@ -142,6 +145,7 @@ export class SiEngine implements Scorer {
         splitCount: stacked ? splits.length : 1,
         perImage: (chunk) =>
           activationBytesPerImage(this.graph, this.shapes, splits, s.iterations, chunk),
+        warm: (chunk) => this.#graphs.willOpenOptimized(s, chunk),
       });
       // A fixed batch dimension cannot be chunked: the plan only checks that it fits.
       if (this.staticBatch !== undefined) plan = { ...plan, batch: this.staticBatch };
@@ -150,14 +154,26 @@ export class SiEngine implements Scorer {
     return plan;
   }
 
-  /** Loads the model, probes its shapes and validates the split policy. */
+  /**
+   * Loads the model, folds its constant sub-graphs and probes its shapes (or reads both from the
+   * cache, model_prep.ts) and validates the split policy.
+   */
   static async create(opts: EngineOptions): Promise<SiEngine> {
-    const model = readModel(opts.modelBytes, opts.source);
-    const runtime = await getRuntime(opts.backend);
+    const runtime = opts.runtime ?? await getRuntime(opts.backend);
+    const prepared = await prepareModel({
+      bytes: opts.modelBytes,
+      source: opts.source ?? "model",
+      runtime,
+      inputDims: opts.inputDims,
+      cacheDir: opts.cacheDir,
+      sha256: opts.modelSha256,
+      file: opts.modelFile,
+    });
+    if (opts.modelFile && !prepared.source.held) freeBytes(opts.modelBytes);
+    const model = prepared.model;
     const graph = new Graph(model);
-    const shapes = await probeShapes(model, runtime, opts.inputDims);
     const batch = staticBatch(model, graph.inputNames[0]);
-    const engine = new SiEngine(runtime, model, shapes, opts, batch);
+    const engine = new SiEngine(runtime, prepared, opts, batch);
     engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
     return engine;
   }
@@ -320,6 +336,8 @@ export const createLazyScorer: ScorerFactory = (args) =>
     source: args.manifest.name,
     cacheDir: args.cacheDir,
     memoryBudgetMb: args.memoryBudgetMb,
+    modelSha256: args.modelSha256,
+    modelFile: args.modelFile,
   });
 
 /**

@@ -45,4 +45,14 @@ export interface EngineOptions {
    * this thread anyway where no Worker can be started). See src/engine/compile_off_thread.ts.
    */
   readonly compileInWorker?: boolean;
+  /** The model bytes' sha256 when the caller has checked it (saves hashing them again). */
+  readonly modelSha256?: string;
+  /**
+   * The file `modelBytes` were read from: the engine then owns `modelBytes` — it frees (detaches)
+   * them once it is created and reads the model back only to emit a new scoring graph
+   * (model_source.ts). Do not reuse the bytes after passing a file.
+   */
+  readonly modelFile?: string;
+  /** The runtime to use instead of the process-wide one for `backend` (tests wrap it). */
+  readonly runtime?: import("../runtime/types.ts").Runtime;
 }

@@ -37,6 +37,20 @@ export const CREATION_FACTOR = 3.4;
  */
 export const BYTES_CREATION_FACTOR = 1;
 /**
+ * Bytes a session opened from onnxruntime's cached optimised graph keeps per byte of its graph's
+ * weights (src/runtime/optimized_cache.ts; optimisation and pre-packing off): the optimised
+ * weights (NCHWc kernels, padded) mapped from the data file, and little else. Measured as the
+ * data file over the graph's weights: 200 / 153 MB = 1.31 for ResNet-50's S&I-A graph, 255 / 235
+ * MB = 1.08 for BiT-R101's; RSS after creation +0–10 MB, after a run at batch 1 +247 MB for
+ * ResNet-50 (the file's pages and the activations).
+ */
+export const OPTIMIZED_SESSION_FACTOR = 1.35;
+/**
+ * Transient bytes of opening a cached optimised graph per graph-weight byte: no optimiser, no
+ * pre-packing, weights mapped from the file (measured +0–10 MB on ResNet-50 and BiT-R101).
+ */
+export const OPTIMIZED_CREATION_FACTOR = 0.1;
+/**
  * Peak bytes per estimated activation byte. Measured per image of the stacked pass: 164 MB of RSS
  * for an estimate of 137 MB on the WRN-40-2 (341 MB at batch 1, 832 MB at batch 4), 129 MB for
  * an estimate of 146 MB on the ResNet-34; the larger ratio is taken.
@@ -132,6 +146,13 @@ export function cgroupMemoryLimit(
   return undefined;
 }
 
+/**
+ * Tensors before the first split counted as alive at once: the largest few, enough for a node's
+ * inputs and output plus a residual branch's, and the arena's slack: with 8, the estimate × 1.2
+ * covers ResNet-50's S&I-A at batch 8 (52 MB per image measured).
+ */
+const EARLY_LIVE = 8;
+
 /** Bytes per image of each batch-dependent float tensor, in node order (probed shapes). */
 function tensorBytes(graph: Graph, shapes: ShapeMap): { name: string; bytes: number }[] {
   const out: { name: string; bytes: number }[] = [];
@@ -157,14 +178,17 @@ export function activationBytesPerImage(
   chunk: number,
 ): number {
   const tensors = tensorBytes(graph, shapes);
-  const forward = tensors.reduce((a, t) => a + t.bytes, 0);
   const position = new Map(tensors.map((t, i) => [t.name, i]));
   const at = splits.map((s) => position.get(s) ?? 0);
   // Iteration 0: the forward pass, and a backward carrying two cotangents that stops at the
-  // first split (S&I-A's splits are the last normalizations, so its backward is short).
+  // first split (S&I-A's splits are the last normalizations, so its backward is short). Before
+  // the first split nothing is kept for the backward pass: onnxruntime frees a tensor after its
+  // last reader, so a few of them (a node's inputs and output, a residual) are alive at once.
   const first = Math.min(...at, tensors.length);
-  const backward = tensors.slice(first).reduce((a, t) => a + t.bytes, 0);
-  let worst = forward + 2 * backward;
+  const early = tensors.slice(0, first).map((t) => t.bytes).sort((a, b) => b - a);
+  const transient = early.slice(0, EARLY_LIVE).reduce((a, b) => a + b, 0);
+  const late = tensors.slice(first).reduce((a, t) => a + t.bytes, 0);
+  let worst = transient + 3 * late; // late forward activations kept, two backward streams
   if (iterations < 2 || splits.length === 0) return worst;
   for (let first = 0; first < splits.length; first += chunk) {
     const starts = at.slice(first, first + chunk);
@@ -205,7 +229,8 @@ export function gradientGraphWeightBytes(graph: Graph, splits: readonly string[]
  * The plan for a budget: the largest batch (up to `maxBatch`) for the largest split chunk, trading
  * chunk size for batch where both cannot be had (the score is images × splits per pass). The
  * process peak is the model and the other `slots − 1` sessions, plus the larger of this
- * session's creation and this session with its activations.
+ * session's creation and this session with its activations — the session's own terms smaller
+ * where it opens from a cached optimised graph (`warm`), so a restart plans what it will use.
  * @throws {MemoryBudgetError} when one image with one split per pass does not fit.
  */
 export function planMemory(
@@ -215,11 +240,14 @@ export function planMemory(
     readonly splitCount: number;
     /** Activation bytes per image for a split chunk size. */
     readonly perImage: (chunk: number) => number;
+    /**
+     * Whether the session for a split chunk size opens from onnxruntime's cached optimised graph
+     * (cheaper to create and to hold); cold by default.
+     */
+    readonly warm?: (chunk: number) => boolean;
   },
 ): MemoryPlan {
   const held = BASE_BYTES + opts.modelBytes + (opts.slots - 1) * sessionBytes(opts);
-  const session = sessionBytes(opts);
-  const creation = creationBytes(opts);
   const chunks = new Set<number>();
   for (let c = Math.max(1, opts.splitCount); c >= 1; c = c > 1 ? Math.ceil(c / 2) : 0) {
     chunks.add(c);
@@ -228,6 +256,9 @@ export function planMemory(
   let best: MemoryPlan | undefined;
   let smallest = Infinity;
   for (const chunk of chunks) {
+    const warm = opts.warm?.(chunk) ?? false;
+    const session = warm ? OPTIMIZED_SESSION_FACTOR * opts.graphBytes : sessionBytes(opts);
+    const creation = warm ? OPTIMIZED_CREATION_FACTOR * opts.graphBytes : creationBytes(opts);
     const per = ACTIVATION_FACTOR * opts.perImage(chunk);
     smallest = Math.min(smallest, held + Math.max(creation, session + per));
     if (held + creation > opts.budgetBytes) continue;

@@ -5,14 +5,21 @@
  * settings and plans; this module turns them into sessions.
  * @module
  */
-import type { Graph } from "../onnx/graph.ts";
 import type { ModelProto } from "../onnx/proto.ts";
+import { hasOptimized, openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
-import { compileKey, getOrBuildFile, getOrCompile, sha256Hex } from "../runtime/compile_cache.ts";
+import {
+  compileKey,
+  compileKeySync,
+  getOrBuildFile,
+  getOrCompile,
+  sha256Hex,
+} from "../runtime/compile_cache.ts";
 import type { GraphSession, Runtime } from "../runtime/types.ts";
 import { settingsKey } from "../contract/settings.ts";
 import type { ScoreSettings } from "../contract/scoring.ts";
 import { compileScoringModel } from "../si/compile.ts";
+import type { ModelSource } from "./model_source.ts";
 import { recordStackingFallback } from "./fallbacks.ts";
 import { type CompiledOutput, compileInThread, compileOffThread } from "./compile_off_thread.ts";
 import type { CompileJobOptions } from "./compile_job.ts";
@@ -23,9 +30,10 @@ const COMPILER_VERSION = "si-compiler-7";
 /** What the graphs of one model depend on. */
 export interface ScoringGraphsOptions {
   readonly runtime: Runtime;
-  readonly model: ModelProto;
-  readonly modelBytes: Uint8Array;
-  readonly graph: Graph;
+  /** The model to compile from, held or re-read from its file (model_source.ts). */
+  readonly source: ModelSource;
+  /** A digest naming the model's bytes for cache keys (hashed from them when omitted). */
+  readonly modelSha?: string;
   readonly shapes: ShapeMap;
   /** Name used in fallback records. */
   readonly name: string;
@@ -64,7 +72,8 @@ export class ScoringGraphs {
   /** The scoring model for these graph settings, emitted on this thread. */
   compileModel(s: ScoreSettings): ModelProto {
     const o = this.#o;
-    return compileScoringModel(o.model, o.graph, o.shapes, s, o.splits(s), {
+    const { model, graph } = o.source.parsed();
+    return compileScoringModel(model, graph, o.shapes, s, o.splits(s), {
       ...this.#compileOptions(s),
       onFallback: this.#onFallback,
     });
@@ -72,8 +81,16 @@ export class ScoringGraphs {
 
   /** A new session for these graph settings, compiled or read from the cache. */
   async createSession(s: ScoreSettings): Promise<GraphSession> {
-    const model = this.fromFile ? await this.#compiledFile(s) : await this.#compiled(s);
-    return this.#o.runtime.createSession(model);
+    if (!this.fromFile) return this.#o.runtime.createSession(await this.#compiled(s));
+    // onnxruntime's optimised graph, cached: on a restart the compiled file is not even read.
+    const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
+    const optimized = await compileKey(key, optimizedKeyPart(this.#o.runtime));
+    return openOptimized(
+      this.#o.runtime,
+      optimized,
+      this.#o.cacheDir!,
+      () => this.#compiledFile(key, s),
+    );
   }
 
   #compileOptions(s: ScoreSettings): CompileJobOptions {
@@ -95,7 +112,7 @@ export class ScoringGraphs {
   #emit(s: ScoreSettings, file?: string): Promise<CompiledOutput> {
     const o = this.#o;
     const job = {
-      modelBytes: o.modelBytes,
+      modelBytes: o.source.bytes(),
       source: o.name,
       shapes: o.shapes,
       settings: s,
@@ -112,15 +129,29 @@ export class ScoringGraphs {
     return await this.#emit(s) as Uint8Array;
   }
 
+  /**
+   * Whether the session for these settings (with `chunk` splits per pass) will open from
+   * onnxruntime's optimised graph on disk: then neither a compile nor an optimising session
+   * creation happens (the memory plan counts less for it). Needs the model's digest.
+   */
+  willOpenOptimized(s: ScoreSettings, chunk: number): boolean {
+    if (!this.fromFile || this.#o.modelSha === undefined) return false;
+    const key = compileKeySync(this.#o.modelSha, `${this.#cacheWhat(s, chunk)};external-data`);
+    const optimized = compileKeySync(key, optimizedKeyPart(this.#o.runtime));
+    return hasOptimized(optimized, this.#o.cacheDir!);
+  }
+
   /** What a cache entry depends on besides the model bytes. */
-  #cacheWhat(s: ScoreSettings): string {
-    return `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#o.stack};chunk=${
-      this.#o.splitChunk(s)
-    };splits=${this.#o.splits(s).join("|")};pooled=${this.#o.pooled ?? ""}`;
+  #cacheWhat(s: ScoreSettings, chunk = this.#o.splitChunk(s)): string {
+    return `${COMPILER_VERSION};${settingsKey(s)};stack=${this.#o.stack};chunk=${chunk};splits=${
+      this.#o.splits(s).join("|")
+    };pooled=${this.#o.pooled ?? ""}`;
   }
 
   async #cacheKey(what: string): Promise<string> {
-    this.#modelSha ??= sha256Hex(this.#o.modelBytes);
+    this.#modelSha ??= this.#o.modelSha !== undefined
+      ? Promise.resolve(this.#o.modelSha)
+      : sha256Hex(this.#o.source.bytes());
     return compileKey(await this.#modelSha, what);
   }
 
@@ -135,8 +166,7 @@ export class ScoringGraphs {
    * The compiled graph file with external data under the cache (see {@link fromFile}), or the
    * serialized graph when the cache cannot be written.
    */
-  async #compiledFile(s: ScoreSettings): Promise<CompiledOutput> {
-    const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
+  #compiledFile(key: string, s: ScoreSettings): Promise<CompiledOutput> {
     return getOrBuildFile(key, this.#o.cacheDir!, (path) => this.#emit(s, path));
   }
 }

@@ -75,6 +75,8 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
   const inputDims = inputDimsOf(manifest);
   const inner = await opts.createScorer({
     modelBytes,
+    modelSha256: actual,
+    modelFile: file,
     manifest,
     backend: opts.backend,
     inputDims,

@@ -37,6 +37,11 @@ export async function compileKey(modelSha256: string, settingsKey: string): Prom
   return (await sha256Hex(`${modelSha256}\n${settingsKey}`)).slice(0, 32);
 }
 
+/** {@link compileKey}, computed synchronously (for memory plans, which are synchronous). */
+export function compileKeySync(modelSha256: string, settingsKey: string): string {
+  return createHash("sha256").update(`${modelSha256}\n${settingsKey}`).digest("hex").slice(0, 32);
+}
+
 /**
  * Returns the cached bytes for `key` under `<dir>/.cache/`, or runs `compile`, stores its result
  * and returns it. Concurrent calls for the same entry share one compilation. A cache that cannot
@@ -241,4 +246,34 @@ async function writeFileEntry(path: string, model: ModelProto): Promise<void> {
   };
   await atomicWrite(path, graph);
   await atomicWrite(`${path}.sha256`, new TextEncoder().encode(JSON.stringify(side) + "\n"));
+}
+
+/**
+ * A small JSON entry `<dir>/.cache/<key>.json` (facts derived from a model, such as its tensor
+ * shapes), or undefined when it is absent or unreadable. The entry repeats its key, so a file
+ * from another key (or a torn copy) is never taken for it.
+ */
+export async function readJsonEntry<T>(key: string, dir: string): Promise<T | undefined> {
+  if (!KEY.test(key)) throw new RangeError(`Invalid compile cache key "${key}"`);
+  try {
+    const entry = JSON.parse(await Deno.readTextFile(join(dir, ".cache", `${key}.json`)));
+    return entry?.key === key ? entry.value as T : undefined;
+  } catch {
+    return undefined; // absent or unreadable: rebuild
+  }
+}
+
+/**
+ * Writes a JSON entry atomically (see {@link readJsonEntry}); a cache that cannot be written
+ * only warns, since the value is still in hand.
+ */
+export async function writeJsonEntry(key: string, dir: string, value: unknown): Promise<void> {
+  if (!KEY.test(key)) throw new RangeError(`Invalid compile cache key "${key}"`);
+  const path = join(dir, ".cache", `${key}.json`);
+  try {
+    await Deno.mkdir(join(dir, ".cache"), { recursive: true });
+    await atomicWrite(path, new TextEncoder().encode(JSON.stringify({ key, value })));
+  } catch (e) {
+    console.warn(`Compile cache: cannot write ${path}: ${(e as Error).message}`);
+  }
 }

@@ -4,7 +4,8 @@
  * threads), `webgpu` (onnxruntime-web's WebGPU build) and `native` (onnxruntime-node).
  * @module
  */
-import type { GraphSession, Runtime } from "./types.ts";
+import type { GraphSession, Runtime, SessionOptions } from "./types.ts";
+import { basename } from "node:path";
 import { type BackendChoice, type BackendName, BACKENDS } from "../contract/backends.ts";
 import { loadBackend, type LoadedBackend } from "./backends.ts";
 import { wrapSession } from "./session.ts";
@@ -91,7 +92,10 @@ function makeRuntime(lb: LoadedBackend): Runtime {
       ) => Promise<import("onnxruntime-web").InferenceSession>;
       const session = await create(model, {
         executionProviders: [...lb.executionProviders],
-        ...optimizationOptions(options.oneOff ? "disabled" : options.optimization),
+        ...withCacheOptions(
+          optimizationOptions(options.oneOff ? "disabled" : options.optimization),
+          options,
+        ),
         ...(options.oneOff ? { enableCpuMemArena: false } : {}),
         enableMemPattern: options.memoryPattern ?? false,
         ...(options.verbose ? { logSeverityLevel: 0, logVerbosityLevel: 0 } : {}),
@@ -103,6 +107,31 @@ function makeRuntime(lb: LoadedBackend): Runtime {
   };
   loadedBackends.set(rt, lb);
   return rt;
+}
+
+/**
+ * Adds the optimised-model file (`optimizedModelFilePath`, weights of 1 KiB and more in
+ * `<file>.data`) and pre-packing to the optimisation options; `extra` entries become onnxruntime
+ * session config entries.
+ */
+function withCacheOptions(
+  base: ReturnType<typeof optimizationOptions>,
+  options: SessionOptions,
+): Record<string, unknown> {
+  const session: Record<string, string> = {};
+  if (options.prepacking === false) session.disable_prepacking = "1";
+  const path = options.optimizedModelPath;
+  if (path) {
+    session.optimized_model_external_initializers_file_name = `${basename(path)}.data`;
+    session.optimized_model_external_initializers_min_size_in_bytes = "1024";
+  }
+  const extra = Object.keys(session).length ? { ...base.extra, session } : base.extra;
+  return {
+    ...base,
+    ...(extra ? { extra } : {}),
+    // onnxruntime warns that a level-"all" file is hardware-specific: the cache key says so.
+    ...(path ? { optimizedModelFilePath: path, logSeverityLevel: 3 } : {}),
+  };
 }
 
 let identityBytes: Uint8Array | undefined;

@@ -53,6 +53,16 @@ export interface SessionOptions {
    * guard test compares against. `oneOff` implies "disabled".
    */
   readonly optimization?: OptimizationChoice;
+  /**
+   * Where onnxruntime writes the optimised graph it builds (`optimizedModelFilePath`), its
+   * weights in `<path>.data` next to it: the optimised-model cache (optimized_cache.ts).
+   */
+  readonly optimizedModelPath?: string;
+  /**
+   * onnxruntime's pre-packing of weights at session creation (default true). Off for sessions
+   * from an optimised file: see optimized_cache.ts for what it costs and saves.
+   */
+  readonly prepacking?: boolean;
 }
 
 /** A backend that turns serialized ONNX models into sessions. */

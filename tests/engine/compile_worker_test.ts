@@ -152,9 +152,12 @@ Deno.test("SiEngine scores the same with compileInWorker true and false (bytes a
         );
       }
       if (cacheDir) {
-        // Both engines share the cache entries; a third compile is not needed.
+        // Both engines share the cache entries; a third compile is not needed (each compiled
+        // graph also has onnxruntime's optimised graph next to it: optimized_cache.ts).
         const names = [...Deno.readDirSync(join(cacheDir, ".cache"))].map((f) => f.name);
-        assert.equal(names.filter((n) => n.endsWith(".onnx")).length, 2);
+        const optimized = names.filter((n) => n.endsWith(".opt.onnx")).length;
+        assert.equal(names.filter((n) => n.endsWith(".onnx")).length - optimized, 2);
+        assert.equal(optimized, 2);
       }
     }
   });
@@ -166,7 +169,7 @@ async function stalls(e: SiEngine, settings: ScoreSettings) {
   const create = runtime.createSession;
   let creating = Infinity;
   runtime.createSession = (model, options) => {
-    creating = performance.now();
+    creating = Math.min(creating, performance.now()); // the first: the optimised-graph cache reopens
     return create.call(runtime, model, options);
   };
   const gaps: { end: number; ms: number }[] = [];
