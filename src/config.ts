@@ -5,6 +5,7 @@
  */
 import { type BackendChoice, BACKENDS } from "./contract/backends.ts";
 import { MODEL_ID_RE } from "./contract/model_id.ts";
+import { DEFAULT_CACHE_MAX_MB } from "./contract/scoring.ts";
 
 export type { BackendChoice };
 
@@ -95,6 +96,11 @@ export interface Config {
    * memory (src/engine/memory_plan.ts).
    */
   readonly memoryBudgetMb: number | undefined;
+  /**
+   * Most MB each model's compile cache (`<model>/.cache/`) may hold; least recently used entries
+   * are removed once it is over (src/runtime/cache_prune.ts).
+   */
+  readonly cacheMaxMb: number;
 }
 
 /** Defaults used when a variable is unset or empty. */
@@ -130,6 +136,7 @@ export const DEFAULT_CONFIG: Config = {
   retryAfterSeconds: 1,
   publicDir: "./public",
   memoryBudgetMb: undefined,
+  cacheMaxMb: DEFAULT_CACHE_MAX_MB,
 };
 
 /** Thrown by `loadConfig` with every problem found, one per line. */
@@ -272,6 +279,7 @@ export function loadConfig(
     memoryBudgetMb: read("MEMORY_BUDGET_MB") === undefined
       ? undefined
       : int("MEMORY_BUDGET_MB", 0, 64, 16 * 2 ** 20),
+    cacheMaxMb: int("COMPILE_CACHE_MAX_MB", DEFAULT_CACHE_MAX_MB, 16, 16 * 2 ** 20),
     ...overrides,
   };
   if (problems.length > 0) throw new ConfigError(problems);

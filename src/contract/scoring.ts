@@ -149,6 +149,12 @@ export interface ScorerManifest {
   readonly fusion?: { readonly components: readonly [Method, "energy"] };
 }
 
+/**
+ * Default bound of one model's compile cache (`.cache/`) in MB: room for the model's own entries
+ * and a few dozen compiled settings of a ResNet-50-sized model, least recently used ones removed.
+ */
+export const DEFAULT_CACHE_MAX_MB = 2048;
+
 /** Builds a scorer for a model; the S&I engine provides the real ones (`src/engine/engine.ts`). */
 export type ScorerFactory = (args: {
   readonly modelBytes: Uint8Array;
@@ -157,6 +163,8 @@ export type ScorerFactory = (args: {
   readonly inputDims: readonly [number, number, number];
   /** Directory whose `.cache/` sub-folder holds compiled graphs (the model directory). */
   readonly cacheDir?: string;
+  /** Most MB that `.cache/` folder may hold (least recently used entries go; engine default). */
+  readonly cacheMaxMb?: number;
   /** Memory budget of the process in MB; the engine sizes its runs to it (memory_plan.ts). */
   readonly memoryBudgetMb?: number;
   /** The model bytes' sha256, when the caller has checked it (cache keys need not hash again). */

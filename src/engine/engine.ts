@@ -28,6 +28,7 @@ import {
 } from "./memory_plan.ts";
 import { SessionPool } from "./session_pool.ts";
 import {
+  DEFAULT_CACHE_MAX_MB,
   type ImageScore,
   type InputBatch,
   type ScoreCallOptions,
@@ -105,6 +106,8 @@ export class SiEngine implements Scorer {
       shapes,
       name: opts.source ?? "model",
       cacheDir: opts.cacheDir,
+      cacheMaxBytes: (opts.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB) * 2 ** 20,
+      cacheKeep: prepared.cacheKeys,
       stack: this.#stack,
       dynamicBatch: staticBatch === undefined,
       pooled: opts.splitPolicy.pooled,
@@ -335,6 +338,7 @@ export const createLazyScorer: ScorerFactory = (args) =>
     splitPolicy: splitPolicyOf(args.manifest),
     source: args.manifest.name,
     cacheDir: args.cacheDir,
+    cacheMaxMb: args.cacheMaxMb,
     memoryBudgetMb: args.memoryBudgetMb,
     modelSha256: args.modelSha256,
     modelFile: args.modelFile,

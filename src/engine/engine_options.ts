@@ -29,6 +29,11 @@ export interface EngineOptions {
   /** Directory whose `.cache/` sub-folder holds compiled graphs; no disk cache when omitted. */
   readonly cacheDir?: string;
   /**
+   * Most MB the `.cache/` folder may hold (default 2048): least recently used entries are removed
+   * after a session is created (src/runtime/cache_prune.ts).
+   */
+  readonly cacheMaxMb?: number;
+  /**
    * Compiled sessions kept at once (default 4, fewer when the memory budget says so), least
    * recently used evicted: request parameters (T, loss, …) name many graphs, and each session
    * holds its own memory.

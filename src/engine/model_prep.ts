@@ -20,6 +20,7 @@ import {
   writeJsonEntry,
 } from "../runtime/compile_cache.ts";
 import { probeShapes } from "../runtime/shapes.ts";
+import { markCacheUsed } from "../runtime/cache_prune.ts";
 import { getRuntime } from "../runtime/runtime.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { foldConstants } from "./constant_fold.ts";
@@ -49,6 +50,8 @@ export interface PreparedModel {
   readonly folded: boolean;
   /** Whether the facts came from the disk cache (no probe or folding ran). */
   readonly cached: boolean;
+  /** Keys of this model's own cache entries (facts, folded model, skeleton): never pruned. */
+  readonly cacheKeys: readonly string[];
 }
 
 /** What {@link prepareModel} needs. */
@@ -128,7 +131,18 @@ export async function prepareModel(o: PrepareOptions): Promise<PreparedModel> {
   const shapes = new Map(facts.shapes.map(([name, type, dims]) => [name, { type, dims }]));
   const digest = facts.folded ? `${sha};${what}` : sha;
   const byteLength = bytes?.length ?? (await Deno.stat(file!)).size;
-  return { model, source, byteLength, digest, shapes, folded: facts.folded, cached: !full };
+  const cacheKeys = [factsKey, foldKey, skeletonKey];
+  if (o.cacheDir) await markCacheUsed(o.cacheDir, cacheKeys);
+  return {
+    model,
+    source,
+    byteLength,
+    digest,
+    shapes,
+    folded: facts.folded,
+    cached: !full,
+    cacheKeys,
+  };
 }
 
 /** `path` if a file is there (a cache entry that could not be written is not). */

@@ -7,6 +7,7 @@
  */
 import type { ModelProto } from "../onnx/proto.ts";
 import { hasOptimized, openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
+import { markCacheUsed, pruneCache } from "../runtime/cache_prune.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import {
   compileKey,
@@ -39,6 +40,10 @@ export interface ScoringGraphsOptions {
   readonly name: string;
   /** Directory whose `.cache/` sub-folder holds compiled graphs; no disk cache when undefined. */
   readonly cacheDir: string | undefined;
+  /** Most bytes the `.cache/` folder may hold; least recently used entries go (cache_prune.ts). */
+  readonly cacheMaxBytes: number;
+  /** Cache entries never pruned (the model's own: model_prep.ts). */
+  readonly cacheKeep: readonly string[];
   readonly stack: boolean;
   readonly dynamicBatch: boolean;
   /** The manifest's pooled features (A variant), if named. */
@@ -81,16 +86,36 @@ export class ScoringGraphs {
 
   /** A new session for these graph settings, compiled or read from the cache. */
   async createSession(s: ScoreSettings): Promise<GraphSession> {
-    if (!this.fromFile) return this.#o.runtime.createSession(await this.#compiled(s));
+    if (!this.fromFile) {
+      const session = await this.#o.runtime.createSession(await this.#compiled(s));
+      if (this.#o.cacheDir) await this.#bound([await this.#cacheKey(this.#cacheWhat(s))]);
+      return session;
+    }
     // onnxruntime's optimised graph, cached: on a restart the compiled file is not even read.
     const key = await this.#cacheKey(`${this.#cacheWhat(s)};external-data`);
     const optimized = await compileKey(key, optimizedKeyPart(this.#o.runtime));
-    return openOptimized(
+    const session = await openOptimized(
       this.#o.runtime,
       optimized,
       this.#o.cacheDir!,
       () => this.#compiledFile(key, s),
     );
+    await this.#bound([key, optimized]);
+    return session;
+  }
+
+  /**
+   * Marks the entries a session was created from as used and prunes the cache to its bound
+   * (cache_prune.ts); a cache that cannot be written is left as it is.
+   */
+  async #bound(used: readonly string[]): Promise<void> {
+    const dir = this.#o.cacheDir!;
+    try {
+      await markCacheUsed(dir, used);
+      await pruneCache(dir, this.#o.cacheMaxBytes, [...used, ...this.#o.cacheKeep]);
+    } catch (e) {
+      console.warn(`Cannot bound the compile cache in ${dir}: ${(e as Error).message}`);
+    }
   }
 
   #compileOptions(s: ScoreSettings): CompileJobOptions {

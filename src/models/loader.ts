@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly createScorer: ScorerFactory;
   /** Directory whose `.cache/` holds compiled graphs; defaults to the model directory. */
   readonly cacheDir?: string;
+  /** Most MB each model's `.cache/` may hold (the engine's default when omitted). */
+  readonly cacheMaxMb?: number;
   /**
    * Memory budget of the process in MB (default: each engine's own, from the host). A registry
    * hands each of its models an equal share.
@@ -81,6 +83,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<LoadedM
     backend: opts.backend,
     inputDims,
     cacheDir: opts.cacheDir ?? dir,
+    ...(opts.cacheMaxMb ? { cacheMaxMb: opts.cacheMaxMb } : {}),
     ...(opts.memoryBudgetMb ? { memoryBudgetMb: opts.memoryBudgetMb } : {}),
   });
   // `fused` needs the calibration, so it is scored around the (possibly worker-hosted) engine.

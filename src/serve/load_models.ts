@@ -35,6 +35,7 @@ async function loadOptions(config: Config): Promise<LoadOptions> {
     createScorer,
     // Resolved here, so the registry can share one budget among the models.
     memoryBudgetMb: config.memoryBudgetMb ?? defaultMemoryBudgetMb(),
+    cacheMaxMb: config.cacheMaxMb,
   };
 }
 

@@ -45,6 +45,7 @@ Deno.test("loadConfig() reads every variable", () => {
     RETRY_AFTER_S: "3",
     PUBLIC_DIR: "./www",
     MEMORY_BUDGET_MB: "1024",
+    COMPILE_CACHE_MAX_MB: "512",
   });
   assert.deepEqual(c, {
     port: 9000,
@@ -78,6 +79,7 @@ Deno.test("loadConfig() reads every variable", () => {
     retryAfterSeconds: 3,
     publicDir: "./www",
     memoryBudgetMb: 1024,
+    cacheMaxMb: 512,
   });
 });
 
