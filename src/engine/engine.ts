@@ -68,7 +68,7 @@ export class SiEngine implements Scorer {
   ) {
     this.runtime = runtime;
     this.model = model;
-    this.graph = new Graph(model);
+    this.graph = new Graph(model, shapes);
     this.shapes = shapes;
     this.inputName = this.graph.inputNames[0];
     this.inputDims = opts.inputDims;
