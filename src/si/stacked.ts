@@ -171,7 +171,7 @@ class StackedEmitter {
     const ins = node.input ?? [];
     const streams = unionOf(ins.map((i) => this.stacked.get(i)?.streams ?? []));
     const outs = node.output ?? [];
-    if (streams.length === 0) return undefined;
+    if (streams.length === 0 || foldedAway(this.graph, outs)) return undefined;
     if (node.opType === "Reshape" && !batchPreservingReshape(this.graph, ins[1], this.stacked)) {
       return no(`Reshape "${node.name || outs[0]}" does not keep the batch axis`);
     }
@@ -257,6 +257,15 @@ export function emitStackedPass(
     }
   }
   return e.result(splits.length);
+}
+
+/**
+ * Whether every output of a node has a compile-time value (shape arithmetic folded from the
+ * probed shapes): such a node reads stacked tensors only for their fixed dimensions, so its
+ * outputs are the same in every stream and it is not stacked.
+ */
+export function foldedAway(graph: Graph, outputs: readonly string[]): boolean {
+  return outputs.length > 0 && outputs.every((o) => !o || graph.constantValue(o) !== undefined);
 }
 
 /** The ascending union of ascending index lists. */
