@@ -176,7 +176,7 @@ async function calibrateImported(model: LoadedModel, plan: ImportPlan, f: Import
 
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], createScorer?: ScorerFactory): Promise<number> {
-  let created: string | undefined;
+  let created: string | undefined, written: string | undefined;
   try {
     const { values: f, positionals } = parseFlags(argv, IMPORT_FLAGS);
     if (f.help) {
@@ -188,12 +188,14 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     intFlag(f, "batch", 32);
     const backend = await backendFromFlags(f);
     created = await writeModelDir(plan, !!f.force);
+    written = plan.dir;
     const model = await loadModel(plan.dir, {
       backend,
       createScorer: createScorer ?? createLazyScorer,
     });
     await testScore(model, plan, backend);
-    created = undefined; // the folder is now a working model; keep it even if calibration fails
+    written = undefined; // the folder is now a working model; keep it even if calibration fails
+    created = undefined;
     await calibrateImported(model, plan, f);
     console.error(
       `Review ${join(plan.dir, "manifest.json")}: preprocess must repeat your training pipeline.`,
@@ -201,13 +203,47 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     console.log(plan.dir);
     return 0;
   } catch (e) {
-    if (created) await Deno.remove(created, { recursive: true }).catch(() => {});
+    if (written) await keepDraft(written, created !== undefined);
     if (e instanceof UsageError) {
       console.error(`${e.message}\n\n${USAGE}`);
       return 2;
     }
+    if (e instanceof Error) throw new Error(withHint(e.message), { cause: e });
     throw e;
   }
+}
+
+/**
+ * After a failed import, the drafted manifest stays to inspect as `manifest.draft.json` (the
+ * loader only serves folders with a `manifest.json`, so a broken model is never picked up).
+ */
+async function keepDraft(dir: string, createdNow: boolean): Promise<void> {
+  const draft = join(dir, "manifest.draft.json");
+  try {
+    await Deno.rename(join(dir, "manifest.json"), draft);
+    console.error(
+      `Import failed; the drafted manifest is kept as ${draft}` +
+        (createdNow ? " (with model.onnx)" : "") +
+        `: fix it and rename it to manifest.json, or re-run the import with --force`,
+    );
+  } catch {
+    // Nothing was drafted yet.
+  }
+}
+
+/** What a user can do about the gradient compiler's errors, appended to the message. */
+function withHint(message: string): string {
+  if (/No gradient rule|Cannot differentiate/.test(message)) {
+    return `${message}\nWhat you can do: choose split tensors downstream of that node ` +
+      `(--splits, or "splits": {"policy": "tensors", "names": [...]} in the manifest), ` +
+      `re-export the model so that node becomes a supported op, or use a method that needs no ` +
+      `gradients (energy, msp, maxlogit) as "defaults.method"`;
+  }
+  if (/^Cannot compute "(si_a|gaia_a)"/.test(message)) {
+    return `${message}\nWhat you can do: name the pooled features and the splits in the manifest ` +
+      `("splits": {"policy": "tensors", "names": [...], "pooled": "<tensor>"}), or use "si"`;
+  }
+  return message;
 }
 
 if (import.meta.main) await runMain(main);

@@ -57,6 +57,8 @@ export async function scoreImageResults(
     if (results.length !== pending.length) {
       throw new Error(`Scorer returned ${results.length} results for ${pending.length} images`);
     }
+    const failed = results.find((r) => r.error);
+    if (failed) throw new Error(`Cannot calibrate on this data: ${failed.error}`);
     scores.push(...results);
     pending = [];
     opts.onProgress?.(scores.length);
