@@ -6,7 +6,16 @@
  */
 import { basename, join } from "node:path";
 import { countInputs, readInputs } from "../inputs/mod.ts";
-import { calibrateModel, formatJson, saveCalibration } from "../models/calibrate_run.ts";
+import {
+  calibrateModel,
+  degenerateCalibrationWarning,
+  formatJson,
+  saveCalibration,
+} from "../models/calibrate_run.ts";
+import { Graph } from "../onnx/graph.ts";
+import { readModel } from "../onnx/proto.ts";
+import { LAST_NORMALIZATION_COUNT } from "../contract/scoring.ts";
+import { foldedNormalizationNote, zeroMaskWarning } from "../si/degenerate.ts";
 import {
   backendFromFlags,
   COMMON_USAGE,
@@ -135,7 +144,17 @@ async function writeModelDir(plan: ImportPlan, force: boolean): Promise<string |
     `Drafted ${plan.dir}: input ${facts.input} [${facts.dims}], output ${facts.output}, ` +
       `${facts.normalizationNodes} BatchNormalization nodes, splits ${plan.manifest.splits.policy}`,
   );
+  printGraphNotes(plan);
   return created;
+}
+
+/** What the user should know about how the methods see this graph (folded BN, smooth nets). */
+function printGraphNotes(plan: ImportPlan): void {
+  const graph = new Graph(readModel(plan.bytes, plan.source));
+  const folded = foldedNormalizationNote(graph, LAST_NORMALIZATION_COUNT);
+  if (folded) console.error(`Note: ${folded}`);
+  const degenerate = zeroMaskWarning(graph);
+  if (degenerate) console.error(`Warning: ${degenerate}`);
 }
 
 /** Compiles the scoring graph and scores one gray image: proves the model works end to end. */
@@ -168,6 +187,8 @@ async function calibrateImported(model: LoadedModel, plan: ImportPlan, f: Import
     limit,
     data,
   });
+  const degenerate = degenerateCalibrationWarning(calibration);
+  if (degenerate) console.error(degenerate);
   await saveCalibration(plan.dir, calibration);
   console.error(
     `Threshold ${calibration.threshold} keeps ${(calibration.tpr * 100).toFixed(1)} % of ID images`,
