@@ -1,12 +1,14 @@
 /** Import/calibration warnings: folded normalizations and degenerate zero-count methods. */
 import assert from "node:assert/strict";
 import { Graph } from "../../src/onnx/graph.ts";
-import { readModel } from "../../src/onnx/proto.ts";
+
 import { foldedNormalizationNote, zeroMaskWarning } from "../../src/si/degenerate.ts";
 import { degenerateCalibrationWarning } from "../../src/models/calibrate_run.ts";
 import { buildCalibration } from "../../src/models/calibration.ts";
 import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
 import { caseModel, node } from "../grad/fd.ts";
+import { SiEngine } from "../../src/engine/engine.ts";
+import { readModel, writeModel } from "../../src/onnx/proto.ts";
 
 function bnNet(activation: string): Graph {
   return new Graph(caseModel({
@@ -49,4 +51,45 @@ Deno.test("degenerateCalibrationWarning() fires when every si score is exactly -
     });
   assert.match(degenerateCalibrationWarning(cal([-1, -1, -1])) ?? "", /calibrate "si_a"/);
   assert.equal(degenerateCalibrationWarning(cal([-1, -0.9, -1])), undefined);
+});
+
+Deno.test("an image whose gaia_a score cannot be computed gets the reason, not a bare NaN", async () => {
+  // Uniform logits (a zero classifier): ∂Σ log_softmax/∂h = 0 exactly, so o = 0.
+  const c = 2;
+  const model = caseModel({
+    nodes: [
+      node("BatchNormalization", ["x", "s", "b", "m", "v"], ["z1"]),
+      node("Relu", ["z1"], ["a1"]),
+      node("BatchNormalization", ["a1", "s", "b", "m", "v"], ["z2"]),
+      node("GlobalAveragePool", ["z2"], ["p"]),
+      node("Flatten", ["p"], ["h"], { axis: 1 }),
+      node("Gemm", ["h", "w", "wb"], ["y"], { transB: 1 }),
+    ],
+    inputs: [{ name: "x", dims: ["N", c, 3, 3] }],
+    constants: {
+      ...Object.fromEntries(["s", "b", "m", "v"].map((k) => [k, { dims: [c], float: [1, 1] }])),
+      w: { dims: [3, c], float: [0, 0, 0, 0, 0, 0] },
+      wb: { dims: [3], float: [0, 0, 0] },
+    },
+  });
+  const engine = await SiEngine.create({
+    modelBytes: writeModel(model),
+    backend: "wasm",
+    inputDims: [c, 3, 3],
+    splitPolicy: { kind: "normalization" },
+  });
+  const data = Float32Array.from({ length: 2 * c * 9 }, (_, i) => Math.sin(i));
+  const r = await engine.score({ data, dims: [2, c, 3, 3] }, {
+    ...DEFAULT_SETTINGS,
+    method: "gaia_a",
+  });
+  for (const s of r) {
+    assert.ok(!Number.isFinite(s.score));
+    assert.match(s.error ?? "", /gaia_a score is -Infinity: its output component o is 0/);
+  }
+  const energy = await engine.score({ data, dims: [2, c, 3, 3] }, {
+    ...DEFAULT_SETTINGS,
+    method: "energy",
+  });
+  assert.ok(energy.every((s) => Number.isFinite(s.score) && s.error === undefined));
 });
