@@ -60,3 +60,16 @@ Deno.test("Einsum rule rejects equations it cannot differentiate, naming the equ
     /Einsum node .*unsupported Einsum equation "nij,jk->nk": index "i" of "nij"/,
   );
 });
+
+Deno.test("Gather gradient: a scalar index on axis 0 before the batch axis (Swin's qkv[0])", async () => {
+  await assertGradients({
+    nodes: [node("Gather", ["x", "i"], ["y"], { axis: 0 })],
+    inputs: [{ name: "x", dims: [3, "N", 2, 4] }],
+    constants: { i: { dims: [], int64: [1] } },
+  });
+  await assertGradients({
+    nodes: [node("Gather", ["x", "i"], ["y"], { axis: 2 })],
+    inputs: [{ name: "x", dims: ["N", 2, 5, 3] }],
+    constants: { i: { dims: [2, 2], int64: [4, 0, -1, 2] } },
+  });
+});
