@@ -97,9 +97,13 @@ for (const arch of ARCHS) {
 
 /**
  * f(x) = Σ R·logits(x) with a fixed random R; g its compiled gradient at a photo. Along
- * v = g/|g|∞ (+ noise), the central difference f(x + hv) − f(x − hv) must match gᵀ(2hv). With
- * piecewise-linear layers a step may cross a kink, so h is small (1e-3 of the input's scale) and
- * the check is done on two photos.
+ * v = g/|g|∞ (+ noise), the central difference f(x + hv) − f(x − hv) must match gᵀ(2hv).
+ * The photo gets ±0.02 of uniform noise first: flat regions of an 8-bit photo give exactly equal
+ * activations, so MaxPool windows hold exact ties where f is not differentiable (measured on
+ * resnet18: 1.1 % FD error at every h down to 3e-5 on the raw photo, 5e-4 with the noise). The
+ * remaining error comes from ReLU kinks crossed by the step (it shrinks with h) and float32
+ * rounding (it grows as h shrinks); h = 1e-4 balances them, and the bound is 10× the error
+ * measured there.
  */
 async function fdCheck(arch: string): Promise<void> {
   const bytes = await Deno.readFile(join(root, `${arch}.onnx`));
@@ -116,7 +120,7 @@ async function fdCheck(arch: string): Promise<void> {
   const r = Float32Array.from({ length: 1000 }, () => rand() * 2 - 1);
   try {
     for (const photo of photos.slice(0, 2)) {
-      const x = photo.data, dims = [1, 3, 224, 224];
+      const x = photo.data.map((v) => v + 0.02 * (rand() * 2 - 1)), dims = [1, 3, 224, 224];
       const feeds = (v: Float32Array) => ({
         input: { type: "float32" as const, dims, data: v },
         [gm.seed]: { type: "float32" as const, dims: [1, 1000], data: r },
@@ -126,7 +130,7 @@ async function fdCheck(arch: string): Promise<void> {
       let gMax = 0;
       for (const v of g) gMax = Math.max(gMax, Math.abs(v));
       assert.ok(gMax > 0, "the input gradient is not identically zero");
-      const h = 1e-3;
+      const h = 1e-4;
       const xp = new Float32Array(x.length), xm = new Float32Array(x.length);
       for (let k = 0; k < x.length; k++) {
         const v = g[k] / gMax + 0.3 * (rand() * 2 - 1);
@@ -143,7 +147,7 @@ async function fdCheck(arch: string): Promise<void> {
       };
       const fd = (await f(xp)) - (await f(xm));
       const rel = Math.abs(fd - an) / Math.abs(an);
-      assert.ok(rel < 1e-2, `${arch} ${photo.name}: FD ${fd} vs analytic ${an} (rel ${rel})`);
+      assert.ok(rel < 5e-3, `${arch} ${photo.name}: FD ${fd} vs analytic ${an} (rel ${rel})`);
     }
   } finally {
     await session.release();
