@@ -138,9 +138,15 @@ function evaluateNode(node: NodeProto, ins: (Partial | null)[], dimsOf: DimsOf):
     case "Concat":
       return concat(v, attrInt(node, "axis", 0));
     case "Slice":
-      return v[0].dims.length === 1 ? slice1d(v[0], v.slice(1)) : null;
+      return sliceN(v[0], v.slice(1));
     case "Reshape":
-      return v[0].data.length === 1 ? reshapeTo(v[0], [1]) : null;
+      return reshape(v[0], v[1], attrInt(node, "allowzero", 0));
+    case "Transpose":
+      return transpose(v[0], attrInts(node, "perm", []));
+    case "ConstantOfShape":
+      return constantOfShape(node, v[0]);
+    case "Mod":
+      return broadcast(v[0], v[1], attrInt(node, "fmod", 0) ? (a, b) => a % b : pyMod);
     case "Neg":
       return { dims: v[0].dims, data: v[0].data.map((x) => -x) };
     default:
@@ -150,7 +156,8 @@ function evaluateNode(node: NodeProto, ins: (Partial | null)[], dimsOf: DimsOf):
 
 function requiredInputs(op: string | null | undefined): number {
   return op === "Where" ? 3 : op === "Slice" ? 3 : op === "Unsqueeze" || op === "Squeeze" ||
-      op === "Identity" || op === "Cast" || op === "Neg" || op === "Reshape"
+      op === "Identity" || op === "Cast" || op === "Neg" || op === "Transpose" ||
+      op === "ConstantOfShape"
     ? 1
     : op === "Concat"
     ? Infinity
@@ -254,12 +261,81 @@ function concat(parts: Partial[], axis: number): Partial | null {
   return { dims: [data.length], data };
 }
 
-function slice1d(v: Partial, params: (Partial | null)[]): Partial | null {
-  const [starts, ends, axes, steps] = params;
-  if (!starts || !ends || (axes && axes.data[0] !== 0 && axes.data[0] !== -1)) return null;
-  const n = v.dims[0], step = steps?.data[0] ?? 1;
-  if (step !== 1) return null;
-  const clamp = (k: number) => Math.min(n, Math.max(0, k < 0 ? k + n : k));
-  const data = v.data.slice(clamp(starts.data[0]), clamp(ends.data[0]));
-  return { dims: [data.length], data };
+/** Integer modulo with the divisor's sign (ONNX Mod with fmod = 0, as Python's %). */
+const pyMod = (a: number, b: number) => ((a % b) + b) % b;
+
+const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** Row-major strides of `dims`. */
+function stridesOf(dims: readonly number[]): number[] {
+  const st = dims.map(() => 1);
+  for (let k = dims.length - 2; k >= 0; k--) st[k] = st[k + 1] * dims[k + 1];
+  return st;
+}
+
+function reshape(v: Partial, shape: Partial | undefined, allowZero: number): Partial | null {
+  if (!shape || shape.data.some((d) => Number.isNaN(d))) return null;
+  const dims = shape.data.map((d, k) => (d === 0 && !allowZero ? v.dims[k] : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const out = dims.map((d) => (d === -1 ? v.data.length / known : d));
+  return size(out) === v.data.length ? { dims: out, data: v.data } : null;
+}
+
+function transpose(v: Partial, perm: readonly number[]): Partial {
+  const r = v.dims.length;
+  const p = perm.length ? perm : Array.from({ length: r }, (_, k) => r - 1 - k);
+  const dims = p.map((a) => v.dims[a]);
+  const inStrides = stridesOf(v.dims), outStrides = stridesOf(dims);
+  const data = Array.from({ length: v.data.length }, (_, flat) => {
+    let src = 0;
+    for (let k = 0; k < r; k++) {
+      src += (Math.floor(flat / outStrides[k]) % dims[k]) * inStrides[p[k]];
+    }
+    return v.data[src];
+  });
+  return { dims, data };
+}
+
+function constantOfShape(node: NodeProto, shape: Partial): Partial | null {
+  if (shape.data.some((d) => Number.isNaN(d)) || size(shape.data) > MAX_ELEMENTS) return null;
+  const t = getAttr(node, "value")?.t;
+  if (t && t.dataType !== 7 && t.dataType !== 6) return null; // only int64/int32 fills
+  const raw = t?.rawData?.length
+    ? Number(new DataView(t.rawData.buffer, t.rawData.byteOffset).getBigInt64(0, true))
+    : undefined;
+  const fill = raw ?? Number(t?.int64Data?.[0] ?? t?.int32Data?.[0] ?? 0);
+  return { dims: [...shape.data], data: Array(size(shape.data)).fill(fill) };
+}
+
+/** Slice along any axes with any steps (negative ones included), ONNX clamping rules. */
+function sliceN(v: Partial, params: (Partial | null)[]): Partial | null {
+  const [starts, ends, axesP, stepsP] = params;
+  if (!starts || !ends) return null;
+  const r = v.dims.length;
+  const axes = axesP?.data ?? starts.data.map((_, k) => k);
+  const lo = v.dims.map(() => 0), step = v.dims.map(() => 1), count = [...v.dims];
+  for (let k = 0; k < axes.length; k++) {
+    const a = axes[k] < 0 ? axes[k] + r : axes[k], n = v.dims[a];
+    const st = stepsP?.data[k] ?? 1;
+    if (!st || [starts.data[k], ends.data[k], st].some((x) => Number.isNaN(x))) return null;
+    const norm = (x: number) => (x < 0 ? x + n : x);
+    const b0 = st > 0
+      ? Math.min(n, Math.max(0, norm(starts.data[k])))
+      : Math.min(n - 1, Math.max(-1, norm(starts.data[k])));
+    const e0 = st > 0
+      ? Math.min(n, Math.max(0, norm(ends.data[k])))
+      : Math.min(n - 1, Math.max(-1, norm(ends.data[k])));
+    lo[a] = b0;
+    step[a] = st;
+    count[a] = Math.max(0, Math.ceil((e0 - b0) / st));
+  }
+  const inStrides = stridesOf(v.dims), outStrides = stridesOf(count);
+  const data = Array.from({ length: size(count) }, (_, flat) => {
+    let src = 0;
+    for (let k = 0; k < r; k++) {
+      src += (lo[k] + (Math.floor(flat / outStrides[k]) % count[k]) * step[k]) * inStrides[k];
+    }
+    return v.data[src];
+  });
+  return { dims: count, data };
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Graph } from "../../src/onnx/graph.ts";
 import type { ShapeMap, TensorInfo } from "../../src/onnx/shapes.ts";
 import { assertGradients, caseModel, node } from "./fd.ts";
+import { int64Tensor } from "../../src/onnx/tensor.ts";
 
 /** torchvision shufflenet's `x.chunk(2, dim=1)`: bounds from Shape → Gather → Add → Div → Mul. */
 const chunkNodes = [
@@ -97,4 +98,43 @@ Deno.test("BatchNormalization with scale and variance behind Identity is differe
       var: { dims: [2], float: [1.2, 0.7] },
     },
   });
+});
+
+Deno.test("Graph.constantValue() folds torch's F.pad pads (Mod, reversed Slice, Transpose, Reshape)", () => {
+  // pad_r = (7 − W mod 7) mod 7 on a [N, 10, C] map, pads laid out as torch.onnx exports them.
+  const model = caseModel({
+    nodes: [
+      node("Shape", ["x"], ["shape"]),
+      node("Gather", ["shape", "one"], ["w"], { axis: 0 }),
+      node("Mod", ["w", "seven"], ["wm"], { fmod: 0 }),
+      node("Sub", ["seven", "wm"], ["d"]),
+      node("Mod", ["d", "seven"], ["padR"], { fmod: 0 }),
+      node("Unsqueeze", ["padR", "zeros"], ["padRv"]),
+      node("Concat", ["zero2", "padRv", "zero1"], ["p6"], { axis: 0 }),
+      node("ConstantOfShape", ["two"], ["fill"], { value: int64Tensor("v", [1], [0]) }),
+      node("Concat", ["p6", "fill"], ["p8"], { axis: 0 }),
+      node("Reshape", ["p8", "pairs"], ["p42"]),
+      node("Slice", ["p42", "minus1", "minInf", "zeros", "minus1"], ["rev"]),
+      node("Transpose", ["rev"], ["t"], { perm: [1, 0] }),
+      node("Reshape", ["t", "minus1"], ["flat"]),
+      node("Cast", ["flat"], ["pads"], { to: 7 }),
+    ],
+    inputs: [{ name: "x", dims: ["N", 10, 3] }],
+    constants: {
+      one: { dims: [], int64: [1] },
+      seven: { dims: [], int64: [7] },
+      zeros: { dims: [1], int64: [0] },
+      zero1: { dims: [1], int64: [0] },
+      zero2: { dims: [2], int64: [0, 0] },
+      two: { dims: [1], int64: [2] },
+      pairs: { dims: [2], int64: [-1, 2] },
+      minus1: { dims: [1], int64: [-1] },
+      minInf: { dims: [1], int64: [-9007199254740991] },
+    },
+  });
+  const graph = new Graph(model, shapesOf({ x: ["float32", [-1, 10, 3]], shape: ["int64", [3]] }));
+  // p8 = [0, 0, 4, 0, 0, 0] → pairs [[0,0],[4,0],[0,0]] → reversed (the same) → transposed
+  // [[0,4,0],[0,0,0]] → flattened [0, 4, 0, 0, 0, 0]: begin pads, then end pads.
+  assert.deepEqual(graph.constantValue("padR"), [4]);
+  assert.deepEqual(graph.constantValue("pads"), [0, 4, 0, 0, 0, 0]);
 });
