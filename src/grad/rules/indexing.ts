@@ -132,7 +132,9 @@ export const gather: GradRule = (ctx) => {
   const moved = axis === 0 ? dy : b.op("Transpose", [dy], { perm: front });
   const flat = b.op("Reshape", [moved, b.int64([m, -1])]);
   const others = [...range(0, axis), ...range(axis + 1, r)];
-  const rest = b.op("Gather", [b.op("Shape", [ctx.I(0)]), b.int64(others)], { axis: 0 });
+  // The other axes' sizes from dy itself: its batch is the gradient batch (seeds × images) on
+  // whichever axis the batch is, where the forward input's may not be tiled (batch not first).
+  const rest = b.op("Slice", [b.op("Shape", [moved]), b.int64([q]), b.int64([r - 1 + q])]);
   const target = b.op("Concat", [b.int64([D]), rest], { axis: 0 });
   const routed = b.op("Reshape", [b.op("MatMul", [e, flat]), target], {}, "gather_grad");
   if (axis === 0) return [routed, null];
