@@ -13,14 +13,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main as importModel } from "../../src/cli/import.ts";
 import { loadModel } from "../../src/models/loader.ts";
-import { createLazyScorer, SiEngine } from "../../src/engine/engine.ts";
+import { createLazyScorer } from "../../src/engine/engine.ts";
+import { fdErrors } from "../../tools/zoo/fd_check.ts";
 import { readInputs } from "../../src/inputs/mod.ts";
 import type { Method } from "../../src/contract/scoring.ts";
 import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
-import { gradientModel } from "../../src/grad/gradient_model.ts";
-import { readModel, writeModel } from "../../src/onnx/proto.ts";
-import { getRuntime } from "../../src/runtime/runtime.ts";
-import { mulberry32 } from "../../src/inputs/noise.ts";
 
 const ARCHS = ["shufflenet_v2_x1_0", "mobilenet_v3_small"];
 const PHOTOS = "tests/fixtures/zoo/photos";
@@ -95,62 +92,12 @@ for (const arch of ARCHS) {
   });
 }
 
-/**
- * f(x) = Σ R·logits(x) with a fixed random R; g its compiled gradient at a photo. Along
- * v = g/|g|∞ (+ noise), the central difference f(x + hv) − f(x − hv) must match gᵀ(2hv).
- * The photo gets ±0.02 of uniform noise first: flat regions of an 8-bit photo give exactly equal
- * activations, so MaxPool windows hold exact ties where f is not differentiable (measured on
- * resnet18: 1.1 % FD error at every h down to 3e-5 on the raw photo, 5e-4 with the noise). The
- * remaining error comes from ReLU kinks crossed by the step (it shrinks with h) and float32
- * rounding (it grows as h shrinks); h = 1e-4 balances them, and the bound is 10× the error
- * measured there.
- */
+/** The sampled FD check of tools/zoo/fd_check.ts on two photos; bound 10× resnet18's error. */
 async function fdCheck(arch: string): Promise<void> {
   const bytes = await Deno.readFile(join(root, `${arch}.onnx`));
-  const engine = await SiEngine.create({
-    modelBytes: bytes,
-    backend: "native",
-    inputDims: [3, 224, 224],
-    splitPolicy: { kind: "normalization" },
-  });
-  const gm = gradientModel(readModel(bytes), engine.shapes, ["input"]);
-  const rt = await getRuntime("native");
-  const session = await rt.createSession(writeModel(gm.model));
-  const rand = mulberry32(5);
-  const r = Float32Array.from({ length: 1000 }, () => rand() * 2 - 1);
-  try {
-    for (const photo of photos.slice(0, 2)) {
-      const x = photo.data.map((v) => v + 0.02 * (rand() * 2 - 1)), dims = [1, 3, 224, 224];
-      const feeds = (v: Float32Array) => ({
-        input: { type: "float32" as const, dims, data: v },
-        [gm.seed]: { type: "float32" as const, dims: [1, 1000], data: r },
-      });
-      const out = await session.run(feeds(x));
-      const g = out[gm.grads.get("input")!].data as Float32Array;
-      let gMax = 0;
-      for (const v of g) gMax = Math.max(gMax, Math.abs(v));
-      assert.ok(gMax > 0, "the input gradient is not identically zero");
-      const h = 1e-4;
-      const xp = new Float32Array(x.length), xm = new Float32Array(x.length);
-      for (let k = 0; k < x.length; k++) {
-        const v = g[k] / gMax + 0.3 * (rand() * 2 - 1);
-        xp[k] = x[k] + h * v;
-        xm[k] = x[k] - h * v;
-      }
-      let an = 0;
-      for (let k = 0; k < x.length; k++) an += g[k] * (xp[k] - xm[k]);
-      const f = async (v: Float32Array) => {
-        const y = (await session.run(feeds(v), [gm.output]))[gm.output].data as Float32Array;
-        let s = 0;
-        for (let k = 0; k < y.length; k++) s += r[k] * y[k];
-        return s;
-      };
-      const fd = (await f(xp)) - (await f(xm));
-      const rel = Math.abs(fd - an) / Math.abs(an);
-      assert.ok(rel < 5e-3, `${arch} ${photo.name}: FD ${fd} vs analytic ${an} (rel ${rel})`);
-    }
-  } finally {
-    await session.release();
+  const errors = await fdErrors(bytes, photos.map((p) => p.data), [3, 224, 224]);
+  for (const [i, e] of errors.entries()) {
+    assert.ok(e < 5e-3, `${arch} ${photos[i].name}: FD relative error ${e}`);
   }
 }
 
