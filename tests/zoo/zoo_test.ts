@@ -92,7 +92,7 @@ for (const arch of ARCHS) {
   });
 }
 
-/** The sampled FD check of tools/zoo/fd_check.ts on two photos; bound 10× resnet18's error. */
+/** The sampled FD check of tools/zoo/fd_check.ts on two photos (best of three steps). */
 async function fdCheck(arch: string): Promise<void> {
   const bytes = await Deno.readFile(join(root, `${arch}.onnx`));
   const errors = await fdErrors(bytes, photos.map((p) => p.data), [3, 224, 224]);
