@@ -18,13 +18,9 @@ const ZEROING_OPS = new Set([
   "HardSwish",
   "ReduceMax",
   "ReduceMin",
-  "Max",
-  "Min",
-  "Where",
-  "Floor",
-  "Ceil",
-  "Round",
 ]);
+// Not Where, Max, Min, Floor…: exporters use them on shape tensors (Swin has 100 Where nodes, all
+// in its padding arithmetic), so their presence says nothing about the float path.
 
 /**
  * A warning when `si` and `gaia_z` are degenerate on a model: no op after the first split can
