@@ -73,6 +73,7 @@ export async function fdErrors(
         for (let j = 0; j < x.length; j++) an += g[j] * (xp[j] - xm[j]);
         const fd = (await f(xp)) - (await f(xm));
         best = Math.min(best, Math.abs(fd - an) / Math.abs(an));
+        if (Deno.env.get("ZOO_FD_VERBOSE")) console.error(`h ${h}: FD ${fd}, analytic ${an}`);
       }
       errors.push(best);
     }
