@@ -15,7 +15,7 @@ import { hostInfo, loadAverage } from "./host.ts";
 import { type BenchReport, toMarkdown } from "./report.ts";
 import type { LoadBenchResult } from "./load.ts";
 import { PLANS } from "./stats.ts";
-import { loadModel, MODEL_FILES } from "./models.ts";
+import { DEFAULT_MODELS, loadModel } from "./models.ts";
 import { runMicro, runModelWorkloads, webgpuPlacements } from "./runner.ts";
 import { MODEL_WORKLOADS } from "./workloads.ts";
 
@@ -23,7 +23,8 @@ const HELP = `deno task bench [options]
   --quick              smoke run (< 1 min): batches 1,8, short timing, one microbenchmark layer
   --backends LIST      comma-separated subset of ${BACKENDS.join(",")} (default: all that load)
   --batches LIST       batch sizes (default 1,8,32; quick 1,8)
-  --models LIST        of ${Object.keys(MODEL_FILES).join(",")} (default: those whose file exists)
+  --models LIST        of ${DEFAULT_MODELS.join(",")} or zoo/<arch> (tools/zoo/archs.ts)
+                       (default: those of the first list whose file exists)
   --only LIST          workload names (default: all of ${
   MODEL_WORKLOADS.map((w) => w.name).join(",")
 })
@@ -88,7 +89,7 @@ async function main() {
   const unavailable = Object.fromEntries(
     requested.filter((b) => status[b] !== true).map((b) => [b, String(status[b])]),
   );
-  const defaultModels = quick ? ["wrn40-2", "resnet18-w16"] : Object.keys(MODEL_FILES);
+  const defaultModels = quick ? ["wrn40-2", "resnet18-w16"] : DEFAULT_MODELS;
   const models = [];
   for (const name of list(values.models) ?? defaultModels) {
     const m = await loadModel(name, !values.models);

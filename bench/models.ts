@@ -5,6 +5,7 @@
 import { readModel } from "../src/onnx/proto.ts";
 import { declaredDims } from "../src/onnx/input_dims.ts";
 import type { BenchModel } from "./workload.ts";
+import { ZOO_ARCHS } from "../tools/zoo/archs.ts";
 
 /** Benchmark model names → files relative to the repository root. */
 export const MODEL_FILES: Record<string, string> = {
@@ -18,16 +19,33 @@ export const MODEL_FILES: Record<string, string> = {
   "resnet50": "bench/models/gen/resnet50/model.onnx",
   /** torchvision MobileNetV2, random weights, 224×224 (3.5 M parameters, 14 MB): generated. */
   "mobilenet_v2": "bench/models/gen/mobilenet_v2/model.onnx",
+  // The torchvision zoo (tools/zoo/): `zoo/<arch>`, random weights, exported by the sweep.
+  ...Object.fromEntries(ZOO_ARCHS.map((a) => [`zoo/${a}`, `out/zoo/${a}.onnx`])),
 };
 
+/** Models the benchmark runs when none are named (the zoo only when asked for). */
+export const DEFAULT_MODELS: readonly string[] = Object.keys(MODEL_FILES).filter((m) =>
+  !m.startsWith("zoo/")
+);
+
 /** 224-pixel ImageNet architectures: scored with the A variant's last-normalization splits. */
-export const IMAGENET_MODELS: ReadonlySet<string> = new Set(["resnet50", "mobilenet_v2"]);
+export const IMAGENET_MODELS: ReadonlySet<string> = new Set([
+  "resnet50",
+  "mobilenet_v2",
+  ...ZOO_ARCHS.map((a) => `zoo/${a}`),
+]);
 
 /** How to make a model file that is not committed. */
 const HINTS: Record<string, string> = {
   resnet18: "/usr/bin/python3 bench/models/make_resnet.py --width 64 --out out/resnet18.onnx",
   resnet50: "deno task bench:models",
   mobilenet_v2: "deno task bench:models",
+  ...Object.fromEntries(
+    ZOO_ARCHS.map((a) => [
+      `zoo/${a}`,
+      `/usr/bin/python3 tools/zoo/export.py out/zoo tests/fixtures/zoo/photos ${a}`,
+    ]),
+  ),
 };
 
 const ROOT = new URL("../", import.meta.url);

@@ -45,7 +45,7 @@ export function gradientModel(
   shapes: ShapeMap,
   wrt: readonly string[],
 ): GradientModel {
-  const graph = new Graph(model);
+  const graph = new Graph(model, shapes);
   const output = graph.outputNames[0];
   const b = new GraphBuilder(opsetOf(model), allNames(graph), "grad");
   const seed = "seed";
@@ -80,7 +80,7 @@ export function remainderGradientModel(
   shapes: ShapeMap,
   split: string,
 ): GradientModel {
-  const graph = new Graph(model);
+  const graph = new Graph(model, shapes);
   const output = graph.outputNames[0];
   const z = "z";
   const rem = cloneRemainder(graph, split, z, "#r");

@@ -7,7 +7,12 @@
  * @module
  */
 import { countInputs, readInputs } from "../inputs/mod.ts";
-import { calibrateModel, excludeImages, saveCalibration } from "../models/calibrate_run.ts";
+import {
+  calibrateModel,
+  degenerateCalibrationWarning,
+  excludeImages,
+  saveCalibration,
+} from "../models/calibrate_run.ts";
 import {
   backendFromFlags,
   COMMON_USAGE,
@@ -84,6 +89,8 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
       },
     });
     console.error(dropped ? `\n  skipped ${dropped} excluded images` : "");
+    const degenerate = degenerateCalibrationWarning(calibration);
+    if (degenerate) console.error(degenerate);
     await saveCalibration(flags.model, calibration);
     console.log(JSON.stringify({
       model: model.id,

@@ -6,7 +6,16 @@
  */
 import { basename, join } from "node:path";
 import { countInputs, readInputs } from "../inputs/mod.ts";
-import { calibrateModel, formatJson, saveCalibration } from "../models/calibrate_run.ts";
+import {
+  calibrateModel,
+  degenerateCalibrationWarning,
+  formatJson,
+  saveCalibration,
+} from "../models/calibrate_run.ts";
+import { Graph } from "../onnx/graph.ts";
+import { readModel } from "../onnx/proto.ts";
+import { LAST_NORMALIZATION_COUNT } from "../contract/scoring.ts";
+import { foldedNormalizationNote, zeroMaskWarning } from "../si/degenerate.ts";
 import {
   backendFromFlags,
   COMMON_USAGE,
@@ -136,7 +145,17 @@ async function writeModelDir(plan: ImportPlan, force: boolean): Promise<string |
     `Drafted ${plan.dir}: input ${facts.input} [${facts.dims}], output ${facts.output}, ` +
       `${facts.normalizationNodes} BatchNormalization nodes, splits ${plan.manifest.splits.policy}`,
   );
+  printGraphNotes(plan);
   return created;
+}
+
+/** What the user should know about how the methods see this graph (folded BN, smooth nets). */
+function printGraphNotes(plan: ImportPlan): void {
+  const graph = new Graph(readModel(plan.bytes, plan.source));
+  const folded = foldedNormalizationNote(graph, LAST_NORMALIZATION_COUNT);
+  if (folded) console.error(`Note: ${folded}`);
+  const degenerate = zeroMaskWarning(graph);
+  if (degenerate) console.error(`Warning: ${degenerate}`);
 }
 
 /** Compiles the scoring graph and scores one gray image: proves the model works end to end. */
@@ -169,6 +188,8 @@ async function calibrateImported(model: LoadedModel, plan: ImportPlan, f: Import
     limit,
     data,
   });
+  const degenerate = degenerateCalibrationWarning(calibration);
+  if (degenerate) console.error(degenerate);
   await saveCalibration(plan.dir, calibration);
   console.error(
     `Threshold ${calibration.threshold} keeps ${(calibration.tpr * 100).toFixed(1)} % of ID images`,
@@ -177,7 +198,7 @@ async function calibrateImported(model: LoadedModel, plan: ImportPlan, f: Import
 
 /** Runs the command; returns the exit code. */
 export async function main(argv: readonly string[], createScorer?: ScorerFactory): Promise<number> {
-  let created: string | undefined;
+  let created: string | undefined, written: string | undefined;
   try {
     const { values: f, positionals } = parseFlags(argv, IMPORT_FLAGS);
     if (f.help) {
@@ -189,12 +210,14 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     intFlag(f, "batch", 32);
     const backend = await backendFromFlags(f);
     created = await writeModelDir(plan, !!f.force);
+    written = plan.dir;
     const model = await loadModel(plan.dir, {
       backend,
       createScorer: createScorer ?? createLazyScorer,
     });
     await testScore(model, plan, backend);
-    created = undefined; // the folder is now a working model; keep it even if calibration fails
+    written = undefined; // the folder is now a working model; keep it even if calibration fails
+    created = undefined;
     await calibrateImported(model, plan, f);
     console.error(
       `Review ${join(plan.dir, "manifest.json")}: preprocess must repeat your training pipeline.`,
@@ -202,13 +225,47 @@ export async function main(argv: readonly string[], createScorer?: ScorerFactory
     console.log(plan.dir);
     return 0;
   } catch (e) {
-    if (created) await Deno.remove(created, { recursive: true }).catch(() => {});
+    if (written) await keepDraft(written, created !== undefined);
     if (e instanceof UsageError) {
       console.error(`${e.message}\n\n${USAGE}`);
       return 2;
     }
+    if (e instanceof Error) throw new Error(withHint(e.message), { cause: e });
     throw e;
   }
+}
+
+/**
+ * After a failed import, the drafted manifest stays to inspect as `manifest.draft.json` (the
+ * loader only serves folders with a `manifest.json`, so a broken model is never picked up).
+ */
+async function keepDraft(dir: string, createdNow: boolean): Promise<void> {
+  const draft = join(dir, "manifest.draft.json");
+  try {
+    await Deno.rename(join(dir, "manifest.json"), draft);
+    console.error(
+      `Import failed; the drafted manifest is kept as ${draft}` +
+        (createdNow ? " (with model.onnx)" : "") +
+        `: fix it and rename it to manifest.json, or re-run the import with --force`,
+    );
+  } catch {
+    // Nothing was drafted yet.
+  }
+}
+
+/** What a user can do about the gradient compiler's errors, appended to the message. */
+function withHint(message: string): string {
+  if (/No gradient rule|Cannot differentiate/.test(message)) {
+    return `${message}\nWhat you can do: choose split tensors downstream of that node ` +
+      `(--splits, or "splits": {"policy": "tensors", "names": [...]} in the manifest), ` +
+      `re-export the model so that node becomes a supported op, or use a method that needs no ` +
+      `gradients (energy, msp, maxlogit) as "defaults.method"`;
+  }
+  if (/^Cannot compute "(si_a|gaia_a)"/.test(message)) {
+    return `${message}\nWhat you can do: name the pooled features and the splits in the manifest ` +
+      `("splits": {"policy": "tensors", "names": [...], "pooled": "<tensor>"}), or use "si"`;
+  }
+  return message;
 }
 
 if (import.meta.main) await runMain(main);

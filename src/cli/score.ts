@@ -76,6 +76,7 @@ export async function main(
     memoryBudgetMb,
   });
   const total = Math.min(await countInputs(positionals), limit ?? Infinity);
+  unscorable = 0;
   const bar = total > batch ? new ProgressBar(total) : undefined;
   bar?.label(`${settings.method} on ${backend}`);
   let pending: InputItem[] = [];
@@ -94,8 +95,15 @@ export async function main(
     bar?.advance(pending.length);
   }
   bar?.finish();
+  if (unscorable > 0) {
+    console.error(`${unscorable} image(s) could not be scored: see their "error" lines`);
+    return 1;
+  }
   return 0;
 }
+
+/** Images whose score could not be computed (an "error" line each) in this run. */
+let unscorable = 0;
 
 async function flush(
   model: LoadedModel,
@@ -110,6 +118,14 @@ async function flush(
   const scores = await model.scorer.score({ data, dims: [items.length, c, h, w] }, settings);
   items.forEach((item, i) => {
     const s = scores[i];
+    if (s.error) {
+      unscorable++;
+      const error = `Cannot score "${item.name}": ${s.error}`;
+      write(
+        JSON.stringify({ index: item.index, input: item.name, error, method: settings.method }),
+      );
+      return;
+    }
     write(JSON.stringify({
       index: item.index,
       input: item.name,

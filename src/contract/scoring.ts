@@ -92,6 +92,11 @@ export interface ImageScore {
   readonly layers?: readonly number[];
   /** For gradient methods: the energy score (logsumexp of the logits) of the same forward pass. */
   readonly energy?: number;
+  /**
+   * Why `score` is not a finite number (e.g. GAIA-A's output component is exactly 0); present
+   * exactly when it is not. Lines and calibration turn it into an error, never a bare null.
+   */
+  readonly error?: string;
   /** For `fused`: each component's score and its calibration p-value. */
   readonly components?: readonly ComponentScore[];
 }

@@ -56,7 +56,7 @@ export function runCompileJob(
   const model = readModel(job.modelBytes, job.source);
   const compiled = compileScoringModel(
     model,
-    new Graph(model),
+    new Graph(model, job.shapes),
     job.shapes,
     job.settings,
     job.splits,

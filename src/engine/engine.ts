@@ -31,6 +31,7 @@ import {
   DEFAULT_CACHE_MAX_MB,
   type ImageScore,
   type InputBatch,
+  type Method,
   type ScoreCallOptions,
   type Scorer,
   type ScorerFactory,
@@ -90,7 +91,7 @@ export class SiEngine implements Scorer {
     const { shapes, model, source } = prepared;
     this.runtime = runtime;
     this.model = model;
-    this.graph = new Graph(model);
+    this.graph = new Graph(model, shapes);
     this.shapes = shapes;
     this.inputName = this.graph.inputNames[0];
     this.inputDims = opts.inputDims;
@@ -241,7 +242,7 @@ export class SiEngine implements Scorer {
   ): Promise<ImageScore[]> {
     const results: ImageScore[] = [];
     await this.#runChunks(batch, settings, (out, count) => {
-      results.push(...toScores(out, count, isGradientMethod(settings.method)));
+      results.push(...toScores(out, count, settings.method));
     }, options.signal);
     return results;
   }
@@ -307,11 +308,23 @@ export class SiEngine implements Scorer {
   }
 }
 
+/** Why a method's score came out NaN or infinite (ImageScore.error). */
+export function unscorableReason(method: Method, score: number): string {
+  const what = `the ${method} score is ${score}`;
+  if (method === "si_a" || method === "gaia_a") {
+    return `${what}: its output component o is 0 (the gradient of the summed log-softmax ` +
+      `vanished, as when the logits are equal to float32 precision), so q/o is undefined; ` +
+      `the model's classifier may be untrained — try "energy" or "si"`;
+  }
+  return `${what}: the model's outputs or gradients are not finite for this image`;
+}
+
 function toScores(
   out: Record<string, HostTensor>,
   count: number,
-  withLayers: boolean,
+  method: Method,
 ): ImageScore[] {
+  const withLayers = isGradientMethod(method);
   const score = out[OUT.score].data as Float32Array;
   const cls = out[OUT.cls].data as BigInt64Array;
   const conf = out[OUT.confidence].data as Float32Array;
@@ -326,6 +339,7 @@ function toScores(
       ? { layers: Array.from((layers.data as Float32Array).subarray(i * l, (i + 1) * l)) }
       : {}),
     ...(energy ? { energy: energy[i] } : {}),
+    ...(Number.isFinite(score[i]) ? {} : { error: unscorableReason(method, score[i]) }),
   }));
 }
 

@@ -26,7 +26,7 @@ import { type CompiledOutput, compileInThread, compileOffThread } from "./compil
 import type { CompileJobOptions } from "./compile_job.ts";
 
 /** Bumped whenever the compiler's output changes, so stale cache entries are never read. */
-const COMPILER_VERSION = "si-compiler-7";
+const COMPILER_VERSION = "si-compiler-10";
 
 /** What the graphs of one model depend on. */
 export interface ScoringGraphsOptions {

@@ -99,10 +99,13 @@ function tiler(
   return (name) => {
     if (seedCount === 1 || !name) return name;
     const i = info(name);
-    if (!i || i.dims[0] !== -1) return name;
+    // The batch axis is the first batch-dependent one: ViT's attention runs on [T, N, C] and
+    // Swin's qkv is [3, N·windows, …]; their cotangents are seed-major along that axis too.
+    const axis = i ? i.dims.indexOf(-1) : -1;
+    if (axis < 0) return name;
     let t = tiled.get(name);
     if (!t) {
-      const reps = i.dims.map((_, k) => (k === 0 ? seedCount : 1));
+      const reps = i!.dims.map((_, k) => (k === axis ? seedCount : 1));
       t = b.op("Tile", [name, b.int64(reps)], {}, "tile");
       tiled.set(name, t);
     }

@@ -18,7 +18,8 @@ import { conv } from "./rules/conv.ts";
 import { add, div, mul, neg, passThrough, sub } from "./rules/elementwise.ts";
 import { gather, slice } from "./rules/indexing.ts";
 import { gemm, matMul } from "./rules/linear.ts";
-import { exp, log, mean, pow, sqrt, sum } from "./rules/math.ts";
+import { einsum } from "./rules/einsum.ts";
+import { erf, exp, log, mean, pow, sqrt, sum } from "./rules/math.ts";
 import {
   batchNormalization,
   groupNormalization,
@@ -48,6 +49,7 @@ export const RULES: Readonly<Record<string, RuleEntry>> = {
   Exp: exp,
   Log: log,
   Pow: pow,
+  Erf: erf,
   // Activations
   Relu: relu,
   LeakyRelu: leakyRelu,
@@ -62,6 +64,7 @@ export const RULES: Readonly<Record<string, RuleEntry>> = {
   Conv: conv,
   Gemm: gemm,
   MatMul: matMul,
+  Einsum: einsum,
   BatchNormalization: batchNormalization,
   InstanceNormalization: instanceNormalization,
   GroupNormalization: groupNormalization,

@@ -34,7 +34,10 @@ export function cloneRemainder(
   if (!graph.producer.has(split) && !graph.inputNames.includes(split)) {
     throw new Error(`Cannot split at "${split}": no such tensor in the graph`);
   }
-  const forward = graph.nodesDownstreamOf([split]);
+  // Shape arithmetic with a compile-time value is the same in the remainder: not cloned.
+  const forward = graph.nodesDownstreamOf([split]).filter((n) =>
+    !(n.output ?? []).every((o) => !o || graph.constantValue(o) !== undefined)
+  );
   const cloned = new Map<string, string>([[split, input]]);
   for (const n of forward) for (const o of n.output ?? []) if (o) cloned.set(o, `${o}${suffix}`);
   const back = new Map<string, string>();

@@ -174,7 +174,13 @@ export class ScoreRun {
           continue;
         }
         admission.submit(input).then(
-          (s) => this.#settle(i, scoreLine(model, settings, i, part.name, s)),
+          (s) =>
+            s.error
+              ? this.#fail(
+                i,
+                new ApiError(500, "internal", `Cannot score "${part.name}": ${s.error}`),
+              )
+              : this.#settle(i, scoreLine(model, settings, i, part.name, s)),
           (e) => this.#fail(i, e),
         );
       }

@@ -57,6 +57,8 @@ export async function scoreImageResults(
     if (results.length !== pending.length) {
       throw new Error(`Scorer returned ${results.length} results for ${pending.length} images`);
     }
+    const failed = results.find((r) => r.error);
+    if (failed) throw new Error(`Cannot calibrate on this data: ${failed.error}`);
     scores.push(...results);
     pending = [];
     opts.onProgress?.(scores.length);
@@ -174,4 +176,17 @@ export async function* excludeImages<T extends NamedImage>(
     if (keys.has(pixelKey(item.image))) onDropped?.(item.name);
     else yield item;
   }
+}
+
+/**
+ * A warning when the calibrated method is degenerate on these images: `si` and `gaia_z` score
+ * exactly −1 when every mask entry is non-zero (smooth activations), so the threshold separates
+ * nothing.
+ */
+export function degenerateCalibrationWarning(c: Calibration): string | undefined {
+  if (c.method !== "si" && c.method !== "gaia_z") return undefined;
+  if (c.scores.length === 0 || !c.scores.every((s) => s === -1)) return undefined;
+  return `Warning: every "${c.method}" score is exactly −1 (every gradient entry is non-zero, as ` +
+    `with smooth activations like SiLU or GELU): the method cannot separate anything on this ` +
+    `model; calibrate "si_a" instead`;
 }

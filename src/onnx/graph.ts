@@ -6,6 +6,8 @@
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from "./proto.ts";
 import { type TensorValues, tensorValues } from "./tensor.ts";
 import { getAttr } from "./tensor.ts";
+import { ShapeFolder } from "./fold_shapes.ts";
+import type { ShapeMap } from "./shapes.ts";
 
 /** Stable, human-readable label of a node for error messages. */
 export function nodeLabel(node: NodeProto): string {
@@ -23,7 +25,13 @@ export class Graph {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
 
-  constructor(model: ModelProto) {
+  readonly #folder: ShapeFolder | undefined;
+
+  /**
+   * With `shapes` (the probed static shapes), {@link constantValue} also folds shape arithmetic
+   * that is constant once the input size is fixed and follows Identity chains (fold_shapes.ts).
+   */
+  constructor(model: ModelProto, shapes?: ShapeMap) {
     this.model = model;
     this.proto = model.graph!;
     const inits = new Map<string, TensorProto>();
@@ -45,6 +53,7 @@ export class Graph {
     this.inputNames = (this.proto.input ?? []).map((v) => v.name!).filter((n) => !inits.has(n));
     this.outputNames = (this.proto.output ?? []).map((v) => v.name!);
     this.nodes = topoSort(this.proto.node ?? [], producer);
+    this.#folder = shapes ? new ShapeFolder(this, shapes) : undefined;
   }
 
   /** Whether a tensor's value is fixed at compile time (initializer or constant-only subgraph). */
@@ -67,8 +76,16 @@ export class Graph {
     return result;
   }
 
-  /** The value of an initializer or a Constant node's output, if it has one. */
+  /**
+   * The compile-time value of a tensor: an initializer or a Constant node's output; with shapes
+   * given to the constructor also through Identity chains and folded shape arithmetic.
+   */
   constantValue(name: string): TensorValues | undefined {
+    return this.literalValue(name) ?? this.#folder?.value(name);
+  }
+
+  /** The value of an initializer or a Constant node's output, if it has one. */
+  literalValue(name: string): TensorValues | undefined {
     const init = this.initializers.get(name);
     if (init) return tensorValues(init);
     const p = this.producer.get(name);

@@ -24,7 +24,8 @@ import type { GraphBuilder } from "../onnx/builder.ts";
 import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { aScore, filled, logSoftmaxSumSeed, onlyStream, topChannelMask } from "./a_parts.ts";
-import { type Head, head, seedHalves, sign } from "./heads.ts";
+import { type Head, head, type Layout, seedHalves, sign } from "./heads.ts";
+import { layoutOf } from "./channel_axis.ts";
 import { emitPerSplitStep, type Forward, type StepGrads } from "./per_split.ts";
 import type { SiOutputs } from "./si_graph.ts";
 import { emitStackedPass } from "./stacked.ts";
@@ -56,7 +57,7 @@ interface Ctx {
   readonly k: number;
   /** Channels of h per image. */
   readonly channels: number;
-  readonly rank: (tensor: string) => number;
+  readonly layout: (tensor: string) => Layout;
 }
 
 /** Emits S&I-A or GAIA-A after the model's own nodes; outputs as S&I's (layers: inner splits). */
@@ -76,7 +77,7 @@ export function emitSiA(
     s,
     k: shapes.get(logits)!.dims[1],
     channels: hDims.slice(1).reduce((a, d) => a * d, 1),
-    rank: (t) => shapes.get(t)!.dims.length,
+    layout: (t) => layoutOf(graph, shapes, t),
   };
   const h0 = head(b, logits, ctx.k);
   const fwd: Forward = {
@@ -89,8 +90,8 @@ export function emitSiA(
   const r = aScore(
     b,
     grads.out,
-    grads.outRank,
-    inner.map((z, l) => ({ grad: grads.inner[l], rank: ctx.rank(z) })),
+    grads.outLayout,
+    inner.map((z, l) => ({ grad: grads.inner[l], layout: ctx.layout(z) })),
   );
   const confidence = b.reduce("ReduceMax", h0.probs, [1], false);
   return { score: r.score, cls: h0.cls, confidence, layers: r.layers, fractions: r.ratios };
@@ -100,7 +101,7 @@ export function emitSiA(
 interface AGrads {
   /** Gradient of the output component (at z_L for S&I-A, at h for GAIA-A). */
   readonly out: string;
-  readonly outRank: number;
+  readonly outLayout: Layout;
   /** Integrated inner gradients, one per inner split. */
   readonly inner: readonly string[];
 }
@@ -113,7 +114,7 @@ function gaiaA(ctx: Ctx, fwd: Forward, h0: Head): AGrads {
   const out = buildBackward(b, { ...fwd, seeds, wrt: [s.pooled] }).get(s.pooled)!;
   const ones = new Map([[s.pooled, filled(b, s.pooled, 1)]]);
   const g = buildBackward(b, { ...fwd, seeds: ones, wrt: s.splits });
-  return { out, outRank: ctx.rank(s.pooled), inner: s.splits.map((z) => g.get(z)!) };
+  return { out, outLayout: ctx.layout(s.pooled), inner: s.splits.map((z) => g.get(z)!) };
 }
 
 /** S&I-A: iteration 0 from the model's pass, t ≥ 1 from remainder passes. */
@@ -152,7 +153,7 @@ function siA(ctx: Ctx, fwd: Forward, h0: Head): AGrads {
       acc[l] = b.op(s.integrate === "add" ? "Add" : "Mul", [acc[l], g[l]], {}, "integrate");
     }
   }
-  return { out: acc[L - 1], outRank: ctx.rank(last), inner: acc.slice(0, -1) };
+  return { out: acc[L - 1], outLayout: ctx.layout(last), inner: acc.slice(0, -1) };
 }
 
 /** The top-channel mask of `h` from w = ∂Σ_k y_k/∂h (a backward pass over the head only). */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { GraphBuilder } from "../onnx/builder.ts";
-import { spatialMean } from "./heads.ts";
+import { type Layout, spatialMean } from "./heads.ts";
 
 /** Share of pooled channels the inner components differentiate (the authors' 0.9). */
 export const TOP_SHARE = 0.9;
@@ -78,15 +78,15 @@ export interface AScore {
 export function aScore(
   b: GraphBuilder,
   outGrad: string,
-  outRank: number,
-  inner: readonly { grad: string; rank: number }[],
+  outLayout: Layout,
+  inner: readonly { grad: string; layout: Layout }[],
 ): AScore {
   // For GAIA-A the output gradient is at h itself ([N,C,1,1] or [N,C]): the spatial mean is
   // the identity there.
-  const outMeans = b.op("Abs", [spatialMean(b, outGrad, outRank)]);
+  const outMeans = b.op("Abs", [spatialMean(b, outGrad, outLayout)]);
   const o = b.op("Sqrt", [b.reduce("ReduceMean", outMeans, [1], true)], {}, "o");
-  const ratios = inner.map(({ grad, rank }) =>
-    b.op("Div", [b.op("Abs", [spatialMean(b, grad, rank)]), o], {}, "q_over_o")
+  const ratios = inner.map(({ grad, layout }) =>
+    b.op("Div", [b.op("Abs", [spatialMean(b, grad, layout)]), o], {}, "q_over_o")
   );
   const all = ratios.length === 1 ? ratios[0] : b.op("Concat", ratios, { axis: 1 });
   const squaredMean = (x: string, keep: boolean) =>

@@ -42,10 +42,21 @@ export function halves(b: GraphBuilder, x: string): [string, string] {
   return [first, second];
 }
 
-/** Mean over all axes from 2 on, giving [N, C]; identity for rank-2 tensors. */
-export function spatialMean(b: GraphBuilder, x: string, rank: number): string {
+/** Rank and channel axis of a split tensor (src/si/channel_axis.ts). */
+export interface Layout {
+  readonly rank: number;
+  readonly channelAxis: number;
+}
+
+/**
+ * Mean over every non-batch axis except the channel axis (the positions: pixels, tokens), giving
+ * [N, C]; identity for rank-2 tensors.
+ */
+export function spatialMean(b: GraphBuilder, x: string, layout: Layout): string {
+  const { rank, channelAxis } = layout;
   if (rank <= 2) return x;
-  return b.reduce("ReduceMean", x, Array.from({ length: rank - 2 }, (_, i) => i + 2), false);
+  const axes = Array.from({ length: rank - 1 }, (_, i) => i + 1).filter((a) => a !== channelAxis);
+  return b.reduce("ReduceMean", x, axes, false);
 }
 
 /**

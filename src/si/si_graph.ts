@@ -10,6 +10,7 @@ import type { Graph } from "../onnx/graph.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { head, seedHalves, sign, spatialMean } from "./heads.ts";
 import { emitPerSplitStep, type Forward, type SplitIterates, type StepGrads } from "./per_split.ts";
+import { layoutOf } from "./channel_axis.ts";
 import { emitStackedPass } from "./stacked.ts";
 import type { AdvLoss, Integration } from "../contract/scoring.ts";
 
@@ -123,7 +124,7 @@ export function emitSi(
     }
   }
   const confidence = b.reduce("ReduceMax", h0.probs, [1], false);
-  return { cls: h0.cls, confidence, ...emitZeroFractionScore(b, shapes, s.splits, acc) };
+  return { cls: h0.cls, confidence, ...emitZeroFractionScore(b, graph, shapes, s.splits, acc) };
 }
 
 /**
@@ -132,6 +133,7 @@ export function emitSi(
  */
 function emitZeroFractionScore(
   b: GraphBuilder,
+  graph: Graph,
   shapes: ShapeMap,
   splits: readonly string[],
   acc: readonly string[],
@@ -139,7 +141,7 @@ function emitZeroFractionScore(
   const fractions = splits.map((split, l) => {
     const zero = b.scalar(0);
     const mask = b.op("Cast", [b.op("Not", [b.op("Equal", [acc[l], zero])])], { to: 1 }, "mask");
-    return spatialMean(b, mask, shapes.get(split)!.dims.length);
+    return spatialMean(b, mask, layoutOf(graph, shapes, split));
   });
 
   const all = fractions.length === 1 ? fractions[0] : b.op("Concat", fractions, { axis: 1 });

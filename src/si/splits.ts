@@ -90,6 +90,18 @@ export function pooledFeatures(graph: Graph, shapes: ShapeMap): string | undefin
 }
 
 /**
+ * Drops normalizations computed from the globally pooled features: a head LayerNorm after the
+ * pool (ConvNeXt, MaxViT) normalizes `h` itself, a vector with no positions, so it is not a
+ * split; the pooled features stay the pool's output (docs/method.md, "Split policies").
+ */
+function beforePool(graph: Graph, shapes: ShapeMap, names: string[]): string[] {
+  const pooled = pooledFeatures(graph, shapes);
+  if (!pooled) return names;
+  const after = graph.downstreamOf([pooled]);
+  return names.filter((n) => !after.has(n));
+}
+
+/**
  * Resolves a split policy to tensor names (topological order).
  *
  * `normalization` follows the authors (outputs of the normalization layers); when an exporter
@@ -112,7 +124,7 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
     }
     names = [...new Set(policy.names)].sort((a, b) => order.get(a)! - order.get(b)!);
   } else {
-    names = normalizationOutputs(graph);
+    names = beforePool(graph, shapes, normalizationOutputs(graph));
     if (names.length === 0) {
       names = graph.nodes.filter((n) => n.opType === "Conv").map((n) => n.output![0]);
     }
@@ -138,7 +150,10 @@ export function resolveSplits(graph: Graph, shapes: ShapeMap, policy: SplitPolic
   for (const n of names) {
     const info = shapes.get(n);
     if (!info || info.type !== "float32" || info.dims.length < 2) {
-      throw new Error(`Cannot use split tensor "${n}": it must be a float tensor [N, C, …]`);
+      throw new Error(
+        `Cannot use split tensor "${n}": it must be a float tensor with a batch and a channel ` +
+          `axis ([N, C, …], [N, H, W, C] or [N, T, C])`,
+      );
     }
   }
   return names;

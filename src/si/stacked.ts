@@ -171,7 +171,13 @@ class StackedEmitter {
     const ins = node.input ?? [];
     const streams = unionOf(ins.map((i) => this.stacked.get(i)?.streams ?? []));
     const outs = node.output ?? [];
-    if (streams.length === 0) return undefined;
+    if (streams.length === 0 || foldedAway(this.graph, outs)) return undefined;
+    const moved = outs.find((o) => o && laterBatchAxis(this.shapes.get(o)?.dims));
+    if (moved) {
+      // Streams are stacked along axis 0; a tensor whose batch sits on a later axis (ViT's
+      // [T, N, C] attention, Swin's [3, N·windows, …] qkv) would mix them.
+      return no(`"${moved}" carries the batch on a later axis than 0`);
+    }
     if (node.opType === "Reshape" && !batchPreservingReshape(this.graph, ins[1], this.stacked)) {
       return no(`Reshape "${node.name || outs[0]}" does not keep the batch axis`);
     }
@@ -257,6 +263,20 @@ export function emitStackedPass(
     }
   }
   return e.result(splits.length);
+}
+
+/**
+ * Whether every output of a node has a compile-time value (shape arithmetic folded from the
+ * probed shapes): such a node reads stacked tensors only for their fixed dimensions, so its
+ * outputs are the same in every stream and it is not stacked.
+ */
+export function foldedAway(graph: Graph, outputs: readonly string[]): boolean {
+  return outputs.length > 0 && outputs.every((o) => !o || graph.constantValue(o) !== undefined);
+}
+
+/** Whether dims have a batch-dependent axis but not axis 0. */
+function laterBatchAxis(dims: readonly number[] | undefined): boolean {
+  return !!dims && dims.length > 0 && dims[0] !== -1 && dims.includes(-1);
 }
 
 /** The ascending union of ascending index lists. */

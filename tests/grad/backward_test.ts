@@ -6,7 +6,7 @@ import { RULES } from "../../src/grad/registry.ts";
 import { assembleModel } from "../../src/onnx/assemble.ts";
 import { GraphBuilder } from "../../src/onnx/builder.ts";
 import { Graph } from "../../src/onnx/graph.ts";
-import { onnx, writeModel } from "../../src/onnx/proto.ts";
+import { type ModelProto, onnx, writeModel } from "../../src/onnx/proto.ts";
 import { probeShapes } from "../../src/runtime/shapes.ts";
 import type { TensorInfo } from "../../src/onnx/shapes.ts";
 import { getRuntime } from "../../src/runtime/runtime.ts";
@@ -95,12 +95,29 @@ function tinyCnn(): OpCase {
 }
 
 Deno.test("buildBackward() with seedCount 2 equals two single-seed passes", async () => {
+  await checkSeedCount2(caseModel(tinyCnn()), [2, 5, 5], ["x", "n"]);
+});
+
+Deno.test("buildBackward() with seedCount 2 tiles forward values along a later batch axis", async () => {
+  // [N, 4, 3] → [4, N, 3] (ViT's attention layout): Mul reads its inputs, Sigmoid its output.
+  const model = caseModel({
+    nodes: [
+      node("Transpose", ["x"], ["t"], { perm: [1, 0, 2] }),
+      node("Mul", ["t", "t"], ["s"]),
+      node("Sigmoid", ["s"], ["u"]),
+      node("ReduceSum", ["u", "axes"], ["y"], { keepdims: 0 }),
+    ],
+    inputs: [{ name: "x", dims: ["N", 4, 3] }],
+    constants: { axes: { dims: [1], int64: [0] } },
+  });
+  await checkSeedCount2(model, [4, 3], ["x"]);
+});
+
+/** Two seeds per image in one pass (seed-major cotangent batch) against two single-seed passes. */
+async function checkSeedCount2(model: ModelProto, inputDims: number[], wrt: string[]) {
   const rt = await getRuntime("wasm");
-  const model = caseModel(tinyCnn());
-  const shapes = await probeShapes(model, rt, [2, 5, 5]);
+  const shapes = await probeShapes(model, rt, inputDims as [number, number, number]);
   const graph = new Graph(model);
-  const wrt = ["x", "n"];
-  // Two seeds per image in one pass: the cotangent batch is 2 × batch, seed-major.
   const b = new GraphBuilder(17, [...graph.initializers.keys(), "x", ...shapes.keys()]);
   b.addInput("dy", ["S", 3]);
   const grads = buildBackward(b, {
@@ -115,9 +132,10 @@ Deno.test("buildBackward() with seedCount 2 equals two single-seed passes", asyn
   const double = await rt.createSession(writeModel(assembleModel(model, b, { outputs })));
   const single = await rt.createSession(writeModel(gradientModel(model, shapes, wrt).model));
   const batch = 3, r = rng(5);
-  const x = Float32Array.from({ length: batch * 50 }, () => r() * 2 - 1);
+  const per = inputDims.reduce((a, d) => a * d, 1);
+  const x = Float32Array.from({ length: batch * per }, () => r() * 2 - 1);
   const seeds = [0, 1].map(() => Float32Array.from({ length: batch * 3 }, () => r() * 2 - 1));
-  const xT = { type: "float32" as const, dims: [batch, 2, 5, 5], data: x };
+  const xT = { type: "float32" as const, dims: [batch, ...inputDims], data: x };
   const both = await double.run({
     x: xT,
     dy: {
@@ -145,18 +163,18 @@ Deno.test("buildBackward() with seedCount 2 equals two single-seed passes", asyn
   }
   await double.release();
   await single.release();
-});
+}
 
 Deno.test("a missing rule names op, node and supported ops", () => {
   const c: OpCase = {
-    nodes: [node("Erf", ["x"], ["e"]), node("Relu", ["e"], ["y"])],
+    nodes: [node("Sin", ["x"], ["e"]), node("Relu", ["e"], ["y"])],
     inputs: [{ name: "x", dims: ["N", 3] }],
   };
   const shapes = new Map([["x", info()], ["e", info()], ["y", info()]]);
   assert.throws(
     () => gradientModel(caseModel(c), shapes, ["x"]),
     (e: Error) =>
-      /op "Erf"/.test(e.message) && /node "Erf_e"/.test(e.message) &&
+      /op "Sin"/.test(e.message) && /node "Sin_e"/.test(e.message) &&
       /supported ops: .*Conv, .*MaxPool/.test(e.message),
   );
 });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { main as calibrate } from "../../src/cli/calibrate.ts";
 import { main as importModel } from "../../src/cli/import.ts";
 import { parseManifest } from "../../src/models/manifest.ts";
+import { discoverModels } from "../../src/models/loader.ts";
 import type { ScorerFactory } from "../../src/contract/scoring.ts";
 import type { InputBatch } from "../../src/contract/scoring.ts";
 
@@ -180,9 +181,10 @@ Deno.test("import main() drafts, checks and calibrates the fixture's folded mode
   });
 });
 
-Deno.test("import main() removes its folder when the model fails to compile", async () => {
+Deno.test("import main() keeps the drafted manifest, not a servable folder, when compiling fails", async () => {
   await inTemp(async (root) => {
-    const broken: ScorerFactory = () => Promise.reject(new Error("compile failed"));
+    const broken: ScorerFactory = () =>
+      Promise.reject(new Error('No gradient rule for op "Sin" (Sin node "s")'));
     const args = [
       "tests/fixtures/wrn40-fmnist/model.folded.onnx",
       "--name",
@@ -192,8 +194,14 @@ Deno.test("import main() removes its folder when the model fails to compile", as
       "--backend",
       "wasm",
     ];
-    await assert.rejects(quiet(() => importModel(args, broken)), /compile failed/);
-    await assert.rejects(Deno.stat(join(root, "x")), Deno.errors.NotFound);
+    await assert.rejects(
+      quiet(() => importModel(args, broken)),
+      /op "Sin" \(Sin node "s"\)\nWhat you can do: choose split tensors downstream of that node/,
+    );
+    const draft = JSON.parse(await Deno.readTextFile(join(root, "x", "manifest.draft.json")));
+    assert.equal(draft.name, "x");
+    await assert.rejects(Deno.stat(join(root, "x", "manifest.json")), Deno.errors.NotFound);
+    assert.deepEqual(await discoverModels(root), [], "the loader does not pick the folder up");
   });
 });
 

@@ -100,35 +100,44 @@ export const slice: GradRule = (ctx) => {
 };
 
 /**
- * Gather on float data with constant indices: dy (indices flattened to m entries) is multiplied
- * by the constant one-hot matrix [D, m] that routes entry k to row indices[k]; repeated indices
- * sum, as they must.
+ * Gather on float data with constant indices: dy is moved so the index axes come first, flattened
+ * to [m, rest], multiplied by the constant one-hot matrix [D, m] that routes entry k to row
+ * indices[k] (repeated indices sum, as they must), and moved back. Only the gathered axis needs a
+ * static size: the others (the batch included — Swin's `qkv[0]` gathers axis 0 of
+ * [3, N, heads, T, d]) are reshaped through Shape.
  */
 export const gather: GradRule = (ctx) => {
   const { b } = ctx;
   if (ctx.needs(1)) ctx.fail("indices carry no gradient");
   const idx = ctx.constant(1);
   if (!idx) return ctx.fail("Gather needs constant indices to be differentiated");
-  const dims = ctx.inInfo(0).dims;
+  const dims = ctx.inInfo(0).dims, r = dims.length;
   let axis = attrInt(ctx.node, "axis", 0);
-  if (axis < 0) axis += dims.length;
+  if (axis < 0) axis += r;
   const D = dims[axis];
-  const tail = dims.slice(axis + 1);
-  if (D < 0 || tail.some((d) => d < 0)) ctx.fail("the gathered axis and later axes must be static");
+  if (D < 0) ctx.fail("the gathered axis must be static");
   const m = idx.length;
-  const post = tail.reduce((x, y) => x * y, 1);
   const route = new Float32Array(D * m);
   for (let k = 0; k < m; k++) {
     const j = Number(idx[k]) < 0 ? Number(idx[k]) + D : Number(idx[k]);
     route[j * m + k] = 1;
   }
   const e = b.floatInit("gather_grad_route", [D, m], route);
-  const g = b.op("Reshape", [ctx.GO(0)!, b.int64([-1, m, post])]);
-  const dx = b.op(
-    "Reshape",
-    [b.op("MatMul", [e, g]), b.op("Shape", [ctx.I(0)])],
-    {},
-    "gather_grad",
-  );
-  return [dx, null];
+  // A scalar index removed the axis: put it back (one index, m = 1).
+  const outRank = ctx.outInfo(0).dims.length;
+  const dy = outRank === r - 1 ? b.unsqueeze(ctx.GO(0)!, [axis]) : ctx.GO(0)!;
+  const q = Math.max(1, outRank - r + 1);
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+  const front = [...range(axis, axis + q), ...range(0, axis), ...range(axis + q, r - 1 + q)];
+  const moved = axis === 0 ? dy : b.op("Transpose", [dy], { perm: front });
+  const flat = b.op("Reshape", [moved, b.int64([m, -1])]);
+  const others = [...range(0, axis), ...range(axis + 1, r)];
+  // The other axes' sizes from dy itself: its batch is the gradient batch (seeds × images) on
+  // whichever axis the batch is, where the forward input's may not be tiled (batch not first).
+  const rest = b.op("Slice", [b.op("Shape", [moved]), b.int64([q]), b.int64([r - 1 + q])]);
+  const target = b.op("Concat", [b.int64([D]), rest], { axis: 0 });
+  const routed = b.op("Reshape", [b.op("MatMul", [e, flat]), target], {}, "gather_grad");
+  if (axis === 0) return [routed, null];
+  const layout = [axis, ...others];
+  return [b.op("Transpose", [routed], { perm: range(0, r).map((k) => layout.indexOf(k)) }), null];
 };

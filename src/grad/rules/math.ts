@@ -49,3 +49,11 @@ export const mean: GradRule = (ctx) => {
     (_, i) => (ctx.needs(i) ? unbroadcast(ctx, scaled, i) : null),
   );
 };
+
+/** Erf (GELU's exact form): dy·(2/√π)·exp(−x²). */
+export const erf: GradRule = (ctx) => {
+  const { b } = ctx;
+  const x = ctx.I(0);
+  const gauss = b.op("Exp", [b.op("Neg", [b.op("Mul", [x, x])])]);
+  return [b.op("Mul", [ctx.GO(0)!, b.op("Mul", [gauss, b.scalar(2 / Math.sqrt(Math.PI))])])];
+};
