@@ -6,11 +6,13 @@
  * `<key>.onnx.data`, `<key>.onnx.sha256`, `<key>.opt.onnx`, `<key>.json`, …); an entry's last use
  * is its newest modification time, which {@link markCacheUsed} moves to now each time the engine
  * opens it. Pruning removes the least recently used entries until the folder fits, never the
- * ones named in `keep`. Removing a file a live session was created from is safe: onnxruntime
+ * ones named in `keep`, and this process forgets what it remembered of the removed ones
+ * (compile_cache.ts), so they are rebuilt when asked for again. Removing a file a live session was created from is safe: onnxruntime
  * has read it (or holds it open, which Linux keeps readable after unlinking).
  * @module
  */
 import { join } from "node:path";
+import { forgetCacheEntries } from "./compile_cache.ts";
 
 interface Entry {
   readonly key: string;
@@ -81,5 +83,6 @@ export async function pruneCache(
     total -= e.bytes;
     removed.push(e.key);
   }
+  forgetCacheEntries(dir, removed);
   return removed;
 }

@@ -71,6 +71,19 @@ export function getOrCompile(
   return entry;
 }
 
+/**
+ * Forgets what this process remembers of the entries `keys` under `<dir>/.cache/` (their bytes,
+ * or that their files are valid): called when they were removed from disk (cache_prune.ts), so
+ * the next caller rebuilds them instead of being handed a path that is gone.
+ */
+export function forgetCacheEntries(dir: string, keys: readonly string[]): void {
+  for (const key of keys) {
+    const path = join(dir, ".cache", `${key}.onnx`);
+    memory.delete(path);
+    files.delete(path);
+  }
+}
+
 /** Forgets the in-memory copies (the disk entries stay); for tests and memory pressure. */
 export function clearMemoryCache(): void {
   memory.clear();

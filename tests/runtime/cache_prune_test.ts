@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { markCacheUsed, pruneCache } from "../../src/runtime/cache_prune.ts";
+import { getOrBuildFile } from "../../src/runtime/compile_cache.ts";
 import { SiEngine } from "../../src/engine/engine.ts";
 import type { ScoreSettings } from "../../src/contract/scoring.ts";
 import { withCacheDir } from "./cache_dir.ts";
@@ -77,5 +78,26 @@ Deno.test("SiEngine keeps its compile cache under cacheMaxMb, its own entries an
     assert.equal(gone.length, 2, "the T = 2 graph and its optimised copy were pruned");
     const again = await engine.score(input, si);
     assert.ok(again.every((r) => Number.isFinite(r.score)), "its settings still score");
+  });
+});
+
+Deno.test("pruneCache() makes getOrBuildFile() build a removed entry again instead of returning its path", async () => {
+  await withCacheDir(async (dir) => {
+    let builds = 0;
+    const build = async (path: string) => {
+      builds++;
+      await Deno.mkdir(join(dir, ".cache"), { recursive: true });
+      await Deno.writeTextFile(path, "graph");
+      await Deno.writeTextFile(`${path}.sha256`, "not a valid sidecar: rebuilt on a restart");
+      return path;
+    };
+    const key = "0123456789abcdef0123456789abcdef";
+    const path = await getOrBuildFile(key, dir, build);
+    assert.equal(await getOrBuildFile(key, dir, build), path);
+    assert.equal(builds, 1, "remembered in this process");
+    assert.deepEqual(await pruneCache(dir, 0), [key]);
+    assert.equal(await getOrBuildFile(key, dir, build), path);
+    assert.equal(builds, 2, "built again after it was removed from disk");
+    assert.ok((await Deno.stat(join(dir, ".cache", `${key}.onnx`))).isFile);
   });
 });
