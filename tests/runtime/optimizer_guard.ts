@@ -5,6 +5,8 @@
  * between the product's optimisation (src/runtime/optimization.ts) and none.
  * @module
  */
+import assert from "node:assert/strict";
+import { getRuntime } from "../../src/runtime/runtime.ts";
 import { readManifest } from "../../src/models/loader.ts";
 import { decodeImage } from "../../src/image/decode.ts";
 import { createPreprocessor, type Preprocessor } from "../../src/image/preprocess.ts";
@@ -190,4 +192,57 @@ export function difference(a: Outputs, b: Outputs): OutputDifference[] {
     }
     return { output: name, ...worst };
   });
+}
+
+/** The relative agreement required where unoptimised evaluations agree. */
+export const BOUND = 1e-5;
+
+/** The first failure of one graph's outputs on one backend, or undefined. */
+export function violation(
+  rows: OutputDifference[],
+  noise: OutputDifference[],
+  where: string,
+): string | undefined {
+  for (const [i, r] of rows.entries()) {
+    const bound = Math.max(BOUND, 2 * noise[i].relative);
+    if (!(r.relative <= bound)) {
+      return `${where} output "${r.output}" element ${r.at}: ${r.a} with the product's ` +
+        `optimisation, ${r.b} without (${r.relative.toExponential(2)} > ${bound.toExponential(2)})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs every graph the engine runs on `m` (engineGraphs) on `images` photos with the product's
+ * optimisation and with none, on native and wasm, and fails on the first output that differs by
+ * more than {@link BOUND} (or twice the native-vs-wasm disagreement without optimisation).
+ * Returns one line with the worst difference per graph and backend.
+ */
+export async function assertOptimizationNeutral(m: GuardModel, images: number): Promise<string> {
+  const { graphs, staticBatch, skipped } = await engineGraphs(m);
+  let input = await photoBatch(m, images);
+  if (staticBatch) {
+    const per = input.data.length / input.dims[0];
+    input = {
+      ...input,
+      dims: [staticBatch, ...input.dims.slice(1)],
+      data: input.data.slice(0, per * staticBatch),
+    };
+  }
+  const native = await getRuntime("native"), wasm = await getRuntime("wasm");
+  const worst: string[] = [];
+  for (const g of graphs) {
+    const nd = await runGraph(native, g.bytes, input, "disabled");
+    const wd = await runGraph(wasm, g.bytes, input, "disabled");
+    const noise = difference(wd, nd);
+    for (const [rt, disabled] of [[native, nd], [wasm, wd]] as const) {
+      const rows = difference(await runGraph(rt, g.bytes, input, "product"), disabled);
+      const failed = violation(rows, noise, `${g.label} on ${rt.backend}:`);
+      assert.equal(failed, undefined, failed);
+      const top = rows.reduce((a, b) => (b.relative > a.relative ? b : a));
+      worst.push(`${g.label}/${rt.backend} ${top.output} ${top.relative.toExponential(1)}`);
+    }
+  }
+  return `${m.name}: ${worst.join(", ")}${skipped.length ? `; skipped ${skipped}` : ""}`;
 }

@@ -9,8 +9,9 @@
  * optimisation disabled, which sum in different orders — the bound is twice that disagreement:
  * the A variant's per-channel components are means of gradients that cancel (measured: 3.7e-4
  * between native and wasm on the tiny BiT), and the mask fractions of S&I-Z/GAIA-Z are counts
- * that flip where a gradient is within rounding of zero. An optimiser bug such as the Pad→MaxPool
- * fold moved the tiny BiT's logits by 1.6e-3 while the two backends agreed to 1e-6.
+ * that flip where a gradient is within rounding of zero.
+ * An optimiser bug such as the Pad→MaxPool fold moved the tiny BiT's logits by 1.6e-3 while the
+ * two backends agreed to 1e-6.
  *
  * WebGPU (where an adapter exists; llvmpipe in CI) runs the tiny BiT's forward, S&I-A and energy
  * graphs only: the BiT root is where the fold struck, and the software adapter is slow.
@@ -30,18 +31,16 @@ import { floatTensor, int64Tensor, makeAttrs } from "../../src/onnx/tensor.ts";
 import { floatInfo, model } from "./tiny_graph.ts";
 import { tinyModel } from "../si/tiny_model.ts";
 import {
+  assertOptimizationNeutral,
   bareModel,
   bundledModel,
   difference,
   engineGraphs,
   type GuardModel,
-  type OutputDifference,
   photoBatch,
   runGraph,
+  violation,
 } from "./optimizer_guard.ts";
-
-/** The relative agreement required where unoptimised evaluations agree. */
-const BOUND = 1e-5;
 
 /** x [1,1,4,4] → Pad(0, 1 pixel) → MaxPool(3, stride 2) → y [1,1,2,2]. */
 function padMaxPool(): Uint8Array {
@@ -134,51 +133,9 @@ const MODELS: [string, () => Promise<GuardModel>][] = [
     .map((dir): [string, () => Promise<GuardModel>] => [dir, () => bundledModel(dir)]),
 ];
 
-/** The first failure of one graph's outputs on one backend, or undefined. */
-function violation(
-  rows: OutputDifference[],
-  noise: OutputDifference[],
-  where: string,
-): string | undefined {
-  for (const [i, r] of rows.entries()) {
-    const bound = Math.max(BOUND, 2 * noise[i].relative);
-    if (!(r.relative <= bound)) {
-      return `${where} output "${r.output}" element ${r.at}: ${r.a} with the product's ` +
-        `optimisation, ${r.b} without (${r.relative.toExponential(2)} > ${bound.toExponential(2)})`;
-    }
-  }
-  return undefined;
-}
-
 for (const [name, load] of MODELS) {
   Deno.test(`optimisation changes no graph the engine runs on ${name}`, async () => {
-    const m = await load();
-    const { graphs, staticBatch, skipped } = await engineGraphs(m);
-    // Two photos for the 2.2 M-parameter WRN-40-2 (its gradient graphs dominate the run time).
-    let input = await photoBatch(m, name.includes("wrn40") ? 2 : 4);
-    if (staticBatch) {
-      const per = input.data.length / input.dims[0];
-      input = {
-        ...input,
-        dims: [staticBatch, ...input.dims.slice(1)],
-        data: input.data.slice(0, per * staticBatch),
-      };
-    }
-    const native = await getRuntime("native"), wasm = await getRuntime("wasm");
-    const worst: string[] = [];
-    for (const g of graphs) {
-      const nd = await runGraph(native, g.bytes, input, "disabled");
-      const wd = await runGraph(wasm, g.bytes, input, "disabled");
-      const noise = difference(wd, nd);
-      for (const [rt, disabled] of [[native, nd], [wasm, wd]] as const) {
-        const rows = difference(await runGraph(rt, g.bytes, input, "product"), disabled);
-        const failed = violation(rows, noise, `${g.label} on ${rt.backend}:`);
-        assert.equal(failed, undefined, failed);
-        const top = rows.reduce((a, b) => (b.relative > a.relative ? b : a));
-        worst.push(`${g.label}/${rt.backend} ${top.output} ${top.relative.toExponential(1)}`);
-      }
-    }
-    console.log(`${name}: ${worst.join(", ")}${skipped.length ? `; skipped ${skipped}` : ""}`);
+    console.log(await assertOptimizationNeutral(await load(), name.includes("wrn40") ? 2 : 4));
   });
 }
 

@@ -15,6 +15,7 @@ import { main as importModel } from "../../src/cli/import.ts";
 import { loadModel } from "../../src/models/loader.ts";
 import { createLazyScorer } from "../../src/engine/engine.ts";
 import { fdErrors } from "../../tools/zoo/fd_check.ts";
+import { bundledModel, engineGraphs } from "../runtime/optimizer_guard.ts";
 import { readInputs } from "../../src/inputs/mod.ts";
 import type { Method } from "../../src/contract/scoring.ts";
 import { DEFAULT_SETTINGS } from "../../src/contract/scoring.ts";
@@ -89,6 +90,15 @@ for (const arch of ARCHS) {
 
   Deno.test(`zoo ${arch}: the compiled input-gradient graph passes a sampled FD check`, async () => {
     await fdCheck(arch);
+  });
+
+  Deno.test(`zoo ${arch}: every method also compiles on the engine's own thread`, async () => {
+    // engineGraphs() compiles with compileInWorker: false, where the Graph must carry the shapes
+    // for shape arithmetic to fold (shufflenet's channel split failed there before).
+    const { graphs, skipped } = await engineGraphs(await bundledModel(join(root, arch)));
+    const labels = graphs.map((g) => g.label);
+    for (const m of ["forward", "energy", "si", "si_a", "gaia_a"]) assert.ok(labels.includes(m), m);
+    assert.deepEqual(skipped.filter((s) => !s.startsWith("gradnorm")), []);
   });
 }
 
