@@ -8,10 +8,13 @@ tells a gradient-rule bug from an ill-conditioned network (docs/zoo.md, efficien
   (float32 rounding);
 - float64 central differences of f along v = g/max|g| + 0.3 noise for h = 1e-2 ... 1e-12, against
   float64 autograd (where they only agree at tiny h, f is linear only on a tiny ball);
+- with --photo-bn, the same network with its BatchNorm statistics estimated on the last two photos
+  (with flips and a shift) instead of noise: per photo, the float64 sensitivity and torch float32
+  against float64 (the first two photos are held out);
 - with --blocks, per block of `model.features` (torchvision's EfficientNet/MobileNet layout): the
   activations' RMS and the norm of df/d(activation), in float64, for every point.
 
-Usage: /usr/bin/python3 tools/zoo/torch_grad_check.py ARCH DUMP_DIR PHOTO_DIR [--blocks]
+Usage: /usr/bin/python3 tools/zoo/torch_grad_check.py ARCH DUMP_DIR PHOTO_DIR [--blocks] [--photo-bn]
 The model is rebuilt exactly as tools/zoo/export.py builds it (seed 0, noise BatchNorm statistics,
 re-drawn head); the agreement of ours and torch's logits on the noise point confirms it is the same.
 """
@@ -36,6 +39,35 @@ def build(arch, photo_dir):
     _, photos = export.load_photos(photo_dir, size)
     export.redraw_head(model, photos)
     return model, size
+
+
+def photo_bn(arch, photo_dir):
+    """As build(), BatchNorm statistics from the last two photos (+ flips, a shift) instead of noise."""
+    size = export.input_size(arch)
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, arch)(weights=None)
+    names, photos = export.load_photos(photo_dir, size)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None
+    calib = photos[-2:]
+    model.train()
+    with torch.no_grad():
+        model(torch.cat([calib, calib.flip(3), calib.flip(2), calib.roll(50, 3)]))
+    model.eval()
+    export.redraw_head(model, photos)
+    m64 = copy.deepcopy(model).double()
+    rng = np.random.default_rng(3)
+    print("== BatchNorm statistics from photos " + ", ".join(names[-2:]))
+    for i, name in enumerate(names):
+        x = photos[i:i + 1]
+        with torch.no_grad():
+            y64 = m64(x.double()).numpy()[0]
+            yp = m64(x.double() * (1 + 6e-8 * torch.tensor(rng.uniform(-1, 1, x.shape)))).numpy()[0]
+            y32 = model(x).double().numpy()[0]
+        print(f"  {name}: float64 logits move {rel(yp, y64):.2g} (input moved by 6e-8 relative); "
+              f"torch float32 vs float64 logits {rel(y32, y64):.2g}")
 
 
 def rel(a, b):
@@ -116,6 +148,8 @@ def main():
         compare(name, dump, m32, m64, r, shape)
     if "--blocks" in sys.argv:
         block_table(m64, dump, names, r, shape)
+    if "--photo-bn" in sys.argv:
+        photo_bn(arch, photo_dir)
 
 
 if __name__ == "__main__":
