@@ -1,7 +1,8 @@
 /**
  * Sampled finite-difference check of a model's compiled input-gradient graph, on photos:
  * `deno run -A tools/zoo/fd_check.ts <model.onnx> <model-dir> <photo-dir>` prints one JSON line
- * (tests/zoo/zoo_test.ts runs the same check in CI).
+ * (tests/zoo/zoo_test.ts runs the same check in CI): the FD errors and, per photo, how far the
+ * logits move when the input moves by one float32 ulp ({@link roundingSensitivity}).
  *
  * f(x) = Σ R·logits(x) with a fixed random R; g its compiled gradient at a photo. Along
  * v = g/|g|∞ (+ noise), the central difference f(x + hv) − f(x − hv) must match gᵀ(2hv).
@@ -83,11 +84,49 @@ export async function fdErrors(
   return errors;
 }
 
+/**
+ * How far the logits move, relative (‖Δy‖/‖y‖), when every input value moves by at most one float32
+ * ulp (×(1 + 6e-8·u), u uniform in [−1, 1]), per photo. Near float32 precision (~1e-6) on a
+ * well-conditioned network; where it is large, float32 rounding inside the network is amplified as
+ * much, so the FD check cannot resolve steps near h (and two correct float32 implementations
+ * disagree). docs/zoo.md: efficientnet_v2_s.
+ */
+export async function roundingSensitivity(
+  bytes: Uint8Array,
+  photos: readonly Float32Array[],
+  inputDims: readonly [number, number, number],
+  count = 2,
+): Promise<number[]> {
+  const session = await (await getRuntime("native")).createSession(bytes);
+  const rand = mulberry32(11);
+  const logits = async (v: Float32Array) =>
+    Object.values(
+      await session.run({
+        input: { type: "float32", dims: [1, ...inputDims], data: v },
+      }),
+    )[0].data as Float32Array;
+  const shifts: number[] = [];
+  try {
+    for (const x of photos.slice(0, count)) {
+      const y = await logits(x);
+      const yp = await logits(x.map((v) => v * (1 + 6e-8 * (rand() * 2 - 1))));
+      let d = 0, n = 0;
+      for (let j = 0; j < y.length; j++) (d += (yp[j] - y[j]) ** 2), (n += y[j] ** 2);
+      shifts.push(Math.sqrt(d / n));
+    }
+  } finally {
+    await session.release();
+  }
+  return shifts;
+}
+
 if (import.meta.main) {
   const [onnxPath, dir, photoDir] = Deno.args;
   const model = await loadModel(dir, { backend: "native", createScorer: createLazyScorer });
   const photos: Float32Array[] = [];
   for await (const item of readInputs([photoDir])) photos.push(model.preprocess(item.image));
-  const errors = await fdErrors(await Deno.readFile(onnxPath), photos, model.inputDims);
-  console.log(JSON.stringify({ model: onnxPath, fdRelErrors: errors }));
+  const bytes = await Deno.readFile(onnxPath);
+  const errors = await fdErrors(bytes, photos, model.inputDims);
+  const shifts = await roundingSensitivity(bytes, photos, model.inputDims);
+  console.log(JSON.stringify({ model: onnxPath, fdRelErrors: errors, logitShiftAt1Ulp: shifts }));
 }
