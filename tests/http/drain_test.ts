@@ -50,47 +50,17 @@ Deno.test("drain() refuses new work and resolves only after in-flight streams fi
 
 Deno.test("a SIGTERM'd server process finishes its in-flight stream and exits 0", async () => {
   if (Deno.build.os === "windows") return;
-  const script = fileURLToPath(new URL("./fake_server.ts", import.meta.url));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", script],
-    env: { FAKE_DELAY_MS: "60" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/PORT (\d+)/.test(text)) {
-    const { done, value } = await out.read();
-    if (done) break;
-    text += value;
-  }
-  const port = Number(/PORT (\d+)/.exec(text)?.[1]);
-  assert.ok(port > 0, `no port in ${JSON.stringify(text)}`);
-
-  const png = await solidPng(255);
+  const { child, out, port, head } = await spawnFakeServer({ FAKE_DELAY_MS: "60" });
   const n = 5;
-  const res = await fetch(`http://127.0.0.1:${port}/v1/models/fake/score`, {
-    method: "POST",
-    body: multipart(Array.from({ length: n }, (_, i) => ({ name: `${i}`, bytes: png }))),
-  });
-  const got: Record<string, unknown>[] = [];
-  for await (const line of lines(res.body!)) {
-    if (got.length === 0) child.kill("SIGTERM");
-    got.push(line);
-  }
+  const got = await streamThenSigterm(child, port, n);
   assert.equal(got.length, n + 1, "every line and the summary arrive after SIGTERM");
   assert.equal((got[n].summary as { scored: number }).scored, n);
 
   const status = await child.status;
-  let rest = "";
-  while (true) {
-    const { done, value } = await out.read();
-    if (done) break;
-    rest += value;
-  }
+  const rest = await readToEnd(out);
   await child.stderr.cancel();
   assert.equal(status.code, 0);
-  assert.match(text + rest, /DRAINED/);
+  assert.match(head + rest, /DRAINED/);
 });
 
 Deno.test("shutdown() keeps the listener open answering 503 shutting_down until streams finish", async () => {
@@ -120,10 +90,34 @@ Deno.test("shutdown() keeps the listener open answering 503 shutting_down until 
 
 Deno.test("a SIGTERM'd server process past its grace ends the stream with shutting_down lines and a summary", async () => {
   if (Deno.build.os === "windows") return;
+  const { child, out, port, head } = await spawnFakeServer({
+    FAKE_DELAY_MS: "100",
+    SHUTDOWN_TIMEOUT_MS: "1200",
+  });
+  // 64 images at 100 ms a batch of one: 6.4 s of work, far past the 1.2 s grace.
+  const n = 64;
+  const got = await streamThenSigterm(child, port, n);
+  assert.equal(got.length, n + 1, "a line for every image, then the summary");
+  const codes = got.slice(0, n).map((l) => (l.error as { code: string } | undefined)?.code);
+  const cut = codes.indexOf("shutting_down");
+  assert.ok(cut > 0, "some images were scored before the grace ran out");
+  assert.ok(codes.slice(cut).every((c) => c === "shutting_down"), JSON.stringify(codes));
+  const summary = got[n].summary as { scored: number; errors: number };
+  assert.equal(summary.scored, cut);
+  assert.equal(summary.errors, n - cut);
+  const status = await child.status;
+  const rest = await readToEnd(out);
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  assert.match(head + rest, /DRAINED ended=1/);
+});
+
+/** Starts tests/http/fake_server.ts with `env`; resolves once it prints its port. */
+async function spawnFakeServer(env: Record<string, string>) {
   const script = fileURLToPath(new URL("./fake_server.ts", import.meta.url));
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", script],
-    env: { FAKE_DELAY_MS: "100", SHUTDOWN_TIMEOUT_MS: "1200" },
+    env,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -136,9 +130,12 @@ Deno.test("a SIGTERM'd server process past its grace ends the stream with shutti
   }
   const port = Number(/PORT (\d+)/.exec(text)?.[1]);
   assert.ok(port > 0, `no port in ${JSON.stringify(text)}`);
+  return { child, out, port, head: text };
+}
+
+/** Scores `n` images on the fake server, sending SIGTERM once the first line arrives. */
+async function streamThenSigterm(child: Deno.ChildProcess, port: number, n: number) {
   const png = await solidPng(255);
-  // 64 images at 100 ms a batch of one: 6.4 s of work, far past the 1.2 s grace.
-  const n = 64;
   const res = await fetch(`http://127.0.0.1:${port}/v1/models/fake/score`, {
     method: "POST",
     body: multipart(Array.from({ length: n }, (_, i) => ({ name: `${i}`, bytes: png }))),
@@ -148,22 +145,15 @@ Deno.test("a SIGTERM'd server process past its grace ends the stream with shutti
     if (got.length === 0) child.kill("SIGTERM");
     got.push(line);
   }
-  assert.equal(got.length, n + 1, "a line for every image, then the summary");
-  const codes = got.slice(0, n).map((l) => (l.error as { code: string } | undefined)?.code);
-  const cut = codes.indexOf("shutting_down");
-  assert.ok(cut > 0, "some images were scored before the grace ran out");
-  assert.ok(codes.slice(cut).every((c) => c === "shutting_down"), JSON.stringify(codes));
-  const summary = got[n].summary as { scored: number; errors: number };
-  assert.equal(summary.scored, cut);
-  assert.equal(summary.errors, n - cut);
-  const status = await child.status;
+  return got;
+}
+
+/** The rest of a text stream. */
+async function readToEnd(out: ReadableStreamDefaultReader<string>): Promise<string> {
   let rest = "";
   while (true) {
     const { done, value } = await out.read();
-    if (done) break;
+    if (done) return rest;
     rest += value;
   }
-  await child.stderr.cancel();
-  assert.equal(status.code, 0);
-  assert.match(text + rest, /DRAINED ended=1/);
-});
+}
