@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { Image } from "imagescript";
-import { crc32 } from "../../deploy/lib/png.ts";
+import { pngChunk } from "../../deploy/lib/png.ts";
+import { concat } from "../../tools/fuzz/mutate.ts";
 import { ApiError } from "../../src/errors.ts";
 import { decodeImage } from "../../src/image/decode.ts";
 
@@ -33,16 +34,6 @@ async function jpegDeclaring(width: number, height: number): Promise<Uint8Array>
   throw new Error("no SOF0");
 }
 
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const c = new Uint8Array(12 + data.length);
-  const v = new DataView(c.buffer);
-  v.setUint32(0, data.length);
-  c.set(new TextEncoder().encode(type), 4);
-  c.set(data, 8);
-  v.setUint32(8 + data.length, crc32(c.subarray(4, 8 + data.length)));
-  return c;
-}
-
 /** A valid 8-bit grey PNG of zeros (best-case compression), optionally with IDAT cut short. */
 function grayPng(width: number, height: number, keepIdat = Infinity): Uint8Array {
   const ihdr = new Uint8Array(13);
@@ -50,19 +41,12 @@ function grayPng(width: number, height: number, keepIdat = Infinity): Uint8Array
   new DataView(ihdr.buffer).setUint32(4, height);
   ihdr[8] = 8;
   const idat = new Uint8Array(deflateSync(new Uint8Array(height * (1 + width)), { level: 9 }));
-  const parts = [
+  return concat(
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk("IHDR", ihdr),
     pngChunk("IDAT", idat.subarray(0, Math.min(keepIdat, idat.length))),
     pngChunk("IEND", new Uint8Array()),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  );
 }
 
 Deno.test("decodeImage() refuses a small JPEG declaring 4096x4096 as truncated, before decoding", async () => {

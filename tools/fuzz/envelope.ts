@@ -4,7 +4,7 @@
  * the one-pass body readers (src/http/json_images.ts, multipart.ts) meet broken framing too.
  * @module
  */
-import { mutateBlind, type Rng } from "./mutate.ts";
+import { concat, mutateBlind, type Rng } from "./mutate.ts";
 
 /** A request body and its Content-Type. */
 export interface Envelope {
@@ -22,16 +22,6 @@ function base64(bytes: Uint8Array): string {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(s);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Wraps `image` raw (3 in 4), in JSON or in multipart; half of the wrapped ones are mutated. */
