@@ -81,12 +81,7 @@ export class SiEngine implements Scorer {
   readonly #memory: ModelMemory;
   readonly #plans = new Map<string, MemoryPlan>();
 
-  private constructor(
-    runtime: Runtime,
-    prepared: PreparedModel,
-    opts: EngineOptions,
-    staticBatch: number | undefined,
-  ) {
+  private constructor(runtime: Runtime, prepared: PreparedModel, opts: EngineOptions) {
     // The model is a skeleton without weights where they can be read back (model_prep.ts).
     const { shapes, model, source } = prepared;
     this.runtime = runtime;
@@ -94,12 +89,13 @@ export class SiEngine implements Scorer {
     this.graph = new Graph(model, shapes);
     this.shapes = shapes;
     this.inputName = this.graph.inputNames[0];
+    const batch = staticBatch(model, this.inputName);
     this.inputDims = opts.inputDims;
     this.#splitPolicy = opts.splitPolicy;
     this.#stack = opts.stackRemainders ?? true;
-    this.staticBatch = staticBatch;
-    this.maxBatch = staticBatch ?? opts.maxBatch ?? 32;
-    this.maxGradientBatch = staticBatch ?? opts.maxGradientBatch ?? 8;
+    this.staticBatch = batch;
+    this.maxBatch = batch ?? opts.maxBatch ?? 32;
+    this.maxGradientBatch = batch ?? opts.maxGradientBatch ?? 8;
     this.#graphs = new ScoringGraphs({
       runtime,
       source,
@@ -110,7 +106,7 @@ export class SiEngine implements Scorer {
       cacheMaxBytes: (opts.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB) * 2 ** 20,
       cacheKeep: prepared.cacheKeys,
       stack: this.#stack,
-      dynamicBatch: staticBatch === undefined,
+      dynamicBatch: batch === undefined,
       pooled: opts.splitPolicy.pooled,
       compileInWorker: opts.compileInWorker ?? true,
       splits: (s) => this.splits(s),
@@ -174,10 +170,7 @@ export class SiEngine implements Scorer {
       file: opts.modelFile,
     });
     if (opts.modelFile && !prepared.source.held) freeBytes(opts.modelBytes);
-    const model = prepared.model;
-    const graph = new Graph(model);
-    const batch = staticBatch(model, graph.inputNames[0]);
-    const engine = new SiEngine(runtime, prepared, opts, batch);
+    const engine = new SiEngine(runtime, prepared, opts);
     engine.splits({ method: "si", alpha: 0.001, iterations: 2, loss: "ce", integrate: "add" });
     return engine;
   }

@@ -121,11 +121,11 @@ export async function prepareModel(o: PrepareOptions): Promise<PreparedModel> {
     const skeleton = await getOrCompile(
       skeletonKey,
       o.cacheDir,
-      () => Promise.resolve(writeModel(skeletonModel(source.parsed().model))),
+      () => Promise.resolve(writeModel(skeletonModel(source.parsed()))),
     );
     model = readModel(skeleton, o.source);
   } else {
-    model = file ? skeletonModel(source.parsed().model) : source.parsed().model;
+    model = file ? skeletonModel(source.parsed()) : source.parsed();
   }
   source.release();
   const shapes = new Map(facts.shapes.map(([name, type, dims]) => [name, { type, dims }]));

@@ -9,7 +9,6 @@
  * its large initializers' data ({@link skeletonModel}) — for its own questions.
  * @module
  */
-import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, onnx, readModel, writeModel } from "../onnx/proto.ts";
 
 /** Initializers of at least this many bytes lose their data in the skeleton. */
@@ -18,7 +17,7 @@ const LARGE_BYTES = 64 * 2 ** 10;
 /** The model's bytes and parsed form, from memory or re-read from its file. */
 export class ModelSource {
   #bytes: Uint8Array | undefined;
-  #parsed: { model: ModelProto; graph: Graph } | undefined;
+  #parsed: ModelProto | undefined;
   readonly #file: string | undefined;
   readonly #name: string;
 
@@ -36,7 +35,7 @@ export class ModelSource {
     this.#bytes = bytes;
     this.#file = file;
     this.#name = name;
-    if (parsed) this.#parsed = { model: parsed, graph: new Graph(parsed) };
+    this.#parsed = parsed;
   }
 
   /** Whether the bytes are held in memory. */
@@ -49,13 +48,12 @@ export class ModelSource {
     return this.#bytes ?? Deno.readFileSync(this.#file!);
   }
 
-  /** The parsed model and its graph (parsed anew from the file when released). */
-  parsed(): { model: ModelProto; graph: Graph } {
+  /** The parsed model (parsed anew from the file when released). */
+  parsed(): ModelProto {
     if (this.#parsed) return this.#parsed;
     const model = readModel(this.bytes(), this.#name);
-    const parsed = { model, graph: new Graph(model) };
-    if (this.#bytes) this.#parsed = parsed;
-    return parsed;
+    if (this.#bytes) this.#parsed = model;
+    return model;
   }
 
   /** Drops the held bytes when a file can give them back; returns whether it did. */

@@ -80,7 +80,7 @@ export class ScoringGraphs {
     const o = this.#o;
     // With the shapes, as the compile worker builds it (compile_job.ts): shape arithmetic that is
     // constant at this input size folds (src/onnx/fold_shapes.ts).
-    const { model } = o.source.parsed();
+    const model = o.source.parsed();
     const graph = new Graph(model, o.shapes);
     return compileScoringModel(model, graph, o.shapes, s, o.splits(s), {
       ...this.#compileOptions(s),
