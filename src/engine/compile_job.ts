@@ -3,7 +3,6 @@
  * can run in a compile worker (compile_worker.ts) with the same code as on the engine's thread.
  * @module
  */
-import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, readModel, writeModel } from "../onnx/proto.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { writeCompiledFile } from "../runtime/compile_cache.ts";
@@ -56,7 +55,6 @@ export function runCompileJob(
   const model = readModel(job.modelBytes, job.source);
   const compiled = compileScoringModel(
     model,
-    new Graph(model, job.shapes),
     job.shapes,
     job.settings,
     job.splits,

@@ -6,7 +6,6 @@
  * @module
  */
 import type { ModelProto } from "../onnx/proto.ts";
-import { Graph } from "../onnx/graph.ts";
 import { hasOptimized, openOptimized, optimizedKeyPart } from "../runtime/optimized_cache.ts";
 import { markCacheUsed, pruneCache } from "../runtime/cache_prune.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
@@ -78,11 +77,7 @@ export class ScoringGraphs {
   /** The scoring model for these graph settings, emitted on this thread. */
   compileModel(s: ScoreSettings): ModelProto {
     const o = this.#o;
-    // With the shapes, as the compile worker builds it (compile_job.ts): shape arithmetic that is
-    // constant at this input size folds (src/onnx/fold_shapes.ts).
-    const model = o.source.parsed();
-    const graph = new Graph(model, o.shapes);
-    return compileScoringModel(model, graph, o.shapes, s, o.splits(s), {
+    return compileScoringModel(o.source.parsed(), o.shapes, s, o.splits(s), {
       ...this.#compileOptions(s),
       onFallback: this.#onFallback,
     });

@@ -4,7 +4,7 @@
  */
 import { assembleModel } from "../onnx/assemble.ts";
 import { GraphBuilder, valueInfo } from "../onnx/builder.ts";
-import type { Graph } from "../onnx/graph.ts";
+import { Graph } from "../onnx/graph.ts";
 import { type ModelProto, opsetOf } from "../onnx/proto.ts";
 import type { ShapeMap } from "../onnx/shapes.ts";
 import { emitBaseline, emitEnergy } from "./baselines.ts";
@@ -53,13 +53,14 @@ export function graphSettings(s: ScoreSettings): ScoreSettings {
 }
 
 /**
- * Builds the scoring model for one method; `splits` are used by gradient methods. `stack: false`
+ * Builds the scoring model for one method; `splits` are used by gradient methods. The model's
+ * Graph is built here from `shapes`, so shape arithmetic that is constant at this input size
+ * always folds (src/onnx/fold_shapes.ts), whoever compiles. `stack: false`
  * forces one cloned remainder per split (the fallback for non-chain topologies);
  * `dynamicBatch: false` is for models exported with a fixed batch size.
  */
 export function compileScoringModel(
   model: ModelProto,
-  graph: Graph,
   shapes: ShapeMap,
   settings: ScoreSettings,
   splits: readonly string[],
@@ -74,6 +75,7 @@ export function compileScoringModel(
     readonly pooled?: string;
   } = {},
 ): ModelProto {
+  const graph = new Graph(model, shapes);
   const taken = [...graph.initializers.keys(), ...graph.inputNames];
   for (const n of graph.nodes) taken.push(...(n.output ?? []));
   const b = new GraphBuilder(opsetOf(model), taken, "si");

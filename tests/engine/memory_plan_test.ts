@@ -143,10 +143,9 @@ Deno.test("SiEngine rejects a budget too small for its model when it first score
 
 Deno.test("a graph compiled with one split per stacked pass gives the same fractions", async () => {
   const engine = await SiEngine.create(options);
-  const graph = new Graph(readModel(options.modelBytes));
   const input = { data: tinyInputs(3), dims: [3, 3, 8, 8] as [number, number, number, number] };
   for (const s of [settings, { ...settings, iterations: 3, integrate: "multiply" as const }]) {
-    const model = compileScoringModel(engine.model, graph, engine.shapes, s, engine.splits(s), {
+    const model = compileScoringModel(engine.model, engine.shapes, s, engine.splits(s), {
       splitChunk: 1,
     });
     const session = await engine.runtime.createSession(writeModel(model));

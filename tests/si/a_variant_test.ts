@@ -180,7 +180,6 @@ Deno.test("the A variant names what is missing when it cannot find or use the po
   const compile = (pooled: string) =>
     compileScoringModel(
       bit.model,
-      bit.graph,
       bit.shapes,
       { ...base, method: "si_a" },
       bitReference.splits,
@@ -205,7 +204,6 @@ Deno.test("weight standardization carries no gradient: the backward reads only i
   const shapes = await probeShapes(raw, await getRuntime("wasm"), [3, 32, 32]);
   const model = compileScoringModel(
     raw,
-    graph,
     shapes,
     { ...base, method: "si_a" },
     bitReference.splits,
